@@ -63,7 +63,7 @@ const message = object({
 });
 
 const conversation = object({
-  key: { type: 'string', pattern: '^[^:]+:[^:]+:.+$' },
+  key: { type: 'string', pattern: '^[^:]+:[^:]+:[\\s\\S]+$' },
   externalId: { type: 'string', minLength: 1 },
   status: enumOf(['open', 'pending', 'snoozed', 'resolved', 'offline', 'unknown']),
   channel: nullable(

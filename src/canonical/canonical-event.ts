@@ -28,7 +28,8 @@ export const CANONICAL_EVENT_TYPES = [
 
 export type CanonicalEventType = (typeof CANONICAL_EVENT_TYPES)[number];
 
-export type ConversationStatus = 'open' | 'pending' | 'snoozed' | 'resolved' | 'offline' | 'unknown';
+export type ConversationStatus =
+  'open' | 'pending' | 'snoozed' | 'resolved' | 'offline' | 'unknown';
 
 export type ChannelType =
   | 'web_widget'

@@ -61,13 +61,15 @@ export function asStringList(value: unknown): string[] {
 }
 
 const EARLIEST_PLAUSIBLE_MS = Date.UTC(2000, 0, 1);
+const LATEST_REPRESENTABLE_MS = Date.UTC(10000, 0, 1); // ISO-8601 without an expanded year
 const MS_THRESHOLD = 1e11; // below: seconds (until year 5138); above: milliseconds
 
 /**
  * Any time a source sends, as an ISO-8601 UTC string, or null: unix seconds (int or float,
  * number or numeric string), unix milliseconds, ISO-8601, `2020-03-03 13:05:57 UTC`, and
  * JavaScript `Date.toString()` output such as `Thu Apr 16 2026 11:05:10 GMT-0300 (…)`.
- * Zero and other pre-2000 epochs mean "not set" in Chatwoot, so they map to null.
+ * Zero and other pre-2000 epochs mean "not set" in Chatwoot, so they map to null, and so do
+ * times past year 9999, which ISO-8601 cannot write without an expanded year.
  */
 export function toIsoTime(value: unknown): string | null {
   let ms: number | null = null;
@@ -77,7 +79,8 @@ export function toIsoTime(value: unknown): string | null {
   } else if (typeof value === 'string') {
     ms = parseDateString(value.trim());
   }
-  if (ms === null || !Number.isFinite(ms) || ms < EARLIEST_PLAUSIBLE_MS) return null;
+  if (ms === null || !Number.isFinite(ms)) return null;
+  if (ms < EARLIEST_PLAUSIBLE_MS || ms >= LATEST_REPRESENTABLE_MS) return null;
   const date = new Date(Math.round(ms));
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
@@ -87,7 +90,10 @@ function parseDateString(text: string): number | null {
   // `Thu Apr 16 2026 11:05:10 GMT-0300 (Brasilia Standard Time)`: drop the zone name.
   const withoutZoneName = text.replace(/\s*\([^)]*\)\s*$/, '');
   // `2020-03-03 13:05:57 UTC`
-  const railsUtc = withoutZoneName.replace(/^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$/, '$1T$2Z');
+  const railsUtc = withoutZoneName.replace(
+    /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$/,
+    '$1T$2Z',
+  );
   const ms = Date.parse(railsUtc);
   return Number.isNaN(ms) ? null : ms;
 }

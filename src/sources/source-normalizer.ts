@@ -27,8 +27,7 @@ export interface InboundRequest {
 export type VerificationResult = { ok: true } | { ok: false; reason: string };
 
 export type NormalizeResult =
-  | { status: 'ok'; event: CanonicalEventBody }
-  | { status: 'unprocessable'; reason: string };
+  { status: 'ok'; event: CanonicalEventBody } | { status: 'unprocessable'; reason: string };
 
 /** Context a normalizer needs to build stable keys: which configured source the payload came from. */
 export interface NormalizeContext {

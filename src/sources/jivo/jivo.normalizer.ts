@@ -1,0 +1,276 @@
+import { Injectable } from '@nestjs/common';
+import {
+  Actor,
+  Agent,
+  CanonicalEventBody,
+  CanonicalEventType,
+  Contact,
+  Conversation,
+  ConversationStatus,
+  Message,
+} from '../../canonical/canonical-event';
+import { JsonRecord, asBoolean, asId, asRecord, asString, isRecord } from '../../canonical/coerce';
+import {
+  InboundRequest,
+  NormalizeContext,
+  NormalizeResult,
+  SourceNormalizer,
+  SourceSettings,
+  VerificationResult,
+} from '../source-normalizer';
+import { JivoChat, JivoVisitor, JivoWebhookEvent, JivoWebhookPayload } from './jivo.payload';
+import {
+  agentActor,
+  contactActor,
+  nativeId,
+  nonEmptyRecord,
+  readAgent,
+  readAgents,
+  readCall,
+  readContact,
+  readLabels,
+  readNamedRef,
+  readRating,
+  readSession,
+  readTags,
+  readTeam,
+  readTitledRef,
+  readTopic,
+  systemActor,
+  widgetIdOf,
+} from './jivo.readers';
+import { offlineMessage, readTranscript, transcriptSpan } from './jivo.transcript';
+
+interface EventRule {
+  type: CanonicalEventType;
+  status: ConversationStatus;
+  actor: 'agent' | 'agentElseContact' | 'contact' | 'system';
+  /** chat_accepted names the accepting agent; elsewhere the assignee is the CRM's responsible agent. */
+  assigneeIsAgent: boolean;
+}
+
+const EVENT_RULES: Record<JivoWebhookEvent, EventRule> = {
+  chat_accepted: {
+    type: 'conversation.accepted',
+    status: 'open',
+    actor: 'agent',
+    assigneeIsAgent: true,
+  },
+  chat_updated: {
+    type: 'conversation.updated',
+    status: 'open',
+    actor: 'agentElseContact',
+    assigneeIsAgent: false,
+  },
+  chat_finished: {
+    type: 'conversation.ended',
+    status: 'resolved',
+    actor: 'system',
+    assigneeIsAgent: false,
+  },
+  offline_message: {
+    type: 'offline_message.created',
+    status: 'offline',
+    actor: 'contact',
+    assigneeIsAgent: false,
+  },
+  client_updated: {
+    type: 'contact.updated',
+    status: 'unknown',
+    actor: 'system',
+    assigneeIsAgent: false,
+  },
+  client_attribute_updated: {
+    type: 'contact.updated',
+    status: 'unknown',
+    actor: 'system',
+    assigneeIsAgent: false,
+  },
+  // Legacy: the agent attached the chat to a CRM card (via crm_link) while talking.
+  chat_assigned: { type: 'contact.linked', status: 'open', actor: 'agent', assigneeIsAgent: false },
+  call_event: { type: 'call.updated', status: 'unknown', actor: 'agent', assigneeIsAgent: false },
+};
+
+const UNKNOWN_EVENT: EventRule = {
+  type: 'source.unknown',
+  status: 'unknown',
+  actor: 'system',
+  assigneeIsAgent: false,
+};
+
+function ruleFor(eventName: string): EventRule {
+  return Object.hasOwn(EVENT_RULES, eventName)
+    ? EVENT_RULES[eventName as JivoWebhookEvent]
+    : UNKNOWN_EVENT;
+}
+
+/**
+ * Jivo Webhooks API (`event_name` payloads). Jivo signs nothing and sends no delivery id or
+ * event time: the URL token (checked by the router) and the widget allow-list are the only
+ * protection, and the router's receivedAt is the event time.
+ */
+@Injectable()
+export class JivoNormalizer implements SourceNormalizer {
+  readonly kind = 'jivo';
+
+  verify(request: InboundRequest, source: SourceSettings): VerificationResult {
+    const allowed = source.allowedChannelIds.map((id) => id.trim());
+    if (allowed.length === 0) return { ok: true };
+    const widgetId = isRecord(request.payload) ? widgetIdOf(request.payload) : null;
+    if (widgetId !== null && allowed.includes(widgetId)) return { ok: true };
+    const shown = widgetId === null ? '(missing)' : JSON.stringify(widgetId);
+    return { ok: false, reason: `widget_id ${shown} is not allowed on this source` };
+  }
+
+  deliveryId(): string | null {
+    return null;
+  }
+
+  acceptedResponse(): unknown {
+    return { result: 'ok' };
+  }
+
+  normalize(payload: JsonRecord, context: NormalizeContext): NormalizeResult {
+    const eventName = isRecord(payload) ? payload.event_name : undefined;
+    if (typeof eventName !== 'string') {
+      return { status: 'unprocessable', reason: missingEventNameReason(payload) };
+    }
+    try {
+      return { status: 'ok', event: buildEvent(payload, eventName, context) };
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : 'unknown error';
+      return { status: 'unprocessable', reason: `${eventName} could not be mapped: ${detail}` };
+    }
+  }
+}
+
+function missingEventNameReason(payload: unknown): string {
+  if (isRecord(payload) && typeof payload.event === 'string') {
+    return 'no event_name: this looks like a Jivo Bot API payload, which jivo sources do not take';
+  }
+  return 'event_name is missing or not a string: not a Jivo Webhooks API payload';
+}
+
+function buildEvent(
+  payload: JivoWebhookPayload,
+  eventName: string,
+  context: NormalizeContext,
+): CanonicalEventBody {
+  const rule = ruleFor(eventName);
+  const contact = readContact(payload);
+  const chatId = nativeId(payload.chat_id);
+  const agents = readAgents(payload);
+  const messages =
+    eventName === 'chat_finished'
+      ? readTranscript(payload.chat, { chatId, contact: contactActor(contact), agents })
+      : [];
+  const conversation = readConversation(payload, eventName, rule, context, { agents, messages });
+  return {
+    type: rule.type,
+    // Jivo envelopes carry no event time. chat_finished's last message time is not when the chat
+    // ended (Jivo closes it later, e.g. once the visitor has left), so all take receivedAt.
+    occurredAt: null,
+    sourceEvent: eventName,
+    conversation,
+    contact,
+    actor: actorFor(rule, payload, contact),
+    message:
+      eventName === 'offline_message'
+        ? offlineMessage(payload, chatId, contactActor(contact))
+        : null,
+    messages,
+    changes: null, // Jivo sends current state only; previous values are unknown.
+    session: readSession(payload),
+    extensions: { jivo: jivoExtensions(payload, rule, conversation, contact) },
+  };
+}
+
+/** The chat id; legacy offline messages have none, so their own id stands in for it. */
+function conversationId(payload: JivoWebhookPayload, eventName: string): string | null {
+  const chatId = nativeId(payload.chat_id);
+  if (chatId !== null || eventName !== 'offline_message') return chatId;
+  const offlineId = nativeId(payload.offline_message_id);
+  return offlineId === null ? null : `offline-${offlineId}`;
+}
+
+function readConversation(
+  payload: JivoWebhookPayload,
+  eventName: string,
+  rule: EventRule,
+  context: NormalizeContext,
+  { agents, messages }: { agents: Agent[]; messages: Message[] },
+): Conversation | null {
+  const id = conversationId(payload, eventName);
+  if (id === null) return null;
+  return {
+    key: `${context.kind}:${context.sourceId}:${id}`,
+    externalId: id,
+    status: rule.status,
+    channel: { type: 'web_widget', externalId: widgetIdOf(payload), name: null },
+    team: readTeam(payload.department),
+    assignee: readAgent(rule.assigneeIsAgent ? payload.agent : payload.assigned_agent),
+    agents,
+    labels: readLabels(payload.tags),
+    rating: readRating(asRecord(payload.chat)?.rate),
+    ...transcriptSpan(messages),
+    attributes: {},
+  };
+}
+
+function actorFor(rule: EventRule, payload: JivoWebhookPayload, contact: Contact | null): Actor {
+  const agent = readAgent(payload.agent);
+  switch (rule.actor) {
+    case 'agent':
+      return agent ? agentActor(agent) : systemActor();
+    case 'agentElseContact':
+      return agent ? agentActor(agent) : contactActor(contact);
+    case 'contact':
+      return contactActor(contact);
+    case 'system':
+      return systemActor();
+  }
+}
+
+/** What Jivo sent that has no canonical field; absent and null values are left out. */
+function jivoExtensions(
+  payload: JivoWebhookPayload,
+  rule: EventRule,
+  conversation: Conversation | null,
+  contact: Contact | null,
+): Record<string, unknown> {
+  const chat = asRecord(payload.chat) as JivoChat | null;
+  const visitor = asRecord(payload.visitor) as JivoVisitor | null;
+  const visitorNumber = asId(visitor?.number);
+  const extension: Record<string, unknown> = {
+    organization: readNamedRef(payload.organization),
+    clientStatus: readTitledRef(payload.status),
+    topic: readTopic(payload.topic),
+    analytics: nonEmptyRecord(payload.analytics),
+    social: nonEmptyRecord(visitor?.social),
+    visitorNumber: visitorNumber === contact?.externalId ? null : visitorNumber,
+    plainMessages: asString(payload.plain_messages),
+    htmlMessages: asString(payload.html_messages),
+    blacklisted: asBoolean(chat?.blacklisted),
+    invitation: asString(chat?.invitation),
+    rate: readRating(chat?.rate) === null ? asString(chat?.rate) : null,
+    call: readCall(payload.call),
+    assignTo: asString(payload.assign_to),
+    attributes: isRecord(payload.attributes) ? null : (payload.attributes ?? null),
+    assignedAgent:
+      rule.assigneeIsAgent || conversation === null ? readAgent(payload.assigned_agent) : null,
+    ...(conversation === null ? conversationlessFields(payload) : {}),
+    payload: rule === UNKNOWN_EVENT ? { ...payload } : null,
+  };
+  return Object.fromEntries(
+    Object.entries(extension).filter(([, value]) => value !== null && value !== undefined),
+  );
+}
+
+/** Without a conversation these chat-level fields would have nowhere to go. */
+function conversationlessFields(payload: JivoWebhookPayload): Record<string, unknown> {
+  return {
+    widgetId: widgetIdOf(payload),
+    department: readNamedRef(payload.department),
+    tags: readTags(payload.tags),
+  };
+}

@@ -1,0 +1,275 @@
+import {
+  Actor,
+  Agent,
+  Contact,
+  GeoLocation,
+  Session,
+  Team,
+  Utm,
+} from '../../canonical/canonical-event';
+import {
+  asArray,
+  asId,
+  asNumber,
+  asRecord,
+  asString,
+  isRecord,
+  recordOrEmpty,
+  toE164,
+} from '../../canonical/coerce';
+import {
+  JivoAgent,
+  JivoCall,
+  JivoGeoIp,
+  JivoNamedRef,
+  JivoPage,
+  JivoSession,
+  JivoTitledRef,
+  JivoTopic,
+  JivoVisitor,
+  JivoWebhookPayload,
+} from './jivo.payload';
+
+/** Readers from one Jivo wire object to one canonical (or extension) value; none ever throws. */
+
+type Wire<T> = T | null;
+
+function wire<T>(value: unknown): Wire<T> {
+  return asRecord(value) as Wire<T>;
+}
+
+function anyKnown(values: unknown[]): boolean {
+  return values.some((value) => value !== null);
+}
+
+/** An id that can end a conversation key: the schema's key pattern cannot span a line break. */
+export function nativeId(value: unknown): string | null {
+  const id = asId(value);
+  return id !== null && !/[\n\r\u2028\u2029]/.test(id) ? id : null;
+}
+
+export function widgetIdOf(payload: JivoWebhookPayload): string | null {
+  return asId(payload.widget_id) ?? asId(wire<{ widget_id?: unknown }>(payload.widget)?.widget_id);
+}
+
+export function readAgent(value: unknown): Agent | null {
+  const agent = wire<JivoAgent>(value);
+  if (!agent) return null;
+  const read: Agent = {
+    externalId: asId(agent.id),
+    name: asString(agent.name),
+    email: asString(agent.email),
+    phone: asString(agent.phone),
+    kind: 'human',
+  };
+  return anyKnown([read.externalId, read.name, read.email, read.phone]) ? read : null;
+}
+
+/** `agents[]` then `agent`, once each (compared by id, as strings). */
+export function readAgents(payload: JivoWebhookPayload): Agent[] {
+  const byIdentity = new Map<string, Agent>();
+  for (const agent of [...asArray(payload.agents), payload.agent].map(readAgent)) {
+    if (!agent) continue;
+    const identity = agent.externalId ?? JSON.stringify(agent);
+    if (!byIdentity.has(identity)) byIdentity.set(identity, agent);
+  }
+  return [...byIdentity.values()];
+}
+
+export function agentActor(agent: Agent): Actor {
+  return { type: 'agent', externalId: agent.externalId, name: agent.name, email: agent.email };
+}
+
+export function contactActor(contact: Contact | null): Actor {
+  return {
+    type: 'contact',
+    externalId: contact?.externalId ?? null,
+    name: contact?.name ?? null,
+    email: contact?.email ?? null,
+  };
+}
+
+export function systemActor(): Actor {
+  return { type: 'system', externalId: null, name: null, email: null };
+}
+
+export function readTeam(value: unknown): Team | null {
+  const department = wire<JivoNamedRef>(value);
+  const team: Team = { externalId: asId(department?.id), name: asString(department?.name) };
+  return anyKnown([team.externalId, team.name]) ? team : null;
+}
+
+/** Tags are documented as an object and sent as an array: accept both. */
+function tagItems(value: unknown): unknown[] {
+  return isRecord(value) ? Object.values(value) : asArray(value);
+}
+
+export function readLabels(value: unknown): string[] {
+  const titles = tagItems(value).map((tag) => asString(wire<JivoTitledRef>(tag)?.title));
+  return [...new Set(titles.filter((title): title is string => title !== null))];
+}
+
+interface TitledRef {
+  id: string | null;
+  title: string | null;
+}
+
+export function readTags(value: unknown): TitledRef[] | null {
+  if (!Array.isArray(value) && !isRecord(value)) return null;
+  return tagItems(value)
+    .map(readTitledRef)
+    .filter((tag): tag is TitledRef => tag !== null);
+}
+
+export function readTitledRef(value: unknown): TitledRef | null {
+  const ref = wire<JivoTitledRef>(value);
+  const read = { id: asId(ref?.id), title: asString(ref?.title) };
+  return anyKnown([read.id, read.title]) ? read : null;
+}
+
+export function readNamedRef(value: unknown): { id: string | null; name: string | null } | null {
+  const ref = wire<JivoNamedRef>(value);
+  const read = { id: asId(ref?.id), name: asString(ref?.name) };
+  return anyKnown([read.id, read.name]) ? read : null;
+}
+
+export function readTopic(value: unknown): Record<string, string | null> | null {
+  const topic = wire<JivoTopic>(value);
+  const read = {
+    id: asId(topic?.topic_id),
+    title: asString(topic?.title),
+    parentId: asId(topic?.parent_id),
+  };
+  return anyKnown(Object.values(read)) ? read : null;
+}
+
+export function readCall(value: unknown): Record<string, string | null> | null {
+  const call = wire<JivoCall>(value);
+  if (!call) return null;
+  return {
+    type: asString(call.type),
+    phone: asString(call.phone),
+    status: asString(call.status),
+    reason: asString(call.reason),
+    recordUrl: asString(call.record_url),
+  };
+}
+
+export function readRating(value: unknown): 'positive' | 'negative' | null {
+  const rate = asString(value)?.trim().toLowerCase();
+  return rate === 'positive' || rate === 'negative' ? rate : null;
+}
+
+/** A record with at least one key, copied; else null. */
+export function nonEmptyRecord(value: unknown): Record<string, unknown> | null {
+  const record = recordOrEmpty(value);
+  return Object.keys(record).length > 0 ? record : null;
+}
+
+function sessionOf(payload: JivoWebhookPayload): Wire<JivoSession> {
+  return wire<JivoSession>(payload.session);
+}
+
+/** Geo-IP country of the visit: the only honest default region for a phone typed without `+`. */
+function visitCountry(payload: JivoWebhookPayload): string | undefined {
+  const code = asString(wire<JivoGeoIp>(sessionOf(payload)?.geoip)?.country_code);
+  return code !== null && /^[A-Za-z]{2}$/.test(code) ? code.toUpperCase() : undefined;
+}
+
+/** For client_* events the client id is the subject; chat events carry only the visitor number. */
+function contactExternalId(payload: JivoWebhookPayload): string | null {
+  return asId(payload.client_id) ?? asId(wire<JivoVisitor>(payload.visitor)?.number);
+}
+
+export function readContact(payload: JivoWebhookPayload): Contact | null {
+  const visitor = wire<JivoVisitor>(payload.visitor);
+  const phone = asString(visitor?.phone) ?? asString(wire<JivoCall>(payload.call)?.phone);
+  const contact: Contact = {
+    externalId: contactExternalId(payload),
+    name: asString(visitor?.name),
+    email: asString(visitor?.email),
+    phone,
+    phoneE164: toE164(phone, visitCountry(payload)),
+    description: asString(visitor?.description),
+    avatarUrl: null,
+    attributes: recordOrEmpty(payload.attributes),
+    userToken: asString(payload.user_token),
+    chatsCount: asNumber(visitor?.chats_count),
+  };
+  const { attributes, ...scalars } = contact;
+  return anyKnown(Object.values(scalars)) || Object.keys(attributes).length > 0 ? contact : null;
+}
+
+export function readSession(payload: JivoWebhookPayload): Session | null {
+  const session = sessionOf(payload);
+  const read: Session = {
+    ip: asString(session?.ip_addr),
+    userAgent: asString(session?.user_agent),
+    language: null,
+    referrer: null,
+    page: readPage(payload.page),
+    geo: readGeo(session?.geoip),
+    utm: readUtm(session),
+    browser: null,
+  };
+  return anyKnown(Object.values(read)) ? read : null;
+}
+
+function readPage(value: unknown): Session['page'] {
+  const page = wire<JivoPage>(value);
+  const read = { url: asString(page?.url), title: asString(page?.title) };
+  return anyKnown(Object.values(read)) ? read : null;
+}
+
+function coordinate(value: unknown, limit: number): number | null {
+  const degrees = asNumber(value);
+  return degrees !== null && Math.abs(degrees) <= limit ? degrees : null;
+}
+
+function readGeo(value: unknown): GeoLocation | null {
+  const geoip = wire<JivoGeoIp>(value);
+  const read: GeoLocation = {
+    country: asString(geoip?.country),
+    countryCode: asString(geoip?.country_code),
+    region: asString(geoip?.region),
+    regionCode: asString(geoip?.region_code),
+    city: asString(geoip?.city),
+    latitude: coordinate(geoip?.latitude, 90),
+    longitude: coordinate(geoip?.longitude, 180),
+    organization: asString(geoip?.organization) ?? asString(geoip?.isp),
+  };
+  return anyKnown(Object.values(read)) ? read : null;
+}
+
+const UTM_FIELDS = ['source', 'medium', 'campaign', 'content', 'term'] as const;
+type UtmField = (typeof UTM_FIELDS)[number];
+
+function isUtmField(key: string): key is UtmField {
+  return (UTM_FIELDS as readonly string[]).includes(key);
+}
+
+/** `source=google|medium=cpc|…` (keys may carry a `utm_` prefix); the first value of a key wins. */
+export function parseUtmString(value: unknown): Partial<Utm> {
+  const parsed: Partial<Utm> = {};
+  if (typeof value !== 'string') return parsed;
+  for (const pair of value.split('|')) {
+    const separator = pair.indexOf('=');
+    const key = pair.slice(0, separator).trim().toLowerCase().replace(/^utm_/, '');
+    const text = pair.slice(separator + 1).trim();
+    if (separator > 0 && isUtmField(key) && text !== '' && parsed[key] === undefined) {
+      parsed[key] = text;
+    }
+  }
+  return parsed;
+}
+
+/** `utm_json` is the structured copy of `utm`: prefer it, field by field. */
+function readUtm(session: Wire<JivoSession>): Utm | null {
+  const structured = asRecord(session?.utm_json);
+  const parsed = parseUtmString(session?.utm);
+  const read = {} as Utm;
+  for (const field of UTM_FIELDS) {
+    read[field] = asString(structured?.[field]) ?? parsed[field] ?? null;
+  }
+  return anyKnown(Object.values(read)) ? read : null;
+}

@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AdminKeyGuard } from './auth/admin-key.guard';
+import { CoreModule } from './core.module';
+import { DeliveriesController } from './delivery/deliveries.controller';
+import { EventsController } from './events/events.controller';
+import { InboundController } from './sources/inbound.controller';
+import { IngestService } from './sources/ingest.service';
+import { SourcesController } from './sources/sources.controller';
+import { SubscriptionsController } from './subscriptions/subscriptions.controller';
+
+/** HTTP: inbound webhooks and the admin API. Produces jobs; consumes none. */
+@Module({
+  imports: [CoreModule],
+  controllers: [
+    InboundController,
+    SourcesController,
+    SubscriptionsController,
+    EventsController,
+    DeliveriesController,
+  ],
+  providers: [IngestService, { provide: APP_GUARD, useClass: AdminKeyGuard }],
+})
+export class ApiModule {}

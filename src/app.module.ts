@@ -1,0 +1,18 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ApiModule } from './api.module';
+import { Settings } from './config/settings';
+import { SettingsModule } from './config/settings.module';
+import { WorkerModule } from './worker.module';
+
+@Module({})
+export class AppModule {
+  /** `all` runs both roles in one process; `api` and `worker` run one each. */
+  static forSettings(settings: Settings): DynamicModule {
+    const roles = {
+      all: [ApiModule, WorkerModule],
+      api: [ApiModule],
+      worker: [WorkerModule],
+    }[settings.APP_ROLE];
+    return { module: AppModule, imports: [SettingsModule.forRoot(settings), ...roles] };
+  }
+}

@@ -1,0 +1,82 @@
+import { INestApplicationContext, Logger, ValidationError, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
+import { AppModule } from './app.module';
+import { AppError } from './common/app-error';
+import { HttpErrorFilter, toErrorBody } from './common/http-error.filter';
+import { installJsonBodyParser } from './common/raw-body';
+import { Settings } from './config/settings';
+import { runMigrations } from './database/migrate';
+import { DELIVERY_QUEUE, INGEST_QUEUE } from './queues/queue-names';
+
+export interface RunningApp {
+  context: INestApplicationContext;
+  /** The HTTP address when the role serves HTTP. */
+  url: string | null;
+  close(): Promise<void>;
+}
+
+/** Starts the router in the role the settings name: migrations, then the Nest application. */
+export async function startApp(settings: Settings): Promise<RunningApp> {
+  const logger = new Logger('Bootstrap');
+  if (settings.DATABASE_MIGRATE_ON_START) await runMigrations(settings);
+
+  if (settings.APP_ROLE === 'worker') {
+    const context = await NestFactory.createApplicationContext(AppModule.forSettings(settings), {
+      bufferLogs: false,
+    });
+    context.enableShutdownHooks();
+    await context.init();
+    logger.log('Worker started');
+    return { context, url: null, close: () => context.close() };
+  }
+
+  const adapter = new FastifyAdapter({ bodyLimit: settings.INGEST_BODY_LIMIT_BYTES });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forSettings(settings),
+    adapter,
+    { bodyParser: false },
+  );
+  const fastify = app.getHttpAdapter().getInstance();
+  installJsonBodyParser(fastify, settings.INGEST_BODY_LIMIT_BYTES);
+  fastify.setErrorHandler((error, _request, reply) => {
+    const body = toErrorBody(error, logger);
+    void reply.status(body.statusCode).send(body);
+  });
+  app.useGlobalFilters(new HttpErrorFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) => validationError(errors),
+    }),
+  );
+  app.enableShutdownHooks();
+  await app.listen(settings.PORT, settings.HOST);
+  await Promise.all(
+    [INGEST_QUEUE, DELIVERY_QUEUE].map((name) =>
+      app.get<Queue>(getQueueToken(name)).waitUntilReady(),
+    ),
+  );
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
+  logger.log(`${settings.APP_ROLE === 'all' ? 'API and worker' : 'API'} listening on ${url}`);
+  return { context: app, url, close: () => app.close() };
+}
+
+/** One 400 naming every failing field, nested fields by their dotted path. */
+function validationError(errors: ValidationError[]): AppError {
+  const problems: { field: string; problems: string[] }[] = [];
+  const walk = (list: ValidationError[], prefix: string) => {
+    for (const error of list) {
+      const field = prefix ? `${prefix}.${error.property}` : error.property;
+      if (error.constraints) problems.push({ field, problems: Object.values(error.constraints) });
+      if (error.children?.length) walk(error.children, field);
+    }
+  };
+  walk(errors, '');
+  const fields = problems.map((problem) => problem.field).join(', ');
+  return new AppError('validation_failed', `Invalid fields: ${fields}`, problems);
+}

@@ -1,0 +1,146 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+export const APP_ROLES = ['all', 'api', 'worker'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
+
+const toBoolean = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? ['true', '1', 'yes'].includes(value.toLowerCase()) : value;
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : value;
+
+/**
+ * Every setting the router reads, with its default. Built once at boot from the environment
+ * (see .env.example); nothing reads process.env after that.
+ */
+export class Settings {
+  @IsIn(APP_ROLES)
+  APP_ROLE: AppRole = 'all';
+
+  @IsIn(['production', 'development', 'test'])
+  NODE_ENV: 'production' | 'development' | 'test' = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/webhook_router';
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  DATABASE_MIGRATE_ON_START = true;
+
+  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'may hold only letters, digits, - and _' })
+  QUEUE_PREFIX = 'wr';
+
+  @Transform(toList)
+  @IsString({ each: true })
+  ADMIN_API_KEYS: string[] = [];
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  ALLOW_PRIVATE_TARGETS = false;
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL' })
+  PUBLIC_BASE_URL?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  INGEST_BODY_LIMIT_BYTES = 1024 * 1024;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  INGEST_ENQUEUE_TIMEOUT_MS = 5000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  INGEST_CONCURRENCY = 20;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  DELIVERY_MAX_ATTEMPTS = 8;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DELIVERY_BACKOFF_BASE_MS = 5000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  DELIVERY_TIMEOUT_MS = 15000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  DELIVERY_CONCURRENCY = 50;
+
+  get publicBaseUrl(): string {
+    return (this.PUBLIC_BASE_URL ?? `http://localhost:${this.PORT}`).replace(/\/+$/, '');
+  }
+
+  get isProduction(): boolean {
+    return this.NODE_ENV === 'production';
+  }
+}
+
+export class InvalidSettingsError extends Error {}
+
+/** Reads and validates the settings; a bad variable stops the boot with its name. */
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const defined = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => value !== undefined && key in new Settings()),
+  );
+  const settings = plainToInstance(Settings, defined, { exposeDefaultValues: true });
+  const errors = validateSync(settings, { whitelist: false });
+  if (errors.length > 0) {
+    const lines = errors.map(
+      (error) =>
+        `${error.property}=${JSON.stringify(env[error.property])}: ${Object.values(error.constraints ?? {}).join('; ')}`,
+    );
+    throw new InvalidSettingsError(`Invalid settings:\n  ${lines.join('\n  ')}`);
+  }
+  if (settings.ADMIN_API_KEYS.length === 0 && settings.isProduction) {
+    throw new InvalidSettingsError(
+      'Invalid settings:\n  ADMIN_API_KEYS: required when NODE_ENV=production (comma-separated keys)',
+    );
+  }
+  if (settings.ADMIN_API_KEYS.some((key) => key.length < 16)) {
+    throw new InvalidSettingsError(
+      'Invalid settings:\n  ADMIN_API_KEYS: every key must be at least 16 characters',
+    );
+  }
+  return settings;
+}

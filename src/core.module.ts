@@ -1,0 +1,40 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Settings } from './config/settings';
+import { dataSourceOptions } from './database/data-source-options';
+import { ENTITIES } from './database/entities';
+import { DeliveriesService } from './delivery/deliveries.service';
+import { HttpSender } from './delivery/http-sender';
+import { EventsService } from './events/events.service';
+import { QueuesModule } from './queues/queues.module';
+import { SubscriptionMatcher } from './routing/subscription-matcher';
+import { SOURCE_PLUGIN_PROVIDERS } from './sources/source-plugins';
+import { SourceRegistry } from './sources/source-registry';
+import { SourcesService } from './sources/sources.service';
+import { SubscriptionsService } from './subscriptions/subscriptions.service';
+
+const SHARED_PROVIDERS = [
+  ...SOURCE_PLUGIN_PROVIDERS,
+  SourceRegistry,
+  SourcesService,
+  SubscriptionsService,
+  SubscriptionMatcher,
+  EventsService,
+  DeliveriesService,
+  HttpSender,
+];
+
+/** The provider graph both roles share: persistence, queues (as producers) and domain services. */
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [Settings],
+      useFactory: (settings: Settings) => dataSourceOptions(settings),
+    }),
+    TypeOrmModule.forFeature(ENTITIES),
+    QueuesModule,
+  ],
+  providers: SHARED_PROVIDERS,
+  exports: [...SHARED_PROVIDERS, QueuesModule],
+})
+export class CoreModule {}

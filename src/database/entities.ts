@@ -1,0 +1,16 @@
+import { DeliveryAttemptEntity } from '../delivery/delivery-attempt.entity';
+import { DeliveryEntity } from '../delivery/delivery.entity';
+import { EventEntity } from '../events/event.entity';
+import { SourceEntity } from '../sources/source.entity';
+import { SubscriptionEntity } from '../subscriptions/subscription.entity';
+import { InitialSchema1763712000000 } from './migrations/1763712000000-InitialSchema';
+
+export const ENTITIES = [
+  SourceEntity,
+  SubscriptionEntity,
+  EventEntity,
+  DeliveryEntity,
+  DeliveryAttemptEntity,
+];
+
+export const MIGRATIONS = [InitialSchema1763712000000];

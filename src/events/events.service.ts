@@ -1,0 +1,178 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, FindOptionsWhere, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
+import { buildCanonicalEvent } from '../canonical/build-event';
+import { CanonicalEvent } from '../canonical/canonical-event';
+import { isRecord } from '../canonical/coerce';
+import { notFound } from '../common/app-error';
+import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
+import { DeliveriesService, DeliveryView } from '../delivery/deliveries.service';
+import { IngestJobData } from '../queues/queue-names';
+import { SubscriptionMatcher } from '../routing/subscription-matcher';
+import { NormalizeResult } from '../sources/source-normalizer';
+import { SourceRegistry } from '../sources/source-registry';
+import { EventEntity } from './event.entity';
+
+export interface EventSummary {
+  id: string;
+  type: string | null;
+  status: string;
+  error: string | null;
+  sourceId: string;
+  sourceKind: string;
+  sourceEvent: string | null;
+  conversationKey: string | null;
+  occurredAt: string;
+  receivedAt: string;
+}
+
+export interface EventDetail extends EventSummary {
+  event: CanonicalEvent | null;
+  raw: unknown;
+  deliveries: DeliveryView[];
+}
+
+export interface EventListQuery {
+  type?: string;
+  sourceId?: string;
+  conversationKey?: string;
+  status?: string;
+  since?: Date;
+  until?: Date;
+  cursor?: string;
+  limit?: number;
+}
+
+@Injectable()
+export class EventsService {
+  constructor(
+    @InjectRepository(EventEntity) private readonly events: Repository<EventEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly registry: SourceRegistry,
+    private readonly matcher: SubscriptionMatcher,
+    private readonly deliveries: DeliveriesService,
+  ) {}
+
+  /**
+   * The worker's half of ingest: normalize, store the event beside its raw bytes, create one
+   * delivery per matching subscription, queue them. Safe to run twice for the same job.
+   */
+  async storeAndRoute(job: IngestJobData): Promise<void> {
+    const normalized = this.normalize(job);
+    const canonical =
+      normalized.status === 'ok'
+        ? buildCanonicalEvent(normalized.event, {
+            id: job.eventId,
+            receivedAt: job.receivedAt,
+            source: { kind: job.sourceKind, id: job.sourceId, deliveryId: job.sourceDeliveryId },
+          })
+        : null;
+
+    const toQueue = await this.dataSource.transaction(async (manager) => {
+      const inserted: unknown[] = await manager.query(
+        `INSERT INTO events (id, source_id, source_kind, source_event, source_delivery_id, type,
+                             status, error, conversation_key, occurred_at, received_at, raw_body, canonical)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id`,
+        [
+          job.eventId,
+          job.sourceId,
+          job.sourceKind,
+          canonical?.source.event ?? null,
+          job.sourceDeliveryId,
+          canonical?.type ?? null,
+          canonical ? 'routed' : 'unprocessable',
+          normalized.status === 'unprocessable' ? normalized.reason : null,
+          canonical?.conversation?.key ?? null,
+          canonical?.occurredAt ?? job.receivedAt,
+          job.receivedAt,
+          job.rawBody,
+          canonical ? JSON.stringify(canonical) : null,
+        ],
+      );
+      if (inserted.length === 0) return null;
+      if (!canonical) return [];
+      const subscriptions = await this.matcher.match({
+        type: canonical.type,
+        sourceId: job.sourceId,
+      });
+      return this.deliveries.createForEvent(manager, job.eventId, subscriptions);
+    });
+    // null: a retried job whose transaction had committed; queue what may not have been queued.
+    await this.deliveries.enqueue(toQueue ?? (await this.deliveries.pendingForEvent(job.eventId)));
+  }
+
+  async get(id: string): Promise<EventDetail> {
+    const event = await this.events.findOneBy({ id });
+    if (!event) throw notFound(`Event ${id}`);
+    return {
+      ...toEventSummary(event),
+      event: event.canonical,
+      raw: parseRaw(event.rawBody),
+      deliveries: await this.deliveries.forEvent(id),
+    };
+  }
+
+  async list(query: EventListQuery): Promise<Page<EventSummary>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const where: FindOptionsWhere<EventEntity> = {};
+    if (query.type) where.type = query.type;
+    if (query.sourceId) where.sourceId = query.sourceId;
+    if (query.conversationKey) where.conversationKey = query.conversationKey;
+    if (query.status) where.status = query.status as EventEntity['status'];
+    if (query.cursor) where.id = LessThan(query.cursor);
+    const builder = this.events
+      .createQueryBuilder('event')
+      .select([
+        'event.id',
+        'event.type',
+        'event.status',
+        'event.error',
+        'event.sourceId',
+        'event.sourceKind',
+        'event.sourceEvent',
+        'event.conversationKey',
+        'event.occurredAt',
+        'event.receivedAt',
+      ])
+      .where(where)
+      .orderBy('event.id', 'DESC')
+      .take(limit + 1);
+    if (query.since) builder.andWhere({ receivedAt: MoreThanOrEqual(query.since) });
+    if (query.until) builder.andWhere('event.received_at < :until', { until: query.until });
+    return toPage(await builder.getMany(), limit, toEventSummary);
+  }
+
+  private normalize(job: IngestJobData): NormalizeResult {
+    const payload = parseRaw(job.rawBody);
+    if (!isRecord(payload)) return { status: 'unprocessable', reason: 'body is not a JSON object' };
+    return this.registry.normalize(job.sourceKind, payload, {
+      sourceId: job.sourceId,
+      kind: job.sourceKind,
+    });
+  }
+}
+
+function parseRaw(rawBody: string): unknown {
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    return rawBody;
+  }
+}
+
+function toEventSummary(event: EventEntity): EventSummary {
+  return {
+    id: event.id,
+    type: event.type,
+    status: event.status,
+    error: event.error,
+    sourceId: event.sourceId,
+    sourceKind: event.sourceKind,
+    sourceEvent: event.sourceEvent,
+    conversationKey: event.conversationKey,
+    occurredAt: event.occurredAt.toISOString(),
+    receivedAt: event.receivedAt.toISOString(),
+  };
+}

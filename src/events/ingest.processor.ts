@@ -1,0 +1,31 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnApplicationBootstrap } from '@nestjs/common';
+import { Job, UnrecoverableError } from 'bullmq';
+import { Settings } from '../config/settings';
+import { INGEST_QUEUE, IngestJobData, IngestJobName } from '../queues/queue-names';
+import { EventsService } from './events.service';
+
+@Processor(INGEST_QUEUE)
+export class IngestProcessor extends WorkerHost implements OnApplicationBootstrap {
+  constructor(
+    private readonly events: EventsService,
+    private readonly settings: Settings,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.settings.INGEST_CONCURRENCY;
+  }
+
+  async process(job: Job<IngestJobData, void, IngestJobName>): Promise<void> {
+    switch (job.name) {
+      case 'webhook.received':
+        return this.events.storeAndRoute(job.data);
+      default: {
+        const unknown: never = job.name;
+        throw new UnrecoverableError(`unknown ingest job ${String(unknown)}`);
+      }
+    }
+  }
+}

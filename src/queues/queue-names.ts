@@ -1,0 +1,28 @@
+/** Queues and the data each job carries: ids and the bytes received, never secrets. */
+export const INGEST_QUEUE = 'ingest';
+export const DELIVERY_QUEUE = 'delivery';
+
+export interface IngestJobData {
+  eventId: string;
+  sourceId: string;
+  sourceKind: string;
+  sourceDeliveryId: string | null;
+  receivedAt: string;
+  /** The request body exactly as received (UTF-8 JSON text). */
+  rawBody: string;
+}
+
+export interface DeliveryJobData {
+  deliveryId: string;
+}
+
+export interface IngestJobs {
+  'webhook.received': IngestJobData;
+}
+
+export interface DeliveryJobs {
+  'delivery.send': DeliveryJobData;
+}
+
+export type IngestJobName = keyof IngestJobs;
+export type DeliveryJobName = keyof DeliveryJobs;

@@ -1,0 +1,45 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JsonRecord } from '../canonical/coerce';
+import {
+  NormalizeContext,
+  NormalizeResult,
+  SOURCE_NORMALIZERS,
+  SourceNormalizer,
+} from './source-normalizer';
+
+/** Looks source plug-ins up by kind. */
+@Injectable()
+export class SourceRegistry {
+  private readonly byKind = new Map<string, SourceNormalizer>();
+
+  constructor(@Inject(SOURCE_NORMALIZERS) normalizers: SourceNormalizer[]) {
+    for (const normalizer of normalizers) {
+      if (this.byKind.has(normalizer.kind)) {
+        throw new Error(`Two source plug-ins claim the kind "${normalizer.kind}"`);
+      }
+      this.byKind.set(normalizer.kind, normalizer);
+    }
+  }
+
+  get(kind: string): SourceNormalizer | undefined {
+    return this.byKind.get(kind);
+  }
+
+  kinds(): string[] {
+    return [...this.byKind.keys()];
+  }
+
+  /** Normalizers promise never to throw; this keeps a broken one from losing the event anyway. */
+  normalize(kind: string, payload: JsonRecord, context: NormalizeContext): NormalizeResult {
+    const normalizer = this.byKind.get(kind);
+    if (!normalizer) return { status: 'unprocessable', reason: `no plug-in for kind "${kind}"` };
+    try {
+      return normalizer.normalize(payload, context);
+    } catch (error) {
+      return {
+        status: 'unprocessable',
+        reason: `normalizer failed: ${(error as Error)?.message ?? String(error)}`,
+      };
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+@Entity({ name: 'sources' })
+export class SourceEntity {
+  @PrimaryColumn({ type: 'text' })
+  id: string;
+
+  @Column({ type: 'text' })
+  kind: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  /** SHA-256 of the URL token; the token itself is shown once and never stored. */
+  @Column({ name: 'token_hash', type: 'bytea', select: false })
+  tokenHash: Buffer;
+
+  @Column({ name: 'token_hint', type: 'text' })
+  tokenHint: string;
+
+  @Column({ name: 'signing_secret', type: 'text', nullable: true, select: false })
+  signingSecret: string | null;
+
+  @Column({ name: 'signature_header_prefix', type: 'text', nullable: true })
+  signatureHeaderPrefix: string | null;
+
+  @Column({ name: 'allowed_channel_ids', type: 'text', array: true, default: () => "'{}'" })
+  allowedChannelIds: string[];
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

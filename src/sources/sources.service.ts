@@ -1,0 +1,154 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { AppError, notFound } from '../common/app-error';
+import { newId } from '../common/ids';
+import { randomToken, sha256 } from '../common/secrets';
+import { Settings } from '../config/settings';
+import { CreateSourceDto } from './dto/create-source.dto';
+import { SourceResponse, toSourceResponse } from './dto/source.response';
+import { UpdateSourceDto } from './dto/update-source.dto';
+import { SourceEntity } from './source.entity';
+import { SourceSettings } from './source-normalizer';
+import { SourceRegistry } from './source-registry';
+
+const AUTH_CACHE_TTL_MS = 5_000;
+const AUTH_CACHE_MAX_ENTRIES = 10_000;
+
+const WITH_SECRET = [
+  'id',
+  'kind',
+  'name',
+  'tokenHint',
+  'signingSecret',
+  'signatureHeaderPrefix',
+  'allowedChannelIds',
+  'createdAt',
+  'updatedAt',
+] as const;
+
+@Injectable()
+export class SourcesService {
+  /** Token hash → source, so the ingest path rarely touches Postgres. Other processes see changes within the TTL. */
+  private readonly authCache = new Map<string, { source: SourceSettings; expiresAt: number }>();
+
+  constructor(
+    @InjectRepository(SourceEntity) private readonly sources: Repository<SourceEntity>,
+    private readonly registry: SourceRegistry,
+    private readonly settings: Settings,
+  ) {}
+
+  async create(dto: CreateSourceDto): Promise<SourceResponse> {
+    this.assertKnownKind(dto.kind);
+    const token = randomToken();
+    const source = this.sources.create({
+      id: newId('src'),
+      kind: dto.kind,
+      name: dto.name,
+      tokenHash: sha256(token),
+      tokenHint: token.slice(-4),
+      signingSecret: dto.signingSecret ?? null,
+      signatureHeaderPrefix: dto.signatureHeaderPrefix ?? null,
+      allowedChannelIds: dto.allowedChannelIds ?? [],
+    });
+    const saved = await this.sources.save(source);
+    return toSourceResponse(saved, this.settings.publicBaseUrl, {
+      token,
+      signingSecret: dto.signingSecret,
+      hasSigningSecret: Boolean(dto.signingSecret),
+    });
+  }
+
+  async list(): Promise<SourceResponse[]> {
+    const sources = await this.sources.find({ select: [...WITH_SECRET], order: { id: 'DESC' } });
+    return sources.map((source) => this.present(source));
+  }
+
+  async get(id: string): Promise<SourceResponse> {
+    return this.present(await this.load(id));
+  }
+
+  async update(id: string, dto: UpdateSourceDto): Promise<SourceResponse> {
+    const source = await this.load(id);
+    if (dto.name !== undefined) source.name = dto.name;
+    if (dto.signingSecret !== undefined) source.signingSecret = dto.signingSecret;
+    if (dto.signatureHeaderPrefix !== undefined) {
+      source.signatureHeaderPrefix = dto.signatureHeaderPrefix;
+    }
+    if (dto.allowedChannelIds !== undefined) source.allowedChannelIds = dto.allowedChannelIds;
+    const saved = await this.sources.save(source);
+    this.authCache.clear();
+    return this.present(saved);
+  }
+
+  async remove(id: string): Promise<void> {
+    const result = await this.sources.delete({ id });
+    if (!result.affected) throw notFound(`Source ${id}`);
+    this.authCache.clear();
+  }
+
+  async rotateToken(id: string): Promise<SourceResponse> {
+    const source = await this.load(id);
+    const token = randomToken();
+    await this.sources.update({ id }, { tokenHash: sha256(token), tokenHint: token.slice(-4) });
+    this.authCache.clear();
+    const saved = await this.load(id);
+    return toSourceResponse(saved, this.settings.publicBaseUrl, {
+      token,
+      hasSigningSecret: source.signingSecret !== null,
+    });
+  }
+
+  /**
+   * The source a `/webhooks/:kind/:token` request belongs to, or null. Tokens are looked up
+   * by their SHA-256, so the comparison never runs over the secret itself.
+   */
+  async authenticate(kind: string, token: string): Promise<SourceSettings | null> {
+    const hash = sha256(token);
+    const cacheKey = hash.toString('base64');
+    const cached = this.authCache.get(cacheKey);
+    const now = Date.now();
+    let source: SourceSettings | null;
+    if (cached && cached.expiresAt > now) {
+      source = cached.source;
+    } else {
+      const found = await this.sources.findOne({
+        where: { tokenHash: hash },
+        select: ['id', 'kind', 'signingSecret', 'signatureHeaderPrefix', 'allowedChannelIds'],
+      });
+      if (!found) return null;
+      source = {
+        id: found.id,
+        kind: found.kind,
+        signingSecret: found.signingSecret,
+        signatureHeaderPrefix: found.signatureHeaderPrefix,
+        allowedChannelIds: found.allowedChannelIds,
+      };
+      if (this.authCache.size >= AUTH_CACHE_MAX_ENTRIES) this.authCache.clear();
+      this.authCache.set(cacheKey, { source, expiresAt: now + AUTH_CACHE_TTL_MS });
+    }
+    return source.kind === kind ? source : null;
+  }
+
+  private assertKnownKind(kind: string): void {
+    if (!this.registry.get(kind)) {
+      throw new AppError(
+        'validation_failed',
+        `kind must be one of: ${this.registry.kinds().join(', ')}`,
+        [{ field: 'kind', problems: [`unknown source kind "${kind}"`] }],
+      );
+    }
+  }
+
+  private async load(id: string): Promise<SourceEntity> {
+    const source = await this.sources.findOne({ where: { id }, select: [...WITH_SECRET] });
+    if (!source) throw notFound(`Source ${id}`);
+    return source;
+  }
+
+  private present(source: SourceEntity): SourceResponse {
+    return toSourceResponse(source, this.settings.publicBaseUrl, {
+      hasSigningSecret: source.signingSecret !== null,
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { fixtureText } from '../support/fixtures';
+import { HttpSink } from '../support/http-sink';
+import { buildProject, freePort, RouterProcess } from '../support/processes';
+import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-settings';
+import { waitFor } from '../support/wait-for';
+
+describe('API and worker as separate processes (npm run start:api / start:worker)', () => {
+  const sink = new HttpSink();
+  let api: RouterProcess;
+  let worker: RouterProcess;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    buildProject();
+    await sink.start();
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    const env = {
+      NODE_ENV: 'test',
+      DATABASE_URL: TEST_DATABASE_URL,
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: `proc_${randomBytes(4).toString('hex')}`,
+      ADMIN_API_KEYS: TEST_ADMIN_KEY,
+      ALLOW_PRIVATE_TARGETS: 'true',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DELIVERY_BACKOFF_BASE_MS: '50',
+    };
+    api = new RouterProcess({ ...env, APP_ROLE: 'api' });
+    worker = new RouterProcess({ ...env, APP_ROLE: 'worker' });
+    await Promise.all([api.start(/API listening on/), worker.start(/Worker started/)]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    await worker?.stop();
+    await sink.stop();
+  });
+
+  async function admin(method: string, path: string, body?: unknown) {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as any };
+  }
+
+  it('accepts while the worker is down and delivers once a worker runs again', async () => {
+    const source = await admin('POST', '/api/sources', { kind: 'jivo', name: 'Jivo (processes)' });
+    expect(source.status).toBe(201);
+    const subscription = await admin('POST', '/api/subscriptions', {
+      name: 'sink',
+      url: `${sink.url}/processes`,
+      eventTypes: ['conversation.*'],
+      sourceIds: [source.body.id],
+    });
+    expect(subscription.status).toBe(201);
+
+    const first = await fetch(source.body.url.replace(/^https?:\/\/[^/]+/, baseUrl), {
+      method: 'POST',
+      body: fixtureText('jivo', 'chat_accepted.json'),
+    });
+    expect(first.status).toBe(200);
+    await waitFor(() => sink.requests.length === 1, 20_000);
+
+    await worker.stop();
+    const second = await fetch(`${baseUrl}/webhooks/jivo/${source.body.token}`, {
+      method: 'POST',
+      body: fixtureText('jivo', 'chat_finished.json'),
+    });
+    expect(second.status).toBe(200);
+    expect(await second.json()).toEqual({ result: 'ok' });
+    await new Promise((done) => setTimeout(done, 300));
+    expect(sink.requests).toHaveLength(1);
+
+    await worker.start(/Worker started/);
+    await waitFor(() => sink.requests.length === 2, 20_000);
+    const verifier = new Webhook(subscription.body.secret);
+    const types = sink.requests.map(
+      (request) =>
+        (verifier.verify(request.body, request.headers as Record<string, string>) as any).type,
+    );
+    expect(types).toEqual(['conversation.accepted', 'conversation.ended']);
+  });
+});

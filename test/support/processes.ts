@@ -1,0 +1,56 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { waitFor } from './wait-for';
+
+export const PROJECT_ROOT = resolve(__dirname, '../..');
+
+/** Compiles src/ to dist/ so the test runs what `npm start` runs. */
+export function buildProject(): void {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    cwd: PROJECT_ROOT,
+    stdio: 'inherit',
+  });
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+/** A router process (`node dist/main.js`) whose output is kept for assertions and failures. */
+export class RouterProcess {
+  output = '';
+  private child: ChildProcess | null = null;
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  async start(readyLine: RegExp): Promise<void> {
+    this.output = '';
+    this.child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH ?? '', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    await waitFor(() => {
+      if (this.child?.exitCode !== null) {
+        throw new Error(`process exited early:\n${this.output}`);
+      }
+      return readyLine.test(this.output);
+    }, 30_000);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((done) => child.once('exit', done));
+    child.kill(signal);
+    await exited;
+    this.child = null;
+  }
+}

@@ -1,0 +1,74 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { RunningApp, startApp } from '../../src/bootstrap';
+import { Settings } from '../../src/config/settings';
+import { DELIVERY_QUEUE, INGEST_QUEUE } from '../../src/queues/queue-names';
+import { TEST_ADMIN_KEY, testSettings } from './test-settings';
+import { waitFor } from './wait-for';
+
+export interface TestApp {
+  running: RunningApp;
+  settings: Settings;
+  url: string;
+  /** fetch against the app with the admin key, JSON in and out. */
+  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  post(path: string, body: string | Buffer, headers?: Record<string, string>): Promise<Response>;
+  dataSource: DataSource;
+  /** Resolves once no ingest or delivery job is waiting, active or delayed. */
+  drainQueues(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const settings = testSettings(overrides);
+  const running = await startApp(settings);
+  const url = running.url!;
+  const dataSource = running.context.get<DataSource>(getDataSourceToken());
+  const queues = [INGEST_QUEUE, DELIVERY_QUEUE].map((name) =>
+    running.context.get<Queue>(getQueueToken(name)),
+  );
+  return {
+    running,
+    settings,
+    url,
+    dataSource,
+    async admin(method, path, body) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${TEST_ADMIN_KEY}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : null };
+    },
+    post(path, body, headers = { 'content-type': 'application/json' }) {
+      return fetch(`${url}${path}`, { method: 'POST', headers, body });
+    },
+    async drainQueues(timeoutMs = 20_000) {
+      await waitFor(async () => {
+        const counts = await Promise.all(
+          queues.map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
+        );
+        return counts.every((count) => Object.values(count).every((value) => value === 0));
+      }, timeoutMs);
+    },
+    async close() {
+      await Promise.all(
+        queues.map((queue) => queue.obliterate({ force: true }).catch(() => undefined)),
+      );
+      await running.close();
+    },
+  };
+}
+
+/** Empties every table, so each suite starts from nothing. */
+export async function resetDatabase(dataSource: DataSource): Promise<void> {
+  await dataSource.query(
+    'TRUNCATE delivery_attempts, deliveries, events, subscriptions, sources RESTART IDENTITY CASCADE',
+  );
+}

@@ -1,0 +1,24 @@
+import { randomBytes } from 'node:crypto';
+import { loadSettings, Settings } from '../../src/config/settings';
+
+export const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/webhook_router_test';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
+
+/** Settings for one test app: real Postgres and Redis, its own queue prefix, fast retries. */
+export function testSettings(overrides: Record<string, string> = {}): Settings {
+  return loadSettings({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: TEST_DATABASE_URL,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: `test_${randomBytes(4).toString('hex')}`,
+    ADMIN_API_KEYS: TEST_ADMIN_KEY,
+    ALLOW_PRIVATE_TARGETS: 'true',
+    DELIVERY_BACKOFF_BASE_MS: '50',
+    DELIVERY_MAX_ATTEMPTS: '5',
+    ...overrides,
+  });
+}

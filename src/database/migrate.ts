@@ -19,8 +19,10 @@ export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
       await client
         .query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`)
         .catch((error: unknown) => {
-          // Another process created it between our check and our CREATE.
-          if ((error as { code?: string }).code !== '42P04') throw error;
+          // Another process created it between our check and our CREATE: Postgres reports
+          // duplicate_database, or a unique violation on pg_database when both raced.
+          const code = (error as { code?: string }).code ?? '';
+          if (!['42P04', '23505'].includes(code)) throw error;
         });
     }
   } finally {

@@ -5,6 +5,8 @@ import { CoreModule } from './core.module';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { EventsController } from './events/events.controller';
 import { InboundController } from './sources/inbound.controller';
+import { DedupeStore } from './sources/dedupe-store';
+import { EnrichmentClient } from './sources/enrichment.client';
 import { IngestService } from './sources/ingest.service';
 import { SourcesController } from './sources/sources.controller';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
@@ -19,6 +21,11 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
     EventsController,
     DeliveriesController,
   ],
-  providers: [IngestService, { provide: APP_GUARD, useClass: AdminKeyGuard }],
+  providers: [
+    IngestService,
+    DedupeStore,
+    EnrichmentClient,
+    { provide: APP_GUARD, useClass: AdminKeyGuard },
+  ],
 })
 export class ApiModule {}

@@ -86,6 +86,19 @@ export class Settings {
   @Min(1)
   INGEST_CONCURRENCY = 20;
 
+  /** A repeated webhook (same delivery id, or same body on the same source) within this window is answered as the first and not routed again; 0 turns dedupe off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  DEDUPE_WINDOW_SECONDS = 24 * 3600;
+
+  /** Default time budget of a source's enrichment call (Jivo's reply to its agent). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(10_000)
+  ENRICHMENT_TIMEOUT_MS = 2000;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)

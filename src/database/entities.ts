@@ -4,6 +4,7 @@ import { EventEntity } from '../events/event.entity';
 import { SourceEntity } from '../sources/source.entity';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { InitialSchema1763712000000 } from './migrations/1763712000000-InitialSchema';
+import { SourceEnrichment1763798400000 } from './migrations/1763798400000-SourceEnrichment';
 
 export const ENTITIES = [
   SourceEntity,
@@ -13,4 +14,4 @@ export const ENTITIES = [
   DeliveryAttemptEntity,
 ];
 
-export const MIGRATIONS = [InitialSchema1763712000000];
+export const MIGRATIONS = [InitialSchema1763712000000, SourceEnrichment1763798400000];

@@ -18,6 +18,8 @@ export interface OutboundRequest {
   body: string;
   headers: Record<string, string>;
   timeoutMs: number;
+  /** How much of the response body to keep (default 1 KiB). */
+  responseLimitBytes?: number;
 }
 
 /** POSTs one delivery attempt. Never throws: every outcome comes back as data to record. */
@@ -39,7 +41,10 @@ export class HttpSender {
         headersTimeout: outbound.timeoutMs,
         bodyTimeout: outbound.timeoutMs,
       });
-      const excerpt = await readExcerpt(response.body);
+      const excerpt = await readExcerpt(
+        response.body,
+        outbound.responseLimitBytes ?? RESPONSE_EXCERPT_BYTES,
+      );
       const statusCode = response.statusCode;
       const succeeded = statusCode >= 200 && statusCode < 300;
       return {
@@ -65,19 +70,20 @@ export class HttpSender {
 
 async function readExcerpt(
   body: AsyncIterable<Buffer> & { destroy(): void },
+  limit: number,
 ): Promise<string | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     chunks.push(chunk);
     size += chunk.length;
-    if (size >= RESPONSE_EXCERPT_BYTES) {
+    if (size >= limit) {
       body.destroy();
       break;
     }
   }
   if (size === 0) return null;
-  return Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
 function describeNetworkError(error: unknown, timeoutMs: number): string {

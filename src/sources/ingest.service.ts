@@ -1,14 +1,18 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { isRecord } from '../canonical/coerce';
+import { buildCanonicalEvent } from '../canonical/build-event';
+import { isRecord, JsonRecord } from '../canonical/coerce';
 import { AppError } from '../common/app-error';
 import { newId } from '../common/ids';
 import { UnparseableBody } from '../common/raw-body';
 import { Settings } from '../config/settings';
 import { INGEST_QUEUE, IngestJobData, IngestJobName } from '../queues/queue-names';
+import { DedupeStore } from './dedupe-store';
+import { EnrichmentClient } from './enrichment.client';
+import { SourceNormalizer } from './source-normalizer';
 import { SourceRegistry } from './source-registry';
-import { SourcesService } from './sources.service';
+import { AuthenticatedSource, SourcesService } from './sources.service';
 
 export interface InboundWebhook {
   kind: string;
@@ -21,8 +25,9 @@ export interface InboundWebhook {
 const INGEST_ATTEMPTS = 15;
 
 /**
- * The ingest path, kept to the minimum: authenticate, parse, enqueue, answer. Storing,
- * normalizing and routing happen in the worker.
+ * The ingest path, kept to the minimum: authenticate, parse, drop duplicates, enqueue,
+ * answer. Storing, normalizing and routing happen in the worker. The one exception is a
+ * sender that shows our answer to its agent (Jivo), whose reply may be enriched in time.
  */
 @Injectable()
 export class IngestService {
@@ -31,6 +36,8 @@ export class IngestService {
   constructor(
     private readonly registry: SourceRegistry,
     private readonly sources: SourcesService,
+    private readonly dedupe: DedupeStore,
+    private readonly enrichment: EnrichmentClient,
     private readonly settings: Settings,
     @InjectQueue(INGEST_QUEUE) private readonly queue: Queue<IngestJobData, void, IngestJobName>,
   ) {}
@@ -50,40 +57,87 @@ export class IngestService {
     const verdict = normalizer.verify(request, source, new Date());
     if (!verdict.ok) throw new AppError('signature_invalid', verdict.reason);
 
-    const eventId = newId('evt');
-    await this.enqueue({
-      eventId,
+    const job: IngestJobData = {
+      eventId: newId('evt'),
       sourceId: source.id,
       sourceKind: source.kind,
       sourceDeliveryId: normalizer.deliveryId(request, source),
       receivedAt: new Date().toISOString(),
       rawBody: webhook.rawBody.toString('utf8'),
-    });
-    return normalizer.acceptedResponse(eventId);
+    };
+    const dedupeKey = this.dedupe.keyFor(source.id, job.sourceDeliveryId, webhook.rawBody);
+    if (dedupeKey) {
+      // A duplicate may wait for the first to be stored and enriched before it is answered.
+      const waitMs = this.settings.INGEST_ENQUEUE_TIMEOUT_MS + this.settings.ENRICHMENT_TIMEOUT_MS;
+      const first = await this.withinBudget(
+        this.dedupe.claim(dedupeKey, waitMs),
+        waitMs,
+        job.eventId,
+      );
+      if (first) return first.response;
+    }
+
+    const reply = this.reply(normalizer, source, webhook.body, job);
+    try {
+      await this.withinBudget(
+        this.enqueue(job),
+        this.settings.INGEST_ENQUEUE_TIMEOUT_MS,
+        job.eventId,
+      );
+    } catch (error) {
+      if (dedupeKey) await this.dedupe.release(dedupeKey).catch(() => undefined);
+      throw error;
+    }
+    const response = await reply;
+    if (dedupeKey) await this.dedupe.settle(dedupeKey, response).catch(() => undefined);
+    return response;
   }
 
-  /** Resolves once Redis has the job; answers 503 rather than 200 for anything not stored. */
-  private async enqueue(data: IngestJobData): Promise<void> {
+  /** The answer to the sender: enriched by the source's endpoint when it has one and it applies. */
+  private async reply(
+    normalizer: SourceNormalizer,
+    source: AuthenticatedSource,
+    payload: JsonRecord,
+    job: IngestJobData,
+  ): Promise<unknown> {
+    const plain = normalizer.acceptedResponse(job.eventId);
+    const enrichment = normalizer.replyEnrichment;
+    if (!source.enrichment || !enrichment?.appliesTo(payload)) return plain;
+    const normalized = this.registry.normalize(source.kind, payload, {
+      sourceId: source.id,
+      kind: source.kind,
+    });
+    if (normalized.status !== 'ok') return plain;
+    const event = buildCanonicalEvent(normalized.event, {
+      id: job.eventId,
+      receivedAt: job.receivedAt,
+      source: { kind: source.kind, id: source.id, deliveryId: job.sourceDeliveryId },
+    });
+    const answer = await this.enrichment.ask(source.enrichment, event);
+    return (answer === null ? null : enrichment.toResponse(answer)) ?? plain;
+  }
+
+  private enqueue(job: IngestJobData): Promise<unknown> {
+    return this.queue.add('webhook.received', job, {
+      jobId: job.eventId,
+      attempts: INGEST_ATTEMPTS,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    });
+  }
+
+  /** Redis must answer within the budget; otherwise 503, never a 200 for something not stored. */
+  private async withinBudget<T>(work: Promise<T>, budgetMs: number, eventId: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error('timed out waiting for Redis')),
-        this.settings.INGEST_ENQUEUE_TIMEOUT_MS,
-      );
+      timer = setTimeout(() => reject(new Error('timed out waiting for Redis')), budgetMs + 100);
     });
     try {
-      await Promise.race([
-        this.queue.add('webhook.received', data, {
-          jobId: data.eventId,
-          attempts: INGEST_ATTEMPTS,
-          backoff: { type: 'exponential', delay: 1000 },
-          removeOnComplete: { age: 3600, count: 10_000 },
-          removeOnFail: { age: 30 * 24 * 3600 },
-        }),
-        timeout,
-      ]);
+      return await Promise.race([work, timeout]);
     } catch (error) {
-      this.logger.error(`Could not queue event ${data.eventId}: ${(error as Error).message}`);
+      if (error instanceof AppError) throw error;
+      this.logger.error(`Could not queue event ${eventId}: ${(error as Error).message}`);
       throw new AppError('queue_unavailable', 'The event could not be stored; retry later');
     } finally {
       clearTimeout(timer);

@@ -47,4 +47,17 @@ export interface SourceNormalizer {
   normalize(payload: JsonRecord, context: NormalizeContext): NormalizeResult;
   /** The body answered to the sender once the event is durably queued. */
   acceptedResponse(eventId: string): unknown;
+  /** For senders that show our answer to their agent (Jivo): how to ask a user's endpoint for it. */
+  readonly replyEnrichment?: ReplyEnrichment;
+}
+
+/**
+ * A source whose answer is shown to the sender's agent lets the router ask the user's own
+ * endpoint (a CRM) for that answer, synchronously and within a time budget.
+ */
+export interface ReplyEnrichment {
+  /** Whether the answer to this payload is shown to the agent, so worth enriching. */
+  appliesTo(payload: JsonRecord): boolean;
+  /** The answer to the sender built from the endpoint's JSON answer; null when it is unusable. */
+  toResponse(answer: unknown): unknown;
 }

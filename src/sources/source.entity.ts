@@ -27,6 +27,17 @@ export class SourceEntity {
   @Column({ name: 'allowed_channel_ids', type: 'text', array: true, default: () => "'{}'" })
   allowedChannelIds: string[];
 
+  /** Where to ask for the reply shown to the sender's agent (Jivo chat_accepted/chat_updated). */
+  @Column({ name: 'enrichment_url', type: 'text', nullable: true })
+  enrichmentUrl: string | null;
+
+  @Column({ name: 'enrichment_timeout_ms', type: 'int', nullable: true })
+  enrichmentTimeoutMs: number | null;
+
+  /** The `whsec_` secret enrichment requests are signed with. */
+  @Column({ name: 'enrichment_secret', type: 'text', nullable: true, select: false })
+  enrichmentSecret: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -3,8 +3,9 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
-import { randomToken, sha256 } from '../common/secrets';
+import { newSigningSecret, randomToken, sha256 } from '../common/secrets';
 import { Settings } from '../config/settings';
+import { checkTarget } from '../delivery/target-guard';
 import { CreateSourceDto } from './dto/create-source.dto';
 import { SourceResponse, toSourceResponse } from './dto/source.response';
 import { UpdateSourceDto } from './dto/update-source.dto';
@@ -15,7 +16,7 @@ import { SourceRegistry } from './source-registry';
 const AUTH_CACHE_TTL_MS = 5_000;
 const AUTH_CACHE_MAX_ENTRIES = 10_000;
 
-const WITH_SECRET = [
+const WITH_SECRETS = [
   'id',
   'kind',
   'name',
@@ -23,14 +24,25 @@ const WITH_SECRET = [
   'signingSecret',
   'signatureHeaderPrefix',
   'allowedChannelIds',
+  'enrichmentUrl',
+  'enrichmentTimeoutMs',
+  'enrichmentSecret',
   'createdAt',
   'updatedAt',
 ] as const;
 
+/** What the ingest path knows about an authenticated source. */
+export interface AuthenticatedSource extends SourceSettings {
+  enrichment: { url: string; timeoutMs: number; secret: string } | null;
+}
+
 @Injectable()
 export class SourcesService {
   /** Token hash → source, so the ingest path rarely touches Postgres. Other processes see changes within the TTL. */
-  private readonly authCache = new Map<string, { source: SourceSettings; expiresAt: number }>();
+  private readonly authCache = new Map<
+    string,
+    { source: AuthenticatedSource; expiresAt: number }
+  >();
 
   constructor(
     @InjectRepository(SourceEntity) private readonly sources: Repository<SourceEntity>,
@@ -40,27 +52,34 @@ export class SourcesService {
 
   async create(dto: CreateSourceDto): Promise<SourceResponse> {
     this.assertKnownKind(dto.kind);
+    if (dto.enrichmentUrl) await this.assertPublicTarget(dto.enrichmentUrl);
     const token = randomToken();
-    const source = this.sources.create({
-      id: newId('src'),
-      kind: dto.kind,
-      name: dto.name,
-      tokenHash: sha256(token),
-      tokenHint: token.slice(-4),
-      signingSecret: dto.signingSecret ?? null,
-      signatureHeaderPrefix: dto.signatureHeaderPrefix ?? null,
-      allowedChannelIds: dto.allowedChannelIds ?? [],
-    });
-    const saved = await this.sources.save(source);
+    const enrichmentSecret = dto.enrichmentUrl ? newSigningSecret() : null;
+    const saved = await this.sources.save(
+      this.sources.create({
+        id: newId('src'),
+        kind: dto.kind,
+        name: dto.name,
+        tokenHash: sha256(token),
+        tokenHint: token.slice(-4),
+        signingSecret: dto.signingSecret ?? null,
+        signatureHeaderPrefix: dto.signatureHeaderPrefix ?? null,
+        allowedChannelIds: dto.allowedChannelIds ?? [],
+        enrichmentUrl: dto.enrichmentUrl ?? null,
+        enrichmentTimeoutMs: dto.enrichmentTimeoutMs ?? null,
+        enrichmentSecret,
+      }),
+    );
     return toSourceResponse(saved, this.settings.publicBaseUrl, {
       token,
       signingSecret: dto.signingSecret,
+      enrichmentSecret: enrichmentSecret ?? undefined,
       hasSigningSecret: Boolean(dto.signingSecret),
     });
   }
 
   async list(): Promise<SourceResponse[]> {
-    const sources = await this.sources.find({ select: [...WITH_SECRET], order: { id: 'DESC' } });
+    const sources = await this.sources.find({ select: [...WITH_SECRETS], order: { id: 'DESC' } });
     return sources.map((source) => this.present(source));
   }
 
@@ -70,15 +89,28 @@ export class SourcesService {
 
   async update(id: string, dto: UpdateSourceDto): Promise<SourceResponse> {
     const source = await this.load(id);
+    if (dto.enrichmentUrl) await this.assertPublicTarget(dto.enrichmentUrl);
     if (dto.name !== undefined) source.name = dto.name;
     if (dto.signingSecret !== undefined) source.signingSecret = dto.signingSecret;
     if (dto.signatureHeaderPrefix !== undefined) {
       source.signatureHeaderPrefix = dto.signatureHeaderPrefix;
     }
     if (dto.allowedChannelIds !== undefined) source.allowedChannelIds = dto.allowedChannelIds;
+    if (dto.enrichmentTimeoutMs !== undefined) source.enrichmentTimeoutMs = dto.enrichmentTimeoutMs;
+    let newEnrichmentSecret: string | undefined;
+    if (dto.enrichmentUrl !== undefined) {
+      source.enrichmentUrl = dto.enrichmentUrl;
+      if (dto.enrichmentUrl && !source.enrichmentSecret) {
+        newEnrichmentSecret = newSigningSecret();
+        source.enrichmentSecret = newEnrichmentSecret;
+      }
+    }
     const saved = await this.sources.save(source);
     this.authCache.clear();
-    return this.present(saved);
+    return toSourceResponse(saved, this.settings.publicBaseUrl, {
+      enrichmentSecret: newEnrichmentSecret,
+      hasSigningSecret: saved.signingSecret !== null,
+    });
   }
 
   async remove(id: string): Promise<void> {
@@ -92,8 +124,7 @@ export class SourcesService {
     const token = randomToken();
     await this.sources.update({ id }, { tokenHash: sha256(token), tokenHint: token.slice(-4) });
     this.authCache.clear();
-    const saved = await this.load(id);
-    return toSourceResponse(saved, this.settings.publicBaseUrl, {
+    return toSourceResponse(await this.load(id), this.settings.publicBaseUrl, {
       token,
       hasSigningSecret: source.signingSecret !== null,
     });
@@ -101,33 +132,43 @@ export class SourcesService {
 
   /**
    * The source a `/webhooks/:kind/:token` request belongs to, or null. Tokens are looked up
-   * by their SHA-256, so the comparison never runs over the secret itself.
+   * by their SHA-256, so no comparison ever runs over the secret itself.
    */
-  async authenticate(kind: string, token: string): Promise<SourceSettings | null> {
+  async authenticate(kind: string, token: string): Promise<AuthenticatedSource | null> {
     const hash = sha256(token);
     const cacheKey = hash.toString('base64');
-    const cached = this.authCache.get(cacheKey);
     const now = Date.now();
-    let source: SourceSettings | null;
-    if (cached && cached.expiresAt > now) {
-      source = cached.source;
-    } else {
+    const cached = this.authCache.get(cacheKey);
+    let source = cached && cached.expiresAt > now ? cached.source : null;
+    if (!source) {
       const found = await this.sources.findOne({
         where: { tokenHash: hash },
-        select: ['id', 'kind', 'signingSecret', 'signatureHeaderPrefix', 'allowedChannelIds'],
+        select: [...WITH_SECRETS],
       });
       if (!found) return null;
-      source = {
-        id: found.id,
-        kind: found.kind,
-        signingSecret: found.signingSecret,
-        signatureHeaderPrefix: found.signatureHeaderPrefix,
-        allowedChannelIds: found.allowedChannelIds,
-      };
+      source = this.toAuthenticated(found);
       if (this.authCache.size >= AUTH_CACHE_MAX_ENTRIES) this.authCache.clear();
       this.authCache.set(cacheKey, { source, expiresAt: now + AUTH_CACHE_TTL_MS });
     }
     return source.kind === kind ? source : null;
+  }
+
+  private toAuthenticated(found: SourceEntity): AuthenticatedSource {
+    return {
+      id: found.id,
+      kind: found.kind,
+      signingSecret: found.signingSecret,
+      signatureHeaderPrefix: found.signatureHeaderPrefix,
+      allowedChannelIds: found.allowedChannelIds,
+      enrichment:
+        found.enrichmentUrl && found.enrichmentSecret
+          ? {
+              url: found.enrichmentUrl,
+              timeoutMs: found.enrichmentTimeoutMs ?? this.settings.ENRICHMENT_TIMEOUT_MS,
+              secret: found.enrichmentSecret,
+            }
+          : null,
+    };
   }
 
   private assertKnownKind(kind: string): void {
@@ -140,8 +181,17 @@ export class SourcesService {
     }
   }
 
+  private async assertPublicTarget(url: string): Promise<void> {
+    const target = await checkTarget(url, this.settings.ALLOW_PRIVATE_TARGETS);
+    if (!target.ok) {
+      throw new AppError('validation_failed', target.reason, [
+        { field: 'enrichmentUrl', problems: [target.reason] },
+      ]);
+    }
+  }
+
   private async load(id: string): Promise<SourceEntity> {
-    const source = await this.sources.findOne({ where: { id }, select: [...WITH_SECRET] });
+    const source = await this.sources.findOne({ where: { id }, select: [...WITH_SECRETS] });
     if (!source) throw notFound(`Source ${id}`);
     return source;
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { MIGRATIONS } from '../../src/database/entities';
 import { ensureDatabaseExists, runMigrations } from '../../src/database/migrate';
 import { TEST_DATABASE_URL, testSettings } from '../support/test-settings';
 
@@ -36,6 +37,6 @@ describe('database bootstrap', () => {
       'sources',
       'subscriptions',
     ]);
-    expect(migrations.rowCount).toBe(1);
+    expect(migrations.rowCount).toBe(MIGRATIONS.length);
   });
 });

@@ -1,5 +1,9 @@
 import {
   ArrayMaxSize,
+  IsInt,
+  IsUrl,
+  Max,
+  Min,
   IsArray,
   IsNotEmpty,
   IsOptional,
@@ -40,4 +44,19 @@ export class CreateSourceDto {
   @IsString({ each: true })
   @IsNotEmpty({ each: true })
   allowedChannelIds?: string[];
+
+  /** Jivo: the endpoint asked, within a time budget, for the reply shown to the agent. */
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'enrichmentUrl must be an http(s) URL' },
+  )
+  @MaxLength(2000)
+  enrichmentUrl?: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(10_000)
+  enrichmentTimeoutMs?: number;
 }

@@ -13,6 +13,10 @@ export interface SourceResponse {
   hasSigningSecret: boolean;
   signatureHeaderPrefix: string | null;
   allowedChannelIds: string[];
+  enrichmentUrl: string | null;
+  enrichmentTimeoutMs: number | null;
+  /** Signs enrichment requests; shown when it is made. */
+  enrichmentSecret?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -20,7 +24,12 @@ export interface SourceResponse {
 export function toSourceResponse(
   source: SourceEntity,
   baseUrl: string,
-  revealed: { token?: string; signingSecret?: string; hasSigningSecret: boolean },
+  revealed: {
+    token?: string;
+    signingSecret?: string;
+    enrichmentSecret?: string;
+    hasSigningSecret: boolean;
+  },
 ): SourceResponse {
   const tokenPart = revealed.token ?? `…${source.tokenHint}`;
   return {
@@ -34,6 +43,9 @@ export function toSourceResponse(
     hasSigningSecret: revealed.hasSigningSecret,
     signatureHeaderPrefix: source.signatureHeaderPrefix,
     allowedChannelIds: source.allowedChannelIds,
+    enrichmentUrl: source.enrichmentUrl,
+    enrichmentTimeoutMs: source.enrichmentTimeoutMs,
+    ...(revealed.enrichmentSecret ? { enrichmentSecret: revealed.enrichmentSecret } : {}),
     createdAt: source.createdAt.toISOString(),
     updatedAt: source.updatedAt.toISOString(),
   };

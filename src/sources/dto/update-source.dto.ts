@@ -1,5 +1,9 @@
 import {
   ArrayMaxSize,
+  IsInt,
+  IsUrl,
+  Max,
+  Min,
   IsArray,
   IsNotEmpty,
   IsOptional,
@@ -35,4 +39,19 @@ export class UpdateSourceDto {
   @IsString({ each: true })
   @IsNotEmpty({ each: true })
   allowedChannelIds?: string[];
+
+  /** A new enrichment endpoint, or null to stop enriching. */
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'enrichmentUrl must be an http(s) URL' },
+  )
+  @MaxLength(2000)
+  enrichmentUrl?: string | null;
+
+  @ValidateIf((_, value) => value !== null && value !== undefined)
+  @IsInt()
+  @Min(100)
+  @Max(10_000)
+  enrichmentTimeoutMs?: number | null;
 }

@@ -39,6 +39,7 @@ import {
   systemActor,
   widgetIdOf,
 } from './jivo.readers';
+import { jivoReplyEnrichment } from './jivo.reply';
 import { offlineMessage, readTranscript, transcriptSpan } from './jivo.transcript';
 
 interface EventRule {
@@ -112,6 +113,7 @@ function ruleFor(eventName: string): EventRule {
 @Injectable()
 export class JivoNormalizer implements SourceNormalizer {
   readonly kind = 'jivo';
+  readonly replyEnrichment = jivoReplyEnrichment;
 
   verify(request: InboundRequest, source: SourceSettings): VerificationResult {
     const allowed = source.allowedChannelIds.map((id) => id.trim());

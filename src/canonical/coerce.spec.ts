@@ -10,6 +10,7 @@ describe('toIsoTime', () => {
     ['2026-04-16T11:05:40.913-03:00', '2026-04-16T14:05:40.913Z'],
     ['Thu Apr 16 2026 11:05:10 GMT-0300 (Brasilia Standard Time)', '2026-04-16T14:05:10.000Z'],
     ['2020-03-03 13:05:57 UTC', '2020-03-03T13:05:57.000Z'],
+    ['2026-04-16T14:05:11', '2026-04-16T14:05:11.000Z'],
   ])('reads %p', (input, expected) => {
     expect(toIsoTime(input)).toBe(expected);
   });

@@ -94,7 +94,9 @@ function parseDateString(text: string): number | null {
     /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$/,
     '$1T$2Z',
   );
-  const ms = Date.parse(railsUtc);
+  // An ISO date-time without a zone is UTC here, never the server's local time.
+  const isoWithoutZone = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(railsUtc);
+  const ms = Date.parse(isoWithoutZone ? `${railsUtc}Z` : railsUtc);
   return Number.isNaN(ms) ? null : ms;
 }
 

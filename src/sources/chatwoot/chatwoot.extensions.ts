@@ -174,8 +174,18 @@ export function widgetExtension(payload: Loose<ChatwootWebwidgetTriggered>): Jso
   });
 }
 
-/** The inbox presenter of `inbox_*` events, minus the channel's webhook and HMAC secrets. */
+/**
+ * The inbox presenter of `inbox_*` events, minus the channel's secrets: its webhook and HMAC
+ * secrets, its callback URL (which may be this router's own tokened URL) and the API inbox
+ * identifier (a credential for Chatwoot's public client API).
+ */
 export function inboxEventExtension(payload: JsonRecord): JsonRecord {
   const inbox = withoutSecrets(omitKeys(payload, ['event', 'changed_attributes']));
-  return isRecord(inbox) ? inbox : {};
+  if (!isRecord(inbox)) return {};
+  if (isRecord(inbox.channel)) {
+    inbox.channel = omitKeys(inbox.channel, CHANNEL_CREDENTIAL_KEYS);
+  }
+  return inbox;
 }
+
+const CHANNEL_CREDENTIAL_KEYS = ['webhook_url', 'identifier'];

@@ -79,12 +79,12 @@ export class EventsService {
           job.eventId,
           job.sourceId,
           job.sourceKind,
-          canonical?.source.event ?? null,
-          job.sourceDeliveryId,
+          indexable(canonical?.source.event),
+          indexable(job.sourceDeliveryId),
           canonical?.type ?? null,
           canonical ? 'routed' : 'unprocessable',
-          normalized.status === 'unprocessable' ? normalized.reason : null,
-          canonical?.conversation?.key ?? null,
+          indexable(normalized.status === 'unprocessable' ? normalized.reason : null),
+          indexable(canonical?.conversation?.key),
           canonical?.occurredAt ?? job.receivedAt,
           job.receivedAt,
           job.rawBody,
@@ -152,6 +152,15 @@ export class EventsService {
       kind: job.sourceKind,
     });
   }
+}
+
+/**
+ * Postgres text cannot hold NUL, which a JSON string may carry as \u0000: the lookup columns
+ * drop it (the canonical JSON and raw body keep the value verbatim), or the insert would fail
+ * on every retry and the event would never be stored.
+ */
+function indexable(value: string | null | undefined): string | null {
+  return value == null ? null : value.replace(/\u0000/g, '');
 }
 
 function parseRaw(rawBody: string): unknown {

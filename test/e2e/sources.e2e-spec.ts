@@ -287,6 +287,19 @@ describe('sources: verification, dedupe, enrichment, unknown events', () => {
     });
   });
 
+  it('stores and routes an event whose name and ids carry a NUL character', async () => {
+    const source = await createSource({ kind: 'jivo' });
+    await subscribeAll(source.id);
+    const raw = '{"event_name":"chat_\\u0000rated","chat_id":"77\\u0000"}';
+    const response = await app.post(`/webhooks/jivo/${source.token}`, raw);
+    expect(response.status).toBe(200);
+    await waitFor(() => sink.requests.length === 1);
+    const delivered = JSON.parse(sink.requests[0].body);
+    expect(delivered.source.event).toBe('chat_\u0000rated');
+    const stored = await app.admin('GET', `/api/events/${delivered.id}`);
+    expect(stored.body).toMatchObject({ sourceEvent: 'chat_rated', raw: JSON.parse(raw) });
+  });
+
   it('routes unknown event names as source.unknown, raw payload kept', async () => {
     const source = await createSource({ kind: 'jivo' });
     await subscribeAll(source.id);

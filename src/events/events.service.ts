@@ -160,7 +160,7 @@ export class EventsService {
  * on every retry and the event would never be stored.
  */
 function indexable(value: string | null | undefined): string | null {
-  return value == null ? null : value.replace(/\u0000/g, '');
+  return value == null ? null : value.replaceAll(String.fromCharCode(0), '');
 }
 
 function parseRaw(rawBody: string): unknown {

@@ -1,3 +1,4 @@
+import { FIXTURES_ROOT } from '../testing/normalizer-harness';
 import fc from 'fast-check';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -13,7 +14,7 @@ import { CHATWOOT_ACCOUNT_WEBHOOK_EVENTS } from './chatwoot.payload';
  * schema once enveloped, and every refusal says why.
  */
 
-const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/chatwoot');
+const FIXTURES = path.join(FIXTURES_ROOT, 'chatwoot');
 const CONTEXT = { sourceId: 'src_test', kind: 'chatwoot' };
 const normalizer = new ChatwootNormalizer();
 

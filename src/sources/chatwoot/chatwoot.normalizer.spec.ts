@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildCanonicalEvent } from '../../canonical/build-event';
+import { FIXTURES_ROOT, loadFixture, normalizerHarness } from '../testing/normalizer-harness';
 import {
   Actor,
   Agent,
@@ -8,35 +8,16 @@ import {
   Contact,
   Session,
 } from '../../canonical/canonical-event';
-import { canonicalEventProblems } from '../../canonical/canonical-event.schema';
 import { JsonRecord } from '../../canonical/coerce';
 import { InboundRequest, SourceSettings } from '../source-normalizer';
 import { ChatwootNormalizer } from './chatwoot.normalizer';
 import { chatwootSignature } from './chatwoot.signature';
 
-const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/chatwoot');
+const FIXTURES = path.join(FIXTURES_ROOT, 'chatwoot');
 const CONTEXT = { sourceId: 'src_test', kind: 'chatwoot' };
 const normalizer = new ChatwootNormalizer();
-
-function fixture(file: string): JsonRecord {
-  return JSON.parse(fs.readFileSync(path.resolve(FIXTURES, file), 'utf8')) as JsonRecord;
-}
-
-function normalizeOk(payload: JsonRecord): CanonicalEventBody {
-  const result = normalizer.normalize(payload, CONTEXT);
-  if (result.status !== 'ok') throw new Error(`expected ok, got: ${result.reason}`);
-  return result.event;
-}
-
-function schemaProblems(body: CanonicalEventBody): string[] {
-  return canonicalEventProblems(
-    buildCanonicalEvent(body, {
-      id: 'evt_test',
-      receivedAt: '2026-01-01T00:00:00.000Z',
-      source: { kind: 'chatwoot', id: 'src_test', deliveryId: null },
-    }),
-  );
-}
+const { normalizeOk, schemaProblems } = normalizerHarness(normalizer);
+const fixture = (file: string) => loadFixture('chatwoot', file);
 
 /** Normalizes a fresh copy of a fixture, after `edit` adjusted it. */
 function normalizeFile(file: string, edit?: (payload: JsonRecord) => void): CanonicalEventBody {

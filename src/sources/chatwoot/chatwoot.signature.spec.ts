@@ -1,13 +1,14 @@
 import { createHmac } from 'node:crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { FIXTURES_ROOT } from '../testing/normalizer-harness';
 import {
   chatwootHeaderNames,
   chatwootSignature,
   verifyChatwootSignature,
 } from './chatwoot.signature';
 
-const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/chatwoot');
+const FIXTURES = path.join(FIXTURES_ROOT, 'chatwoot');
 
 interface SignatureVector {
   name: string;

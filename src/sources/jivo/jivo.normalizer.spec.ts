@@ -1,15 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { FIXTURES_ROOT, loadFixture, normalizerHarness } from '../testing/normalizer-harness';
 import { Test } from '@nestjs/testing';
-import { buildCanonicalEvent } from '../../canonical/build-event';
 import { Agent, CanonicalEventBody, Session } from '../../canonical/canonical-event';
-import { canonicalEventProblems } from '../../canonical/canonical-event.schema';
 import { JsonRecord } from '../../canonical/coerce';
 import { InboundRequest, SourceNormalizer, SourceSettings } from '../source-normalizer';
 import { JivoNormalizer } from './jivo.normalizer';
 import { parseUtmString } from './jivo.readers';
 
-const FIXTURE_DIR = path.resolve(__dirname, '../../../../shared/fixtures/jivo');
+const FIXTURE_DIR = path.join(FIXTURES_ROOT, 'jivo');
 const PAYLOAD_FIXTURES = [
   'call_event.en.json',
   'call_event.json',
@@ -23,27 +22,9 @@ const PAYLOAD_FIXTURES = [
 ];
 
 const normalizer = new JivoNormalizer();
+const { normalizeOk, schemaProblems } = normalizerHarness(normalizer);
+const fixture = (file: string) => loadFixture('jivo', file);
 const context = { sourceId: 'src_test', kind: 'jivo' };
-
-function fixture(file: string): JsonRecord {
-  return JSON.parse(fs.readFileSync(path.join(FIXTURE_DIR, file), 'utf8')) as JsonRecord;
-}
-
-function normalizeOk(payload: JsonRecord): CanonicalEventBody {
-  const result = normalizer.normalize(payload, context);
-  if (result.status !== 'ok') throw new Error(`expected ok, got: ${result.reason}`);
-  return result.event;
-}
-
-function schemaProblems(body: CanonicalEventBody): string[] {
-  return canonicalEventProblems(
-    buildCanonicalEvent(body, {
-      id: 'evt_test',
-      receivedAt: '2026-01-01T00:00:00.000Z',
-      source: { kind: 'jivo', id: 'src_test', deliveryId: null },
-    }),
-  );
-}
 
 /** The fixture with `edit` applied to a deep copy. */
 function variant(file: string, edit: (payload: JsonRecord) => void): JsonRecord {

@@ -300,6 +300,22 @@ describe('sources: verification, dedupe, enrichment, unknown events', () => {
     expect(stored.body).toMatchObject({ sourceEvent: 'chat_rated', raw: JSON.parse(raw) });
   });
 
+  it('stores and dedupes a Bot API event whose delivery id carries a NUL character', async () => {
+    const source = await createSource({ kind: 'jivo-bot' });
+    await subscribeAll(source.id);
+    const raw = '{"id":"evt\\u00001","event":"CHAT_CLOSED","chat_id":"c1"}';
+    const first = await app.post(`/webhooks/jivo-bot/${source.token}`, raw);
+    expect(first.status).toBe(200);
+    const replay = await app.post(`/webhooks/jivo-bot/${source.token}`, raw);
+    expect(await replay.json()).toEqual(await first.json());
+    await waitFor(() => sink.requests.length === 1);
+    const delivered = JSON.parse(sink.requests[0].body);
+    expect(delivered.source.deliveryId).toBe('evt\u00001');
+    await app.drainQueues();
+    expect(sink.requests).toHaveLength(1);
+    expect(await eventsOf(source.id)).toHaveLength(1);
+  });
+
   it('routes unknown event names as source.unknown, raw payload kept', async () => {
     const source = await createSource({ kind: 'jivo' });
     await subscribeAll(source.id);

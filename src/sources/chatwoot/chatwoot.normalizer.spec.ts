@@ -930,11 +930,15 @@ describe('conversation details', () => {
     },
   );
 
-  it('drops a conversation whose id cannot end a key (a line break)', () => {
+  it('keeps a conversation whose id holds a line break, verbatim in its key', () => {
     const body = normalizeFixture('conversation_created.json', (payload) => {
       payload.id = '10\n42';
     });
-    expect(body.conversation).toBeNull();
+    expect(body.conversation).toMatchObject({
+      key: 'chatwoot:src_test:10\n42',
+      externalId: '10\n42',
+    });
+    expect(schemaProblems(body)).toEqual([]);
     expect(body.contact).toEqual(MARIA);
   });
 

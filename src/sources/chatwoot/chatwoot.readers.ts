@@ -74,15 +74,9 @@ export function initiatedAtOf(value: unknown): string | null {
   return toIsoTime(wire<{ timestamp: string }>(value)?.timestamp ?? value);
 }
 
-/** A native id usable as the last part of a conversation key (whose pattern stops at line ends). */
-function keyableId(value: unknown): string | null {
-  const id = asId(value);
-  return id !== null && !/[\n\r\u2028\u2029]/.test(id) ? id : null;
-}
-
 /** The per-account display id: `display_id` in 2020-era payloads, `id` since. */
 export function conversationIdOf(conversation: Loose<ChatwootConversation> | null): string | null {
-  return keyableId(conversation?.display_id) ?? keyableId(conversation?.id);
+  return asId(conversation?.display_id) ?? asId(conversation?.id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -285,7 +279,7 @@ export interface ConversationScope {
 
 export function readConversation(value: unknown, scope: ConversationScope): Conversation | null {
   const conversation = wire<ChatwootConversation>(value) ?? {};
-  const id = conversationIdOf(conversation) ?? keyableId(scope.fallbackId);
+  const id = conversationIdOf(conversation) ?? asId(scope.fallbackId);
   if (id === null) return null;
   const meta = wire<ChatwootConversationMeta>(conversation.meta);
   const assignee = readAgent(meta?.assignee, meta?.assignee_type);

@@ -14,7 +14,6 @@ import {
   channelOf,
   channelTypeOf,
   isMediaType,
-  keyId,
   messageOf,
   messageTypeOf,
   senderOf,
@@ -29,11 +28,11 @@ const flag: Readable = (value) => asBoolean(value) !== null;
 const time: Readable = (value) => toIsoTime(value) !== null;
 
 const ENVELOPE_KEYS: Record<string, Readable> = {
-  id: (value) => keyId(value) !== null,
+  id: (value) => asId(value) !== null,
   event: (value) => typeof value === 'string',
   site_id: id,
   client_id: id,
-  chat_id: (value) => keyId(value) !== null,
+  chat_id: (value) => asId(value) !== null,
   agents_online: flag,
   timestamp: time,
   sender: isRecord,

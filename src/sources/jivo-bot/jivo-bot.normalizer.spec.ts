@@ -308,10 +308,18 @@ describe('ids sent as numbers or as strings', () => {
     expect(event.extensions['jivo-bot']).toMatchObject({ senderId: '99' });
   });
 
-  it('give no conversation for a chat id that cannot be a key', () => {
-    for (const chatId of ['', '   ', '20\n37', 'a\u0000b', 'x'.repeat(257), { id: 1 }, true]) {
+  it('give no conversation without a chat id', () => {
+    for (const chatId of ['', '   ', { id: 1 }, true]) {
       const event = normalizeOk({ event: 'CHAT_CLOSED', chat_id: chatId });
       expect(event.conversation).toBeNull();
+      expect(schemaProblems(event)).toEqual([]);
+    }
+  });
+
+  it('keep odd chat ids verbatim in the conversation key', () => {
+    for (const chatId of ['20\n37', 'a\u0000b', 'x'.repeat(257)]) {
+      const event = normalizeOk({ event: 'CHAT_CLOSED', chat_id: chatId });
+      expect(event.conversation?.key).toBe(`jivo-bot:src_test:${chatId}`);
       expect(schemaProblems(event)).toEqual([]);
     }
   });
@@ -632,8 +640,12 @@ describe('deliveryId', () => {
     expect(normalizer.deliveryId(request({ id: 7 }))).toBe('7');
   });
 
-  it('is null without a usable id', () => {
-    for (const id of [undefined, null, '', ' ', {}, ['x'], 'a\u0000b', 'x'.repeat(257)]) {
+  it('keeps odd ids verbatim: storage and dedupe cope with them', () => {
+    expect(normalizer.deliveryId(request({ id: 'a\u0000b' }))).toBe('a\u0000b');
+  });
+
+  it('is null without an id', () => {
+    for (const id of [undefined, null, '', ' ', {}, ['x']]) {
       expect(normalizer.deliveryId(request({ id }))).toBeNull();
     }
     expect(normalizer.deliveryId(request(fixture('bot_agent_unavailable.json')))).toBeNull();

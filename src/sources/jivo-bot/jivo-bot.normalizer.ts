@@ -26,7 +26,6 @@ import {
   channelOf,
   contactActor,
   eventAgent,
-  keyId,
   occurredAtOf,
   readChannel,
   readContact,
@@ -113,7 +112,7 @@ export class JivoBotNormalizer implements SourceNormalizer {
 
   /** The event id; Jivo retries a request twice within 9 s, presumably with the same id. */
   deliveryId(request: InboundRequest): string | null {
-    return isRecord(request.payload) ? keyId(request.payload.id) : null;
+    return isRecord(request.payload) ? asId(request.payload.id) : null;
   }
 
   /** The Bot API wants a 200 and reads no body from it: bot replies go to Jivo's own endpoint. */
@@ -176,7 +175,7 @@ function buildEvent(
       rule.message === null
         ? null
         : readMessage(payload, {
-            chatId: keyId(payload.chat_id),
+            chatId: asId(payload.chat_id),
             eventId: asId(payload.id),
             direction: rule.message,
             sender: actor,
@@ -219,7 +218,7 @@ function readConversation(
   payload: JivoBotPayload,
   { rule, context, agent, occurredAt }: ConversationInput,
 ): Conversation | null {
-  const chatId = keyId(payload.chat_id);
+  const chatId = asId(payload.chat_id);
   if (chatId === null) return null;
   return {
     key: `${context.kind}:${context.sourceId}:${chatId}`,

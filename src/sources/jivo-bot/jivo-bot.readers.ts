@@ -28,21 +28,6 @@ function anyKnown(values: unknown[]): boolean {
   return values.some((value) => value !== null);
 }
 
-const MAX_KEY_LENGTH = 256;
-
-// Ids end up in text columns and query strings: Postgres text refuses NUL, keys must stay one line.
-function isUnsafeInKey(character: string): boolean {
-  const code = character.charCodeAt(0);
-  return code < 0x20 || code === 0x7f || code === 0x2028 || code === 0x2029;
-}
-
-/** An id fit for a conversation key or a delivery id, else null. */
-export function keyId(value: unknown): string | null {
-  const id = asId(value);
-  if (id === null || id.length > MAX_KEY_LENGTH) return null;
-  return [...id].some(isUnsafeInKey) ? null : id;
-}
-
 export function senderOf(payload: JivoBotPayload): JivoBotSender | null {
   return asRecord(payload.sender) as JivoBotSender | null;
 }

@@ -814,9 +814,10 @@ describe('null and absent nested objects', () => {
     expect(event.contact).toMatchObject({ phone: '(408) 498-7855', phoneE164: null });
   });
 
-  it('never end a conversation key with a line break', () => {
+  it('keep an id with a line break verbatim in the conversation key', () => {
     const event = normalizeOk(variant('chat_updated.json', (p) => (p.chat_id = '75\n07')));
-    expect(event.conversation).toBeNull();
+    expect(event.conversation).toMatchObject({ key: 'jivo:src_test:75\n07', externalId: '75\n07' });
+    expect(schemaProblems(event)).toEqual([]);
   });
 });
 

@@ -22,7 +22,6 @@ import { JivoChat, JivoVisitor, JivoWebhookEvent, JivoWebhookPayload } from './j
 import {
   agentActor,
   contactActor,
-  nativeId,
   nonEmptyRecord,
   readAgent,
   readAgents,
@@ -160,7 +159,7 @@ function buildEvent(
 ): CanonicalEventBody {
   const rule = ruleFor(eventName);
   const contact = readContact(payload);
-  const chatId = nativeId(payload.chat_id);
+  const chatId = asId(payload.chat_id);
   const agents = readAgents(payload);
   const messages =
     eventName === 'chat_finished'
@@ -189,9 +188,9 @@ function buildEvent(
 
 /** The chat id; legacy offline messages have none, so their own id stands in for it. */
 function conversationId(payload: JivoWebhookPayload, eventName: string): string | null {
-  const chatId = nativeId(payload.chat_id);
+  const chatId = asId(payload.chat_id);
   if (chatId !== null || eventName !== 'offline_message') return chatId;
-  const offlineId = nativeId(payload.offline_message_id);
+  const offlineId = asId(payload.offline_message_id);
   return offlineId === null ? null : `offline-${offlineId}`;
 }
 

@@ -42,12 +42,6 @@ function anyKnown(values: unknown[]): boolean {
   return values.some((value) => value !== null);
 }
 
-/** An id that can end a conversation key: the schema's key pattern cannot span a line break. */
-export function nativeId(value: unknown): string | null {
-  const id = asId(value);
-  return id !== null && !/[\n\r\u2028\u2029]/.test(id) ? id : null;
-}
-
 export function widgetIdOf(payload: JivoWebhookPayload): string | null {
   return asId(payload.widget_id) ?? asId(wire<{ widget_id?: unknown }>(payload.widget)?.widget_id);
 }

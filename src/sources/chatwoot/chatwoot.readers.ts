@@ -1,3 +1,4 @@
+import { systemActor } from '../../canonical/actors';
 import {
   Actor,
   ActorType,
@@ -117,10 +118,6 @@ export function participantRole(
   if (declared) return declared;
   if (CONTACT_ONLY_KEYS.some((key) => hasKey(participant, key))) return 'contact';
   return fallback;
-}
-
-export function systemActor(): Actor {
-  return { type: 'system', externalId: null, name: null, email: null };
 }
 
 export function readActor(
@@ -606,3 +603,5 @@ export function omitKeys(value: unknown, keys: readonly string[]): JsonRecord {
     Object.entries(recordOrEmpty(value)).filter(([key]) => !keys.includes(key)),
   );
 }
+
+export { systemActor };

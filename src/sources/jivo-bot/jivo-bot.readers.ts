@@ -1,3 +1,4 @@
+import { contactActor, agentActor, botActor, systemActor } from '../../canonical/actors';
 import { createHash } from 'node:crypto';
 import {
   Actor,
@@ -109,33 +110,6 @@ export function readContact(payload: JivoBotPayload, senderIsClient: boolean): C
   return anyKnown([contact.externalId, contact.name, contact.email, phone]) ? contact : null;
 }
 
-export function contactActor(contact: Contact | null): Actor {
-  return {
-    type: 'contact',
-    externalId: contact?.externalId ?? null,
-    name: contact?.name ?? null,
-    email: contact?.email ?? null,
-  };
-}
-
-/** The agent, or an agent known only by the event's meaning. */
-export function agentActor(agent: Agent | null): Actor {
-  return {
-    type: 'agent',
-    externalId: agent?.externalId ?? null,
-    name: agent?.name ?? null,
-    email: agent?.email ?? null,
-  };
-}
-
-export function botActor(): Actor {
-  return { type: 'bot', externalId: null, name: null, email: null };
-}
-
-export function systemActor(): Actor {
-  return { type: 'system', externalId: null, name: null, email: null };
-}
-
 // Media types are undocumented for the Bot API: these are the spellings other Jivo channels use.
 const MEDIA_TYPES = new Map<string, AttachmentType>([
   ['PHOTO', 'image'],
@@ -226,3 +200,5 @@ export function readMessage(payload: JivoBotPayload, context: MessageContext): M
 export function occurredAtOf(payload: JivoBotPayload): string | null {
   return toIsoTime(messageOf(payload)?.timestamp) ?? toIsoTime(payload.timestamp);
 }
+
+export { contactActor, agentActor, botActor, systemActor };

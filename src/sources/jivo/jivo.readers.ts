@@ -1,12 +1,5 @@
-import {
-  Actor,
-  Agent,
-  Contact,
-  GeoLocation,
-  Session,
-  Team,
-  Utm,
-} from '../../canonical/canonical-event';
+import { agentActor, contactActor, systemActor } from '../../canonical/actors';
+import { Agent, Contact, GeoLocation, Session, Team, Utm } from '../../canonical/canonical-event';
 import {
   asArray,
   asId,
@@ -68,23 +61,6 @@ export function readAgents(payload: JivoWebhookPayload): Agent[] {
     if (!byIdentity.has(identity)) byIdentity.set(identity, agent);
   }
   return [...byIdentity.values()];
-}
-
-export function agentActor(agent: Agent): Actor {
-  return { type: 'agent', externalId: agent.externalId, name: agent.name, email: agent.email };
-}
-
-export function contactActor(contact: Contact | null): Actor {
-  return {
-    type: 'contact',
-    externalId: contact?.externalId ?? null,
-    name: contact?.name ?? null,
-    email: contact?.email ?? null,
-  };
-}
-
-export function systemActor(): Actor {
-  return { type: 'system', externalId: null, name: null, email: null };
 }
 
 export function readTeam(value: unknown): Team | null {
@@ -267,3 +243,5 @@ function readUtm(session: Wire<JivoSession>): Utm | null {
   }
   return anyKnown(Object.values(read)) ? read : null;
 }
+
+export { agentActor, contactActor, systemActor };

@@ -275,6 +275,41 @@ describe('sources: verification, dedupe, enrichment, unknown events', () => {
     });
   });
 
+  it('updates a source: allow-list at once, enrichment secret shown once, bad fields named', async () => {
+    const source = await createSource({ kind: 'jivo' });
+    const body = fixtureText('jivo', 'chat_accepted.json');
+    const restricted = await app.admin('PATCH', `/api/sources/${source.id}`, {
+      name: 'renamed',
+      allowedChannelIds: ['1111'],
+    });
+    expect(restricted.body).toMatchObject({ name: 'renamed', allowedChannelIds: ['1111'] });
+    expect((await app.post(`/webhooks/jivo/${source.token}`, body)).status).toBe(401);
+
+    const enriched = await app.admin('PATCH', `/api/sources/${source.id}`, {
+      allowedChannelIds: [],
+      enrichmentUrl: `${crm.url}/jivo`,
+    });
+    expect(enriched.body.enrichmentSecret).toMatch(/^whsec_/);
+    const read = await app.admin('GET', `/api/sources/${source.id}`);
+    expect(read.body).toMatchObject({ enrichmentUrl: `${crm.url}/jivo` });
+    expect(read.body.enrichmentSecret).toBeUndefined();
+    expect((await app.post(`/webhooks/jivo/${source.token}`, body)).status).toBe(200);
+    expect(crm.requests).toHaveLength(1);
+
+    const stopped = await app.admin('PATCH', `/api/sources/${source.id}`, { enrichmentUrl: null });
+    expect(stopped.body.enrichmentUrl).toBeNull();
+
+    const invalid = await app.admin('PATCH', `/api/sources/${source.id}`, {
+      enrichmentUrl: 'ftp://crm',
+      enrichmentTimeoutMs: 50,
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.details.map((detail: any) => detail.field).sort()).toEqual([
+      'enrichmentTimeoutMs',
+      'enrichmentUrl',
+    ]);
+  });
+
   it('refuses a Jivo widget outside the allow-list', async () => {
     const source = await createSource({ kind: 'jivo', allowedChannelIds: ['1111'] });
     const response = await app.post(

@@ -16,7 +16,15 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
-      transform: { '^.+\\.ts$': tsJest },
+      transform: {
+        '^.+\\.ts$': tsJest,
+        // An ESM-only dependency of @fastify/static (the /docs assets) that Jest 29 cannot require.
+        '/node_modules/content-disposition/.+\\.js$': [
+          'ts-jest',
+          { tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' } },
+        ],
+      },
+      transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
   ],

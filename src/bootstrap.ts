@@ -6,6 +6,7 @@ import { Queue } from 'bullmq';
 import { AppModule } from './app.module';
 import { AppError } from './common/app-error';
 import { HttpErrorFilter, toErrorBody } from './common/http-error.filter';
+import { setupOpenApi } from './common/openapi';
 import { installJsonBodyParser } from './common/raw-body';
 import { Settings } from './config/settings';
 import { runMigrations } from './database/migrate';
@@ -54,6 +55,7 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
       exceptionFactory: (errors) => validationError(errors),
     }),
   );
+  setupOpenApi(app, settings);
   app.enableShutdownHooks();
   await app.listen(settings.PORT, settings.HOST);
   await Promise.all(

@@ -5,8 +5,10 @@ import { dataSourceOptions } from './database/data-source-options';
 import { ENTITIES } from './database/entities';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { HttpSender } from './delivery/http-sender';
+import { WebhookDispatcher } from './delivery/webhook-dispatcher';
 import { EventsService } from './events/events.service';
 import { QueuesModule } from './queues/queues.module';
+import { SharedRedis } from './queues/shared-redis';
 import { SubscriptionMatcher } from './routing/subscription-matcher';
 import { SOURCE_PLUGIN_PROVIDERS } from './sources/source-plugins';
 import { SourceRegistry } from './sources/source-registry';
@@ -22,6 +24,8 @@ const SHARED_PROVIDERS = [
   EventsService,
   DeliveriesService,
   HttpSender,
+  WebhookDispatcher,
+  SharedRedis,
 ];
 
 /** The provider graph both roles share: persistence, queues (as producers) and domain services. */

@@ -1,20 +1,33 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../common/app-error';
 import { secretsEqual } from '../common/secrets';
 import { Settings } from '../config/settings';
 
-const PROTECTED_PREFIXES = ['/api/', '/admin/'];
+const IS_PUBLIC = 'isPublic';
 
-/** Every `/api/*` and `/admin/*` route needs `Authorization: Bearer <admin key>`. */
+/** Marks a controller or route that answers without the admin key (inbound webhooks, health). */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/**
+ * Every route needs `Authorization: Bearer <admin key>` unless marked @Public(). Deciding by the
+ * matched handler, not the path, means no spelling of a URL (`/%61pi/…`) slips past.
+ */
 @Injectable()
 export class AdminKeyGuard implements CanActivate {
-  constructor(private readonly settings: Settings) {}
+  constructor(
+    private readonly settings: Settings,
+    private readonly reflector: Reflector,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const path = request.url.split('?')[0];
-    if (!PROTECTED_PREFIXES.some((prefix) => path.startsWith(prefix))) return true;
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
     if (!match) {

@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
   signature_invalid: 401,
   forbidden: 403,
   not_found: 404,
+  conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   queue_unavailable: 503,

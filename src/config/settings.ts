@@ -1,8 +1,10 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  ArrayMaxSize,
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -25,6 +27,17 @@ const toList = ({ value }: { value: unknown }) =>
         .map((item) => item.trim())
         .filter(Boolean)
     : value;
+const toNumberList = ({ value }: { value: unknown }) =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+        .map(Number)
+    : value;
+
+/** Svix's schedule: retries 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h after the first attempt. */
+export const DEFAULT_RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 36000];
 
 /**
  * Every setting the router reads, with its default. Built once at boot from the environment
@@ -99,16 +112,26 @@ export class Settings {
   @Max(10_000)
   ENRICHMENT_TIMEOUT_MS = 2000;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  DELIVERY_MAX_ATTEMPTS = 8;
+  /** Seconds to wait before each retry; attempts in all = retries + 1. Per subscription overridable. */
+  @Transform(toNumberList)
+  @ArrayMaxSize(99)
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { each: true })
+  @Min(0, { each: true })
+  @Max(7 * 24 * 3600, { each: true })
+  DELIVERY_RETRY_SCHEDULE: number[] = DEFAULT_RETRY_SCHEDULE_SECONDS;
 
+  /** Each scheduled wait is spread by up to ± this fraction, so retries of a burst do not land together. */
+  @Transform(toInt)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  DELIVERY_RETRY_JITTER = 0.2;
+
+  /** The longest `Retry-After` (on 429/503) the router honours. */
   @Transform(toInt)
   @IsInt()
-  @Min(1)
-  DELIVERY_BACKOFF_BASE_MS = 5000;
+  @Min(0)
+  DELIVERY_RETRY_AFTER_MAX_SECONDS = 3600;
 
   @Transform(toInt)
   @IsInt()
@@ -119,6 +142,31 @@ export class Settings {
   @IsInt()
   @Min(1)
   DELIVERY_CONCURRENCY = 50;
+
+  /** Consecutive dead deliveries after which a subscription is disabled (0: never); per subscription overridable. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SUBSCRIPTION_DISABLE_AFTER_DEAD = 10;
+
+  /** How long a rotated-out secret keeps signing deliveries beside the new one (default). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(30 * 24 * 3600)
+  SUBSCRIPTION_SECRET_GRACE_SECONDS = 86400;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(30_000)
+  TRANSFORM_TIMEOUT_MS = 1000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(16 * 1024 * 1024)
+  TRANSFORM_MAX_OUTPUT_BYTES = 262_144;
 
   get publicBaseUrl(): string {
     return (this.PUBLIC_BASE_URL ?? `http://localhost:${this.PORT}`).replace(/\/+$/, '');

@@ -5,6 +5,7 @@ import { SourceEntity } from '../sources/source.entity';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { InitialSchema1763712000000 } from './migrations/1763712000000-InitialSchema';
 import { SourceEnrichment1763798400000 } from './migrations/1763798400000-SourceEnrichment';
+import { DeliveryPolicies1763884800000 } from './migrations/1763884800000-DeliveryPolicies';
 
 export const ENTITIES = [
   SourceEntity,
@@ -14,4 +15,8 @@ export const ENTITIES = [
   DeliveryAttemptEntity,
 ];
 
-export const MIGRATIONS = [InitialSchema1763712000000, SourceEnrichment1763798400000];
+export const MIGRATIONS = [
+  InitialSchema1763712000000,
+  SourceEnrichment1763798400000,
+  DeliveryPolicies1763884800000,
+];

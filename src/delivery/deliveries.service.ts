@@ -3,39 +3,24 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource, EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
-import { notFound } from '../common/app-error';
+import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { Settings } from '../config/settings';
 import { DELIVERY_QUEUE, DeliveryJobData, DeliveryJobName } from '../queues/queue-names';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
+import { DeliveryView } from './dto/delivery.response';
 import { DeliveryEntity, DeliveryStatus } from './delivery.entity';
 import { AttemptOutcome } from './http-sender';
 
-export interface DeliveryView {
-  id: string;
-  eventId: string;
-  subscriptionId: string;
-  status: DeliveryStatus;
-  attemptCount: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  completedAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  attempts?: AttemptView[];
-}
-
-export interface AttemptView {
-  attemptNumber: number;
-  startedAt: string;
-  durationMs: number;
-  statusCode: number | null;
-  succeeded: boolean;
-  error: string | null;
-  responseExcerpt: string | null;
-}
+/**
+ * BullMQ's own attempt budget per job. The processor decides when a delivery is dead from the
+ * attempts recorded in Postgres (at most 100 per run); the margin absorbs attempts that failed
+ * inside the router (Postgres down) and were never sent.
+ */
+const JOB_ATTEMPTS = 150;
+const ENQUEUE_CHUNK = 1000;
 
 export interface DeliveryListQuery {
   status?: DeliveryStatus;
@@ -45,12 +30,28 @@ export interface DeliveryListQuery {
   limit?: number;
 }
 
+export interface RedriveQuery {
+  status: 'dead' | 'failed';
+  subscriptionId?: string;
+  since?: Date;
+}
+
 /** A delivery to send, with what signing and sending it needs. */
 export interface DeliveryToSend {
   delivery: DeliveryEntity;
   subscription: SubscriptionEntity;
-  body: string;
+  canonical: unknown;
+  rawBody: string | null;
 }
+
+/** What an attempt changed beyond the delivery. */
+export interface AttemptRecorded {
+  status: DeliveryStatus;
+  /** Set when this attempt disabled the subscription (410, or too many dead deliveries). */
+  disabledReason: string | null;
+}
+
+type Queued = Pick<DeliveryEntity, 'id' | 'run'>;
 
 @Injectable()
 export class DeliveriesService {
@@ -66,7 +67,7 @@ export class DeliveriesService {
   async createForEvent(
     manager: EntityManager,
     eventId: string,
-    subscriptions: SubscriptionEntity[],
+    subscriptions: Pick<SubscriptionEntity, 'id'>[],
   ): Promise<DeliveryEntity[]> {
     if (subscriptions.length === 0) return [];
     const rows = subscriptions.map((subscription) =>
@@ -74,8 +75,8 @@ export class DeliveriesService {
         id: newId('dlv'),
         eventId,
         subscriptionId: subscription.id,
-        subscription,
         status: 'pending',
+        run: 0,
       }),
     );
     await manager.insert(
@@ -86,73 +87,76 @@ export class DeliveriesService {
   }
 
   async pendingForEvent(eventId: string): Promise<DeliveryEntity[]> {
-    return this.deliveries.find({
-      where: { eventId, status: 'pending' },
-      relations: { subscription: true },
-    });
+    return this.deliveries.find({ where: { eventId, status: 'pending' } });
   }
 
-  /** Queues one job per delivery; the job id is the delivery id, so queueing twice is harmless. */
-  async enqueue(deliveries: DeliveryEntity[]): Promise<void> {
-    if (deliveries.length === 0) return;
-    await this.queue.addBulk(
-      deliveries.map((delivery) => ({
-        name: 'delivery.send' as const,
-        data: { deliveryId: delivery.id },
-        opts: {
-          jobId: delivery.id,
-          attempts: delivery.subscription?.maxAttempts ?? this.settings.DELIVERY_MAX_ATTEMPTS,
-          backoff: { type: 'exponential', delay: this.settings.DELIVERY_BACKOFF_BASE_MS },
-          removeOnComplete: { age: 3600, count: 10_000 },
-          removeOnFail: { age: 7 * 24 * 3600 },
-        },
-      })),
-    );
+  /**
+   * Queues one job per delivery run. The job id is the delivery id (plus the run after a
+   * re-drive), so queueing twice is harmless; the processor decides retries and their delays.
+   */
+  async enqueue(deliveries: Queued[]): Promise<void> {
+    for (let start = 0; start < deliveries.length; start += ENQUEUE_CHUNK) {
+      await this.queue.addBulk(
+        deliveries.slice(start, start + ENQUEUE_CHUNK).map((delivery) => ({
+          name: 'delivery.send' as const,
+          data: { deliveryId: delivery.id, run: delivery.run },
+          opts: {
+            jobId: delivery.run === 0 ? delivery.id : `${delivery.id}-r${delivery.run}`,
+            attempts: JOB_ATTEMPTS,
+            backoff: { type: 'delivery' },
+            removeOnComplete: { age: 3600, count: 10_000 },
+            removeOnFail: { age: 7 * 24 * 3600 },
+          },
+        })),
+      );
+    }
   }
 
   async loadForSending(deliveryId: string): Promise<DeliveryToSend | null> {
     const delivery = await this.deliveries
       .createQueryBuilder('delivery')
       .innerJoinAndSelect('delivery.subscription', 'subscription')
-      .addSelect('subscription.secret')
+      .addSelect(['subscription.secret', 'subscription.previousSecret'])
       .innerJoin('delivery.event', 'event')
       .addSelect(['event.id', 'event.canonical'])
       .where('delivery.id = :deliveryId', { deliveryId })
       .getOne();
     if (!delivery?.subscription || !delivery.event?.canonical) return null;
+    const rawBody =
+      delivery.subscription.payloadFormat === 'raw'
+        ? ((
+            await this.dataSource.query(`SELECT raw_body FROM events WHERE id = $1`, [
+              delivery.eventId,
+            ])
+          )[0]?.raw_body ?? null)
+        : null;
     return {
       delivery,
       subscription: delivery.subscription,
-      body: JSON.stringify(delivery.event.canonical),
+      canonical: delivery.event.canonical,
+      rawBody,
     };
   }
 
-  /** Records an attempt and the delivery's new state in one transaction. */
+  /**
+   * Records an attempt and the delivery's new state in one transaction, and what it means for
+   * the subscription: a success resets its run of dead deliveries, a dead one extends it (and
+   * may disable it), 410 Gone disables it at once.
+   */
   async recordAttempt(
-    delivery: DeliveryEntity,
+    delivery: Pick<DeliveryEntity, 'id' | 'run' | 'subscriptionId'>,
     outcome: AttemptOutcome,
     startedAt: Date,
-    isFinal: boolean,
-  ): Promise<DeliveryStatus> {
-    const status: DeliveryStatus = outcome.succeeded ? 'succeeded' : isFinal ? 'dead' : 'failed';
-    await this.dataSource.transaction(async (manager) => {
+    next: { final: boolean; nextAttemptAt: Date | null },
+  ): Promise<AttemptRecorded> {
+    const status: DeliveryStatus = outcome.succeeded ? 'succeeded' : next.final ? 'dead' : 'failed';
+    return this.dataSource.transaction(async (manager) => {
       const current = await manager.findOne(DeliveryEntity, {
         where: { id: delivery.id },
         lock: { mode: 'pessimistic_write' },
       });
-      if (!current) return;
+      if (!current) return { status, disabledReason: null };
       const attemptNumber = current.attemptCount + 1;
-      await manager.update(
-        DeliveryEntity,
-        { id: delivery.id },
-        {
-          attemptCount: attemptNumber,
-          status,
-          lastStatusCode: outcome.statusCode,
-          lastError: outcome.error,
-          completedAt: status === 'succeeded' || status === 'dead' ? new Date() : null,
-        },
-      );
       await manager.insert(DeliveryAttemptEntity, {
         deliveryId: delivery.id,
         attemptNumber,
@@ -163,8 +167,38 @@ export class DeliveriesService {
         error: outcome.error,
         responseExcerpt: outcome.responseExcerpt,
       });
+      // A retry or re-drive began while this attempt was in flight: its run owns the state now.
+      const ownsState = current.run === delivery.run;
+      await manager.update(
+        DeliveryEntity,
+        { id: delivery.id },
+        {
+          attemptCount: attemptNumber,
+          lastStatusCode: outcome.statusCode,
+          lastError: outcome.error,
+          ...(ownsState
+            ? {
+                status,
+                nextAttemptAt: status === 'failed' ? next.nextAttemptAt : null,
+                completedAt: status === 'succeeded' || status === 'dead' ? new Date() : null,
+              }
+            : {}),
+        },
+      );
+      const disabledReason = await this.judgeSubscription(manager, delivery.subscriptionId, {
+        status,
+        outcome,
+      });
+      return { status: ownsState ? status : current.status, disabledReason };
     });
-    return status;
+  }
+
+  /** Ends a delivery without an attempt (its subscription was disabled meanwhile). */
+  async abandon(delivery: Pick<DeliveryEntity, 'id' | 'run'>, reason: string): Promise<void> {
+    await this.deliveries.update(
+      { id: delivery.id, run: delivery.run },
+      { status: 'dead', lastError: reason, nextAttemptAt: null, completedAt: new Date() },
+    );
   }
 
   async get(id: string): Promise<DeliveryView> {
@@ -192,6 +226,131 @@ export class DeliveriesService {
     const rows = await this.deliveries.find({ where, order: { id: 'DESC' }, take: limit + 1 });
     return toPage(rows, limit, toDeliveryView);
   }
+
+  /** Sends one delivery again now, as a new run with the subscription's full attempt budget. */
+  async retry(id: string): Promise<DeliveryView> {
+    const queued = await this.dataSource.transaction(async (manager) => {
+      const delivery = await manager.findOne(DeliveryEntity, {
+        where: { id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!delivery) throw notFound(`Delivery ${id}`);
+      if (delivery.status === 'pending') {
+        throw new AppError('conflict', `Delivery ${id} is already queued`);
+      }
+      const subscription = await manager.findOneBy(SubscriptionEntity, {
+        id: delivery.subscriptionId,
+      });
+      if (!subscription?.enabled) {
+        throw new AppError(
+          'conflict',
+          `Subscription ${delivery.subscriptionId} is disabled; enable it before retrying its deliveries`,
+        );
+      }
+      const run = delivery.run + 1;
+      await manager.update(
+        DeliveryEntity,
+        { id },
+        {
+          run,
+          runAttemptBase: delivery.attemptCount,
+          status: 'pending',
+          nextAttemptAt: null,
+          completedAt: null,
+        },
+      );
+      return { id, run };
+    });
+    await this.enqueue([queued]);
+    return this.get(id);
+  }
+
+  /** Re-drives every dead (or failed) delivery of enabled subscriptions that the query selects. */
+  async redrive(query: RedriveQuery): Promise<{ redriven: number }> {
+    if (query.subscriptionId) {
+      const subscription = await this.dataSource
+        .getRepository(SubscriptionEntity)
+        .findOneBy({ id: query.subscriptionId });
+      if (!subscription) throw notFound(`Subscription ${query.subscriptionId}`);
+      if (!subscription.enabled) {
+        throw new AppError(
+          'conflict',
+          `Subscription ${query.subscriptionId} is disabled; enable it before re-driving its deliveries`,
+        );
+      }
+    }
+    const conditions = ['d.status = $1', 's.enabled'];
+    const parameters: unknown[] = [query.status];
+    if (query.subscriptionId) {
+      parameters.push(query.subscriptionId);
+      conditions.push(`d.subscription_id = $${parameters.length}`);
+    }
+    if (query.since) {
+      parameters.push(query.since);
+      conditions.push(`d.created_at >= $${parameters.length}`);
+    }
+    const [rows]: [Queued[], number] = await this.dataSource.query(
+      `UPDATE deliveries d
+          SET run = d.run + 1, run_attempt_base = d.attempt_count, status = 'pending',
+              next_attempt_at = NULL, completed_at = NULL, updated_at = now()
+         FROM subscriptions s
+        WHERE s.id = d.subscription_id AND ${conditions.join(' AND ')}
+        RETURNING d.id, d.run`,
+      parameters,
+    );
+    await this.enqueue(rows);
+    return { redriven: rows.length };
+  }
+
+  private async judgeSubscription(
+    manager: EntityManager,
+    subscriptionId: string,
+    { status, outcome }: { status: DeliveryStatus; outcome: AttemptOutcome },
+  ): Promise<string | null> {
+    if (status === 'succeeded') {
+      await manager.query(
+        `UPDATE subscriptions SET consecutive_dead = 0 WHERE id = $1 AND consecutive_dead <> 0`,
+        [subscriptionId],
+      );
+      return null;
+    }
+    if (outcome.gone) {
+      return this.disable(
+        manager,
+        subscriptionId,
+        'the target answered 410 Gone; the subscription was disabled',
+      );
+    }
+    if (status !== 'dead') return null;
+    const [rows]: [{ consecutive_dead: number; disable_after_dead: number | null }[], number] =
+      await manager.query(
+        `UPDATE subscriptions SET consecutive_dead = consecutive_dead + 1
+          WHERE id = $1 AND enabled RETURNING consecutive_dead, disable_after_dead`,
+        [subscriptionId],
+      );
+    const counted = rows[0];
+    if (!counted) return null;
+    const threshold = counted.disable_after_dead ?? this.settings.SUBSCRIPTION_DISABLE_AFTER_DEAD;
+    if (threshold === 0 || counted.consecutive_dead < threshold) return null;
+    return this.disable(
+      manager,
+      subscriptionId,
+      `${counted.consecutive_dead} consecutive deliveries died (last: ${outcome.error ?? 'unknown error'}); the subscription was disabled`,
+    );
+  }
+
+  private async disable(
+    manager: EntityManager,
+    subscriptionId: string,
+    reason: string,
+  ): Promise<string | null> {
+    const [rows]: [unknown[], number] = await manager.query(
+      `UPDATE subscriptions SET enabled = false, disabled_reason = $2, disabled_at = now(), updated_at = now()
+        WHERE id = $1 AND enabled RETURNING id`,
+      [subscriptionId, reason],
+    );
+    return rows.length > 0 ? reason : null;
+  }
 }
 
 export function toDeliveryView(delivery: DeliveryEntity): DeliveryView {
@@ -203,6 +362,7 @@ export function toDeliveryView(delivery: DeliveryEntity): DeliveryView {
     attemptCount: delivery.attemptCount,
     lastStatusCode: delivery.lastStatusCode,
     lastError: delivery.lastError,
+    nextAttemptAt: delivery.nextAttemptAt?.toISOString() ?? null,
     completedAt: delivery.completedAt?.toISOString() ?? null,
     createdAt: delivery.createdAt.toISOString(),
     updatedAt: delivery.updatedAt.toISOString(),

@@ -41,6 +41,17 @@ export class DeliveryEntity {
   @Column({ name: 'attempt_count', type: 'int', default: 0 })
   attemptCount: number;
 
+  /** Bumped by each retry or re-drive; a queued job of an older run is stale. */
+  @Column({ type: 'int', default: 0 })
+  run: number;
+
+  /** attemptCount when the current run began: the run's attempts are counted from here. */
+  @Column({ name: 'run_attempt_base', type: 'int', default: 0 })
+  runAttemptBase: number;
+
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
+  nextAttemptAt: Date | null;
+
   @Column({ name: 'last_status_code', type: 'int', nullable: true })
   lastStatusCode: number | null;
 

@@ -1,7 +1,10 @@
-import { Injectable } from '@nestjs/common';
-import { request } from 'undici';
+import { Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Agent, request } from 'undici';
+import { Settings } from '../config/settings';
+import { checkTargetUrl, guardedLookup } from './target-guard';
 
 export const RESPONSE_EXCERPT_BYTES = 1024;
+const LOCATION_IN_ERROR_CHARS = 300;
 
 export interface AttemptOutcome {
   succeeded: boolean;
@@ -11,63 +14,173 @@ export interface AttemptOutcome {
   responseExcerpt: string | null;
   /** Whether trying again can help (network errors, timeouts, 5xx, 429…). */
   retryable: boolean;
+  /** What the target asked for with `Retry-After` on a 429 or 503, in ms; else null. */
+  retryAfterMs: number | null;
+  /** The target answered 410 Gone: it wants no more deliveries. */
+  gone: boolean;
 }
 
 export interface OutboundRequest {
   url: string;
   body: string;
   headers: Record<string, string>;
+  /** Covers the whole attempt: connect, response headers and reading the response body. */
   timeoutMs: number;
+  /**
+   * Whether private and reserved addresses may be reached. When left out, the configured
+   * ALLOW_PRIVATE_TARGETS applies (false without settings).
+   */
+  allowPrivateTargets?: boolean;
   /** How much of the response body to keep (default 1 KiB). */
   responseLimitBytes?: number;
 }
 
-/** POSTs one delivery attempt. Never throws: every outcome comes back as data to record. */
+/**
+ * POSTs one delivery attempt. Never throws: every outcome comes back as data to record.
+ * Redirects are never followed. Without private targets, every address connected to must be
+ * public, checked by the connection's own DNS lookup (no gap for DNS rebinding).
+ */
 @Injectable()
-export class HttpSender {
+export class HttpSender implements OnModuleDestroy {
+  private readonly guardedAgent = new Agent({ connect: { lookup: guardedLookup } });
+  private readonly openAgent = new Agent();
+
+  constructor(@Optional() private readonly settings?: Settings) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([this.guardedAgent.close(), this.openAgent.close()]);
+  }
+
   async send(outbound: OutboundRequest): Promise<AttemptOutcome> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    const allowPrivate =
+      outbound.allowPrivateTargets ?? this.settings?.ALLOW_PRIVATE_TARGETS ?? false;
+
+    // IP literals never reach the guarded lookup; host names are checked as they connect.
+    const guard = checkTargetUrl(outbound.url, allowPrivate);
+    if (!guard.ok) return failure(elapsed(), `target refused: ${guard.reason}`, false);
+
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort(new Error(`timed out after ${outbound.timeoutMs} ms`));
+    }, outbound.timeoutMs);
     try {
       const response = await request(outbound.url, {
         method: 'POST',
+        dispatcher: allowPrivate ? this.openAgent : this.guardedAgent,
         body: outbound.body,
         headers: {
           ...outbound.headers,
           'content-type': 'application/json',
           'user-agent': 'webhook-router/0.1',
         },
-        signal: AbortSignal.timeout(outbound.timeoutMs),
-        headersTimeout: outbound.timeoutMs,
-        bodyTimeout: outbound.timeoutMs,
+        signal: abort.signal,
       });
       const excerpt = await readExcerpt(
         response.body,
         outbound.responseLimitBytes ?? RESPONSE_EXCERPT_BYTES,
       );
-      const statusCode = response.statusCode;
-      const succeeded = statusCode >= 200 && statusCode < 300;
-      return {
-        succeeded,
-        statusCode,
-        durationMs: elapsed(),
-        error: succeeded ? null : `HTTP ${statusCode}`,
-        responseExcerpt: excerpt,
-        retryable: !succeeded,
-      };
+      return judgeResponse(outbound.url, response.statusCode, response.headers, excerpt, elapsed());
     } catch (error) {
-      return {
-        succeeded: false,
-        statusCode: null,
-        durationMs: elapsed(),
-        error: describeNetworkError(error, outbound.timeoutMs),
-        responseExcerpt: null,
-        retryable: true,
-      };
+      if (timedOut) return failure(elapsed(), `timed out after ${outbound.timeoutMs} ms`, true);
+      const refused = findTargetRefusal(error);
+      if (refused) return failure(elapsed(), `target refused: ${refused}`, false);
+      return failure(elapsed(), describeNetworkError(error), true);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
 
+type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+function judgeResponse(
+  url: string,
+  statusCode: number,
+  headers: ResponseHeaders,
+  responseExcerpt: string | null,
+  durationMs: number,
+): AttemptOutcome {
+  const outcome = { statusCode, durationMs, responseExcerpt, retryAfterMs: null, gone: false };
+  if (statusCode >= 200 && statusCode < 300) {
+    return { ...outcome, succeeded: true, error: null, retryable: false };
+  }
+  if (statusCode >= 300 && statusCode < 400) {
+    // A redirect is a configuration problem: the subscription should name the final URL.
+    const location = first(headers.location);
+    const target = location ? ` redirect to ${resolveLocation(location, url)}` : '';
+    const error = `HTTP ${statusCode}${target} (redirects are not followed)`;
+    return { ...outcome, succeeded: false, error, retryable: false };
+  }
+  if (statusCode === 410) {
+    return { ...outcome, succeeded: false, error: 'HTTP 410', retryable: false, gone: true };
+  }
+  const retryAfterMs =
+    statusCode === 429 || statusCode === 503 ? parseRetryAfter(headers['retry-after']) : null;
+  return {
+    ...outcome,
+    succeeded: false,
+    error: `HTTP ${statusCode}`,
+    retryable: true,
+    retryAfterMs,
+  };
+}
+
+function failure(durationMs: number, error: string, retryable: boolean): AttemptOutcome {
+  return {
+    succeeded: false,
+    statusCode: null,
+    durationMs,
+    error,
+    responseExcerpt: null,
+    retryable,
+    retryAfterMs: null,
+    gone: false,
+  };
+}
+
+/**
+ * A `Retry-After` value in ms from now: delta-seconds or an HTTP-date. Null when absent,
+ * unreadable, negative, or a date that is not in the future.
+ */
+export function parseRetryAfter(
+  value: string | string[] | undefined,
+  now = Date.now(),
+): number | null {
+  const raw = first(value)?.trim();
+  if (!raw) return null;
+  if (/^\d+$/.test(raw)) {
+    const seconds = Number(raw);
+    return Number.isSafeInteger(seconds * 1000) ? seconds * 1000 : null;
+  }
+  // HTTP-dates (IMF-fixdate, RFC 850, asctime) all start with a day name; asctime has no zone
+  // but means GMT, which Date.parse would not assume.
+  if (!/^[a-z]{3}/i.test(raw)) return null;
+  const at = Date.parse(/\d{4}$/.test(raw) ? `${raw} GMT` : raw);
+  if (!Number.isFinite(at) || at <= now) return null;
+  return at - now;
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function resolveLocation(location: string, base: string): string {
+  let resolved: string;
+  try {
+    resolved = new URL(location, base).href;
+  } catch {
+    resolved = location;
+  }
+  return resolved.length > LOCATION_IN_ERROR_CHARS
+    ? `${resolved.slice(0, LOCATION_IN_ERROR_CHARS)}…`
+    : resolved;
+}
+
+/** Keeps the first `limit` bytes and drops the connection rather than reading the rest. */
 async function readExcerpt(
   body: AsyncIterable<Buffer> & { destroy(): void },
   limit: number,
@@ -86,12 +199,18 @@ async function readExcerpt(
   return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
-function describeNetworkError(error: unknown, timeoutMs: number): string {
-  const name = (error as Error)?.name;
-  const code = (error as { code?: string })?.code;
-  if (name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT') {
-    return `timed out after ${timeoutMs} ms`;
+function findTargetRefusal(error: unknown): string | null {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if ((current as { code?: string }).code === 'ERR_TARGET_REFUSED') {
+      return (current as Error).message;
+    }
+    current = (current as { cause?: unknown }).cause;
   }
+  return null;
+}
+
+function describeNetworkError(error: unknown): string {
+  const code = (error as { code?: string })?.code;
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
   return [code ?? cause?.code, (error as Error)?.message ?? String(error)]
     .filter(Boolean)

@@ -1,4 +1,22 @@
-import { checkTarget, isBlockedAddress } from './target-guard';
+import { LookupAddress } from 'node:dns';
+import {
+  checkTarget,
+  checkTargetUrl,
+  guardedLookup,
+  isBlockedAddress,
+  TargetRefusedError,
+} from './target-guard';
+
+function lookupWith(
+  hostname: string,
+  options: { all?: boolean },
+): Promise<{ address: string | LookupAddress[]; family?: number }> {
+  return new Promise((resolve, reject) =>
+    guardedLookup(hostname, options, (error, address, family) =>
+      error ? reject(error) : resolve({ address, family }),
+    ),
+  );
+}
 
 describe('isBlockedAddress', () => {
   it.each([
@@ -50,5 +68,46 @@ describe('checkTarget', () => {
   it('allows public literals, and anything when private targets are allowed', async () => {
     expect(await checkTarget('https://93.184.216.34/hook', false)).toEqual({ ok: true });
     expect(await checkTarget('http://127.0.0.1:9999/hook', true)).toEqual({ ok: true });
+  });
+});
+
+describe('checkTargetUrl', () => {
+  it('refuses private IP literals and other schemes without resolving anything', () => {
+    for (const url of [
+      'http://127.0.0.1/hook',
+      'http://2130706433/',
+      'http://[::ffff:7f00:1]/',
+      'http://169.254.169.254/latest/meta-data',
+      'ftp://example.com/',
+      'not a url',
+    ]) {
+      expect(checkTargetUrl(url, false)).toMatchObject({ ok: false });
+    }
+  });
+
+  it('leaves host names to the lookup, and allows private literals when told to', () => {
+    expect(checkTargetUrl('http://localhost:3000/', false)).toEqual({ ok: true });
+    expect(checkTargetUrl('https://93.184.216.34/hook', false)).toEqual({ ok: true });
+    expect(checkTargetUrl('http://127.0.0.1:9999/hook', true)).toEqual({ ok: true });
+    expect(checkTargetUrl('ftp://127.0.0.1/', true)).toMatchObject({ ok: false });
+  });
+});
+
+describe('guardedLookup', () => {
+  it('refuses a name that resolves to a private address, naming the address', async () => {
+    const refusal = lookupWith('localhost', { all: true });
+    await expect(refusal).rejects.toBeInstanceOf(TargetRefusedError);
+    await expect(refusal).rejects.toMatchObject({
+      code: 'ERR_TARGET_REFUSED',
+      message: expect.stringMatching(/^localhost resolves to (127\.0\.0\.1|::1), a private/),
+    });
+  });
+
+  it('passes public addresses on in the form asked for', async () => {
+    expect(await lookupWith('8.8.8.8', { all: true })).toEqual({
+      address: [{ address: '8.8.8.8', family: 4 }],
+      family: undefined,
+    });
+    expect(await lookupWith('8.8.8.8', {})).toEqual({ address: '8.8.8.8', family: 4 });
   });
 });

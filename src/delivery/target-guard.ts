@@ -1,5 +1,6 @@
+import { lookup as lookupCallback } from 'node:dns';
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, LookupFunction } from 'node:net';
 
 /**
  * Refuses delivery targets on loopback, private, link-local, CGNAT, multicast, reserved and
@@ -63,8 +64,11 @@ export function isBlockedAddress(address: string): boolean {
 
 export type TargetCheck = { ok: true } | { ok: false; reason: string };
 
-/** Checks a target URL: http(s) only, and every address its host resolves to must be public. */
-export async function checkTarget(rawUrl: string, allowPrivate: boolean): Promise<TargetCheck> {
+/**
+ * What can be checked without DNS: http(s) only, and an IP-literal host must be public. A host
+ * name passes; `checkTarget` or `guardedLookup` checks what it resolves to.
+ */
+export function checkTargetUrl(rawUrl: string, allowPrivate: boolean): TargetCheck {
   let url: URL;
   try {
     url = new URL(rawUrl);
@@ -74,24 +78,61 @@ export async function checkTarget(rawUrl: string, allowPrivate: boolean): Promis
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return { ok: false, reason: 'url must use http or https' };
   }
-  if (allowPrivate) return { ok: true };
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  let addresses: string[];
-  if (isIP(host)) {
-    addresses = [host];
-  } else {
-    try {
-      addresses = (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
-    } catch {
-      return { ok: false, reason: `url host ${host} does not resolve` };
-    }
-  }
-  const refused = addresses.find(isBlockedAddress);
-  if (refused) {
-    return {
-      ok: false,
-      reason: `url resolves to ${refused}, a private or reserved address (set ALLOW_PRIVATE_TARGETS=true to allow)`,
-    };
+  const host = hostOf(url);
+  if (!allowPrivate && isIP(host) && isBlockedAddress(host)) {
+    return { ok: false, reason: refusal('url', host) };
   }
   return { ok: true };
 }
+
+/** Checks a target URL: http(s) only, and every address its host resolves to must be public. */
+export async function checkTarget(rawUrl: string, allowPrivate: boolean): Promise<TargetCheck> {
+  const literal = checkTargetUrl(rawUrl, allowPrivate);
+  if (!literal.ok || allowPrivate) return literal;
+  const host = hostOf(new URL(rawUrl));
+  if (isIP(host)) return literal;
+  let addresses: string[];
+  try {
+    addresses = (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+  } catch {
+    return { ok: false, reason: `url host ${host} does not resolve` };
+  }
+  const refused = addresses.find(isBlockedAddress);
+  if (refused) return { ok: false, reason: refusal('url', refused) };
+  return { ok: true };
+}
+
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '');
+}
+
+function refusal(subject: string, address: string): string {
+  return `${subject} resolves to ${address}, a private or reserved address (set ALLOW_PRIVATE_TARGETS=true to allow)`;
+}
+
+/** A connection the guarded lookup would not let through. */
+export class TargetRefusedError extends Error {
+  readonly code = 'ERR_TARGET_REFUSED';
+}
+
+/**
+ * A `net` lookup that refuses private and reserved addresses. Given to the HTTP client's
+ * connect, it checks the very addresses the socket then connects to, so a host cannot resolve
+ * to a public address for `checkTarget` and to an internal one for the connection (DNS
+ * rebinding). IP literals never reach a lookup: `checkTargetUrl` covers those.
+ */
+export const guardedLookup: LookupFunction = (hostname, options, callback) => {
+  lookupCallback(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, '');
+    const refused = addresses.find((entry) => isBlockedAddress(entry.address));
+    if (refused) return callback(new TargetRefusedError(refusal(hostname, refused.address)), '');
+    if (addresses.length === 0) {
+      return callback(
+        Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }),
+        '',
+      );
+    }
+    if (options.all) return callback(null, addresses);
+    callback(null, addresses[0].address, addresses[0].family);
+  });
+};

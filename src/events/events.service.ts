@@ -1,36 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, FindOptionsWhere, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
+import { DataSource, FindOptionsWhere, In, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
 import { buildCanonicalEvent } from '../canonical/build-event';
-import { CanonicalEvent } from '../canonical/canonical-event';
 import { isRecord } from '../canonical/coerce';
-import { notFound } from '../common/app-error';
+import { AppError, notFound } from '../common/app-error';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
-import { DeliveriesService, DeliveryView } from '../delivery/deliveries.service';
+import { DeliveriesService } from '../delivery/deliveries.service';
+import { DeliveryView } from '../delivery/dto/delivery.response';
 import { IngestJobData } from '../queues/queue-names';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { NormalizeResult } from '../sources/source-normalizer';
 import { SourceRegistry } from '../sources/source-registry';
+import { SubscriptionEntity } from '../subscriptions/subscription.entity';
+import { EventDetail, EventSummary } from './dto/event.response';
 import { EventEntity } from './event.entity';
-
-export interface EventSummary {
-  id: string;
-  type: string | null;
-  status: string;
-  error: string | null;
-  sourceId: string;
-  sourceKind: string;
-  sourceEvent: string | null;
-  conversationKey: string | null;
-  occurredAt: string;
-  receivedAt: string;
-}
-
-export interface EventDetail extends EventSummary {
-  event: CanonicalEvent | null;
-  raw: unknown;
-  deliveries: DeliveryView[];
-}
 
 export interface EventListQuery {
   type?: string;
@@ -93,10 +76,10 @@ export class EventsService {
       );
       if (inserted.length === 0) return null;
       if (!canonical) return [];
-      const subscriptions = await this.matcher.match({
-        type: canonical.type,
-        sourceId: job.sourceId,
-      });
+      const subscriptions = await this.matcher.match(
+        { type: canonical.type, sourceId: job.sourceId },
+        canonical,
+      );
       return this.deliveries.createForEvent(manager, job.eventId, subscriptions);
     });
     // null: a retried job whose transaction had committed; queue what may not have been queued.
@@ -112,6 +95,47 @@ export class EventsService {
       raw: parseRaw(event.rawBody),
       deliveries: await this.deliveries.forEvent(id),
     };
+  }
+
+  /**
+   * Delivers a stored event again: to the subscriptions named, or to every enabled one that
+   * matches it now. New deliveries, with the same `webhook-id` (the event id) receivers dedupe on.
+   */
+  async replay(id: string, subscriptionIds?: string[]): Promise<DeliveryView[]> {
+    const event = await this.events.findOneBy({ id });
+    if (!event) throw notFound(`Event ${id}`);
+    if (!event.canonical || !event.type) {
+      throw new AppError(
+        'conflict',
+        `Event ${id} could not be normalized (${event.error}); it has nothing to deliver`,
+      );
+    }
+    const targets = subscriptionIds
+      ? await this.chosenSubscriptions([...new Set(subscriptionIds)])
+      : await this.matcher.match({ type: event.type, sourceId: event.sourceId }, event.canonical);
+    const created = await this.dataSource.transaction((manager) =>
+      this.deliveries.createForEvent(manager, id, targets),
+    );
+    await this.deliveries.enqueue(created);
+    const createdIds = new Set(created.map((delivery) => delivery.id));
+    return (await this.deliveries.forEvent(id)).filter((delivery) => createdIds.has(delivery.id));
+  }
+
+  private async chosenSubscriptions(ids: string[]): Promise<SubscriptionEntity[]> {
+    const found = await this.dataSource.getRepository(SubscriptionEntity).findBy({ id: In(ids) });
+    const byId = new Map(found.map((subscription) => [subscription.id, subscription]));
+    const problems = ids.flatMap((subscriptionId) => {
+      const subscription = byId.get(subscriptionId);
+      if (!subscription) return [`subscription ${subscriptionId} does not exist`];
+      if (!subscription.enabled) return [`subscription ${subscriptionId} is disabled`];
+      return [];
+    });
+    if (problems.length > 0) {
+      throw new AppError('validation_failed', problems.join('; '), [
+        { field: 'subscriptionIds', problems },
+      ]);
+    }
+    return ids.map((subscriptionId) => byId.get(subscriptionId)!);
   }
 
   async list(query: EventListQuery): Promise<Page<EventSummary>> {

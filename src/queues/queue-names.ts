@@ -14,6 +14,8 @@ export interface IngestJobData {
 
 export interface DeliveryJobData {
   deliveryId: string;
+  /** The delivery's run when queued; a job of an older run (before a retry or re-drive) is stale. */
+  run?: number;
 }
 
 export interface IngestJobs {

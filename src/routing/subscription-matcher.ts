@@ -1,30 +1,97 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { SharedRedis } from '../queues/shared-redis';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
-import { eventTypeMatches } from './event-type-pattern';
+import { compileContentFilter } from './content-filter';
+import { SubscriptionIndex } from './subscription-index';
 
 export interface RoutableEvent {
   type: string;
   sourceId: string;
 }
 
-/** Which enabled subscriptions want an event: its type matches a pattern and its source is allowed. */
-export function subscriptionWants(subscription: SubscriptionEntity, event: RoutableEvent): boolean {
-  if (!subscription.enabled) return false;
-  if (subscription.sourceIds && !subscription.sourceIds.includes(event.sourceId)) return false;
-  return subscription.eventTypes.some((pattern) => eventTypeMatches(pattern, event.type));
+/** Even if a change notice were lost (Redis flushed), no process keeps a stale index longer. */
+const MAX_INDEX_AGE_MS = 60_000;
+
+interface LoadedIndex {
+  version: string;
+  loadedAt: number;
+  index: SubscriptionIndex<SubscriptionEntity>;
 }
 
+/**
+ * Which enabled subscriptions want an event, from an in-memory index of them all. Every change
+ * bumps a version in Redis; each match reads it (one GET) and rebuilds the index when it moved,
+ * so a subscription created, changed or disabled in any process applies to the next event.
+ */
 @Injectable()
 export class SubscriptionMatcher {
+  private readonly logger = new Logger(SubscriptionMatcher.name);
+  private loaded: LoadedIndex | null = null;
+  private loading: Promise<LoadedIndex> | null = null;
+
   constructor(
     @InjectRepository(SubscriptionEntity)
     private readonly subscriptions: Repository<SubscriptionEntity>,
+    private readonly redis: SharedRedis,
   ) {}
 
-  async match(event: RoutableEvent): Promise<SubscriptionEntity[]> {
-    const candidates = await this.subscriptions.find({ where: { enabled: true } });
-    return candidates.filter((subscription) => subscriptionWants(subscription, event));
+  async match(event: RoutableEvent, canonical?: unknown): Promise<SubscriptionEntity[]> {
+    const { index } = await this.current();
+    return index.match(event, canonical);
+  }
+
+  /** Tells every process that subscriptions changed; call after the change is committed. */
+  async invalidate(): Promise<void> {
+    this.loaded = null;
+    await this.redis.client.incr(this.versionKey());
+  }
+
+  private async current(): Promise<LoadedIndex> {
+    const version = (await this.redis.client.get(this.versionKey())) ?? '0';
+    const loaded = this.loaded;
+    if (loaded && loaded.version === version && Date.now() - loaded.loadedAt < MAX_INDEX_AGE_MS) {
+      return loaded;
+    }
+    if (!this.loading) {
+      this.loading = this.load(version).finally(() => (this.loading = null));
+    }
+    const fresh = await this.loading;
+    // A load begun for an older version may still be the one awaited; it is at most one change behind.
+    return fresh.version === version ? fresh : this.load(version);
+  }
+
+  private async load(version: string): Promise<LoadedIndex> {
+    const started = performance.now();
+    const enabled = await this.subscriptions.find({ where: { enabled: true } });
+    const index = new SubscriptionIndex(
+      enabled.map((subscription) => ({
+        id: subscription.id,
+        eventTypes: subscription.eventTypes,
+        sourceIds: subscription.sourceIds,
+        matchesContent: subscription.filter ? this.compileFilter(subscription) : undefined,
+        value: subscription,
+      })),
+    );
+    this.loaded = { version, loadedAt: Date.now(), index };
+    this.logger.debug(
+      `indexed ${index.size} subscriptions (version ${version}) in ${Math.round(performance.now() - started)} ms`,
+    );
+    return this.loaded;
+  }
+
+  /** Filters are validated on write; one that still fails to compile matches nothing, not everything. */
+  private compileFilter(subscription: SubscriptionEntity): (event: unknown) => boolean {
+    try {
+      return compileContentFilter(subscription.filter!);
+    } catch (error) {
+      this.logger.error(`subscription ${subscription.id} has an unusable filter: ${String(error)}`);
+      return () => false;
+    }
+  }
+
+  private versionKey(): string {
+    return this.redis.key('subscriptions', 'version');
   }
 }

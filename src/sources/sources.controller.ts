@@ -1,10 +1,33 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiAdminAuth, ApiErrorResponse, ApiPageResponse } from '../common/openapi';
+import { ERROR_EXAMPLES, EXAMPLE_IDS } from '../common/openapi-examples';
 import { CreateSourceDto } from './dto/create-source.dto';
-import { SourceResponse } from './dto/source.response';
+import {
+  SOURCE_CREATED_EXAMPLE,
+  SOURCE_EXAMPLE,
+  SOURCE_ROTATED_EXAMPLE,
+  SourceKindsResponse,
+  SourceResponse,
+} from './dto/source.response';
 import { UpdateSourceDto } from './dto/update-source.dto';
 import { SourceRegistry } from './source-registry';
 import { SourcesService } from './sources.service';
 
+const ApiSourceId = () => ApiParam({ name: 'id', example: EXAMPLE_IDS.source });
+const ApiSourceNotFound = () =>
+  ApiErrorResponse(404, 'No source with this id', ERROR_EXAMPLES.notFound);
+
+@ApiTags('sources')
+@ApiAdminAuth()
 @Controller('api/sources')
 export class SourcesController {
   constructor(
@@ -13,38 +36,147 @@ export class SourcesController {
   ) {}
 
   @Post()
+  @ApiOperation({
+    summary: 'Create a source',
+    description:
+      'The answer holds the inbound URL with its token, the signing secret and the enrichment ' +
+      'secret: they are shown here only, later reads mask them.',
+  })
+  @ApiBody({
+    type: CreateSourceDto,
+    examples: {
+      jivo: {
+        summary: 'Jivo, one widget only',
+        value: { kind: 'jivo', name: 'Jivo main site', allowedChannelIds: ['3948'] },
+      },
+      chatwoot: {
+        summary: 'Chatwoot with a signing secret',
+        value: {
+          kind: 'chatwoot',
+          name: 'Chatwoot support inbox',
+          signingSecret: '3vQmZ8kT1xYp9cRw5nLb7HsD',
+        },
+      },
+      jivoEnriched: {
+        summary: 'Jivo with CRM enrichment',
+        value: {
+          kind: 'jivo',
+          name: 'Jivo sales',
+          enrichmentUrl: 'https://crm.example.com/jivo/enrich',
+          enrichmentTimeoutMs: 2000,
+        },
+      },
+    },
+  })
+  @ApiCreatedResponse({
+    type: SourceResponse,
+    description: 'The source, with its token and secrets (shown once)',
+    example: SOURCE_CREATED_EXAMPLE,
+  })
+  @ApiErrorResponse(
+    400,
+    'Invalid fields (each named in details), an unknown kind, or an enrichment URL on a private address',
+    ERROR_EXAMPLES.validationFailed,
+    ERROR_EXAMPLES.invalidJson,
+  )
   create(@Body() dto: CreateSourceDto): Promise<SourceResponse> {
     return this.sources.create(dto);
   }
 
   @Get()
+  @ApiOperation({ summary: 'List sources', description: 'Newest first; tokens masked.' })
+  @ApiPageResponse(SourceResponse, {
+    description: 'Every source (one page: nextCursor is always null)',
+    example: { data: [SOURCE_EXAMPLE], nextCursor: null },
+  })
   async list(): Promise<{ data: SourceResponse[]; nextCursor: null }> {
     return { data: await this.sources.list(), nextCursor: null };
   }
 
   @Get('kinds')
-  kinds(): { data: string[] } {
+  @ApiOperation({ summary: 'List the source kinds (installed plug-ins)' })
+  @ApiOkResponse({
+    type: SourceKindsResponse,
+    example: { data: ['jivo', 'chatwoot', 'jivo-bot'] },
+  })
+  kinds(): SourceKindsResponse {
     return { data: this.registry.kinds() };
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get a source', description: 'The token and secrets are masked.' })
+  @ApiSourceId()
+  @ApiOkResponse({ type: SourceResponse, example: SOURCE_EXAMPLE })
+  @ApiSourceNotFound()
   get(@Param('id') id: string): Promise<SourceResponse> {
     return this.sources.get(id);
   }
 
   @Patch(':id')
+  @ApiOperation({
+    summary: 'Update a source',
+    description:
+      'Only the fields given change; null clears a nullable one. Changes reach every API ' +
+      'process within 5 seconds.',
+  })
+  @ApiSourceId()
+  @ApiBody({
+    type: UpdateSourceDto,
+    examples: {
+      allowList: {
+        summary: 'Accept two Jivo widgets',
+        value: { allowedChannelIds: ['3948', '4120'] },
+      },
+      enrichment: {
+        summary: 'Start enriching Jivo replies',
+        value: { enrichmentUrl: 'https://crm.example.com/jivo/enrich', enrichmentTimeoutMs: 1500 },
+      },
+      stopSigning: {
+        summary: 'Rename and stop requiring Chatwoot signatures',
+        value: { name: 'Chatwoot (unsigned)', signingSecret: null },
+      },
+    },
+  })
+  @ApiOkResponse({
+    type: SourceResponse,
+    description: 'The source; `enrichmentSecret` appears when this update set the first URL',
+    example: { ...SOURCE_EXAMPLE, allowedChannelIds: ['3948', '4120'] },
+  })
+  @ApiErrorResponse(
+    400,
+    'Invalid fields, each named in details',
+    ERROR_EXAMPLES.validationFailed,
+    ERROR_EXAMPLES.invalidJson,
+  )
+  @ApiSourceNotFound()
   update(@Param('id') id: string, @Body() dto: UpdateSourceDto): Promise<SourceResponse> {
     return this.sources.update(id, dto);
   }
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiOperation({
+    summary: 'Delete a source',
+    description: 'Its URL stops answering (404); stored events stay.',
+  })
+  @ApiSourceId()
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiSourceNotFound()
   async remove(@Param('id') id: string): Promise<void> {
     await this.sources.remove(id);
   }
 
   @Post(':id/rotate-token')
   @HttpCode(200)
+  @ApiOperation({
+    summary: "Rotate a source's URL token",
+    description:
+      'The old URL stops working (within 5 seconds on every API process); paste the new `url` ' +
+      'into the sender. The token is shown in this answer only.',
+  })
+  @ApiSourceId()
+  @ApiOkResponse({ type: SourceResponse, example: SOURCE_ROTATED_EXAMPLE })
+  @ApiSourceNotFound()
   rotateToken(@Param('id') id: string): Promise<SourceResponse> {
     return this.sources.rotateToken(id);
   }

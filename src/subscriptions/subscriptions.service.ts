@@ -1,30 +1,37 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import { ulid } from 'ulid';
 import { Repository } from 'typeorm';
+import { buildSampleEvent } from '../canonical/sample-event';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
 import { newSigningSecret } from '../common/secrets';
 import { Settings } from '../config/settings';
 import { checkTarget } from '../delivery/target-guard';
+import { WebhookDispatcher } from '../delivery/webhook-dispatcher';
+import { eventTypeMatches } from '../routing/event-type-pattern';
+import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
+import { RotateSecretDto, TestSubscriptionDto } from './dto/subscription-actions.dto';
 import { SubscriptionResponse, toSubscriptionResponse } from './dto/subscription.response';
-import { SubscriptionEntity } from './subscription.entity';
+import { TestSendResult } from './dto/test-send.response';
+import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
+import { PayloadFormat, SubscriptionEntity } from './subscription.entity';
+import { CANONICAL_EVENT_TYPES } from '../canonical/canonical-event';
 
 @Injectable()
 export class SubscriptionsService {
   constructor(
     @InjectRepository(SubscriptionEntity)
     private readonly subscriptions: Repository<SubscriptionEntity>,
+    private readonly matcher: SubscriptionMatcher,
+    private readonly dispatcher: WebhookDispatcher,
     private readonly settings: Settings,
   ) {}
 
   async create(dto: CreateSubscriptionDto): Promise<SubscriptionResponse> {
-    const target = await checkTarget(dto.url, this.settings.ALLOW_PRIVATE_TARGETS);
-    if (!target.ok) {
-      throw new AppError('validation_failed', target.reason, [
-        { field: 'url', problems: [target.reason] },
-      ]);
-    }
+    await this.assertAllowedTarget(dto.url);
+    const payloadFormat = resolvePayloadFormat(dto.payloadFormat, dto.transform ?? null);
     const secret = dto.secret ?? newSigningSecret();
     const saved = await this.subscriptions.save(
       this.subscriptions.create({
@@ -35,27 +42,212 @@ export class SubscriptionsService {
         sourceIds: dto.sourceIds?.length ? [...new Set(dto.sourceIds)] : null,
         secret,
         headers: dto.headers ?? {},
+        filter: dto.filter ?? null,
+        transform: dto.transform ?? null,
+        payloadFormat,
         maxAttempts: dto.retryPolicy?.maxAttempts ?? null,
+        retrySchedule: dto.retryPolicy?.schedule ?? null,
         timeoutMs: dto.timeoutMs ?? null,
+        rateLimitMax: dto.rateLimit?.max ?? null,
+        rateLimitPerSeconds: dto.rateLimit?.perSeconds ?? null,
+        disableAfterDead: dto.disableAfterDeadDeliveries ?? null,
         enabled: dto.enabled ?? true,
       }),
     );
-    return toSubscriptionResponse(saved, secret);
+    await this.matcher.invalidate();
+    return toSubscriptionResponse(saved, this.settings, secret);
   }
 
   async list(): Promise<SubscriptionResponse[]> {
     const all = await this.subscriptions.find({ order: { id: 'DESC' } });
-    return all.map((subscription) => toSubscriptionResponse(subscription));
+    return all.map((subscription) => toSubscriptionResponse(subscription, this.settings));
   }
 
   async get(id: string): Promise<SubscriptionResponse> {
-    const subscription = await this.subscriptions.findOneBy({ id });
-    if (!subscription) throw notFound(`Subscription ${id}`);
-    return toSubscriptionResponse(subscription);
+    return toSubscriptionResponse(await this.find(id), this.settings);
+  }
+
+  /**
+   * Changes what is given; null clears. Enabling a subscription the router disabled clears the
+   * reason and its count of dead deliveries, and re-drives nothing: that is
+   * `POST /api/deliveries/retry`'s job, when asked.
+   */
+  async update(id: string, dto: UpdateSubscriptionDto): Promise<SubscriptionResponse> {
+    const cleared = REQUIRED_FIELDS.filter((field) => dto[field] === null);
+    if (cleared.length > 0) {
+      throw new AppError('validation_failed', `Invalid fields: ${cleared.join(', ')}`, [
+        ...cleared.map((field) => ({ field, problems: [`${field} cannot be null`] })),
+      ]);
+    }
+    const subscription = await this.find(id);
+    if (dto.url !== undefined) await this.assertAllowedTarget(dto.url);
+    const transform = dto.transform !== undefined ? dto.transform : subscription.transform;
+    const changes: Partial<SubscriptionEntity> = {
+      ...(dto.name !== undefined && { name: dto.name }),
+      ...(dto.url !== undefined && { url: dto.url }),
+      ...(dto.eventTypes !== undefined && { eventTypes: [...new Set(dto.eventTypes)] }),
+      ...(dto.sourceIds !== undefined && {
+        sourceIds: dto.sourceIds?.length ? [...new Set(dto.sourceIds)] : null,
+      }),
+      ...(dto.headers !== undefined && { headers: dto.headers ?? {} }),
+      ...(dto.filter !== undefined && { filter: dto.filter }),
+      ...(dto.transform !== undefined && { transform: dto.transform }),
+      ...(dto.retryPolicy !== undefined && {
+        maxAttempts: dto.retryPolicy?.maxAttempts ?? null,
+        retrySchedule: dto.retryPolicy?.schedule ?? null,
+      }),
+      ...(dto.timeoutMs !== undefined && { timeoutMs: dto.timeoutMs }),
+      ...(dto.rateLimit !== undefined && {
+        rateLimitMax: dto.rateLimit?.max ?? null,
+        rateLimitPerSeconds: dto.rateLimit?.perSeconds ?? null,
+      }),
+      ...(dto.disableAfterDeadDeliveries !== undefined && {
+        disableAfterDead: dto.disableAfterDeadDeliveries,
+      }),
+    };
+    if (dto.payloadFormat !== undefined || dto.transform !== undefined) {
+      changes.payloadFormat =
+        dto.payloadFormat !== undefined
+          ? resolvePayloadFormat(dto.payloadFormat, transform)
+          : transform
+            ? 'transformed'
+            : subscription.payloadFormat === 'transformed'
+              ? 'canonical'
+              : subscription.payloadFormat;
+    }
+    if (dto.enabled === true && !subscription.enabled) {
+      Object.assign(changes, {
+        enabled: true,
+        disabledReason: null,
+        disabledAt: null,
+        consecutiveDead: 0,
+      });
+    } else if (dto.enabled === false && subscription.enabled) {
+      Object.assign(changes, { enabled: false, disabledReason: null, disabledAt: new Date() });
+    }
+    Object.assign(subscription, changes);
+    const saved = await this.subscriptions.save(subscription);
+    await this.matcher.invalidate();
+    return toSubscriptionResponse(saved, this.settings);
   }
 
   async remove(id: string): Promise<void> {
     const result = await this.subscriptions.delete({ id });
     if (!result.affected) throw notFound(`Subscription ${id}`);
+    await this.matcher.invalidate();
   }
+
+  /**
+   * A new signing secret, shown once. The old one keeps signing beside it for the grace period,
+   * so receivers verifying either secret keep accepting deliveries while they switch.
+   */
+  async rotateSecret(id: string, dto: RotateSecretDto): Promise<SubscriptionResponse> {
+    const subscription = await this.findWithSecrets(id);
+    const graceSeconds = dto.graceSeconds ?? this.settings.SUBSCRIPTION_SECRET_GRACE_SECONDS;
+    const secret = dto.secret ?? newSigningSecret();
+    if (secret === subscription.secret) {
+      throw new AppError('validation_failed', 'the new secret must differ from the current one', [
+        { field: 'secret', problems: ['secret must differ from the current secret'] },
+      ]);
+    }
+    await this.subscriptions.update(
+      { id },
+      {
+        secret,
+        previousSecret: graceSeconds > 0 ? subscription.secret : null,
+        previousSecretExpiresAt:
+          graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null,
+      },
+    );
+    return toSubscriptionResponse(await this.find(id), this.settings, secret);
+  }
+
+  /** Sends a sample event through the subscription's format, transform and signing now. */
+  async test(id: string, dto: TestSubscriptionDto): Promise<TestSendResult> {
+    const subscription = await this.findWithSecrets(id);
+    const type = dto.eventType ?? sampleTypeFor(subscription.eventTypes);
+    const eventId = `evt_test_${ulid()}`;
+    const sample = buildSampleEvent(eventId, type);
+    const startedAt = new Date();
+    const outcome = await this.dispatcher.dispatch(
+      {
+        subscription,
+        messageId: eventId,
+        canonical: sample.canonical,
+        rawBody: sample.rawBody,
+      },
+      startedAt,
+    );
+    return {
+      eventId,
+      eventType: type,
+      startedAt: startedAt.toISOString(),
+      succeeded: outcome.succeeded,
+      statusCode: outcome.statusCode,
+      durationMs: outcome.durationMs,
+      error: outcome.error,
+      responseExcerpt: outcome.responseExcerpt,
+    };
+  }
+
+  private async find(id: string): Promise<SubscriptionEntity> {
+    const subscription = await this.subscriptions.findOneBy({ id });
+    if (!subscription) throw notFound(`Subscription ${id}`);
+    return subscription;
+  }
+
+  private async findWithSecrets(id: string): Promise<SubscriptionEntity> {
+    const subscription = await this.subscriptions
+      .createQueryBuilder('subscription')
+      .addSelect(['subscription.secret', 'subscription.previousSecret'])
+      .where('subscription.id = :id', { id })
+      .getOne();
+    if (!subscription) throw notFound(`Subscription ${id}`);
+    return subscription;
+  }
+
+  private async assertAllowedTarget(url: string): Promise<void> {
+    const target = await checkTarget(url, this.settings.ALLOW_PRIVATE_TARGETS);
+    if (!target.ok) {
+      throw new AppError('validation_failed', target.reason, [
+        { field: 'url', problems: [target.reason] },
+      ]);
+    }
+  }
+}
+
+/** Fields PATCH may change but not clear: null is refused rather than stored. */
+const REQUIRED_FIELDS = [
+  'name',
+  'url',
+  'eventTypes',
+  'headers',
+  'payloadFormat',
+  'enabled',
+] as const satisfies readonly (keyof UpdateSubscriptionDto)[];
+
+/** A transform implies the transformed format; the transformed format needs a transform. */
+function resolvePayloadFormat(
+  requested: PayloadFormat | undefined,
+  transform: string | null,
+): PayloadFormat {
+  const format = requested ?? (transform ? 'transformed' : 'canonical');
+  if (format === 'transformed' && !transform) {
+    throw new AppError('validation_failed', 'payloadFormat "transformed" needs a transform', [
+      {
+        field: 'transform',
+        problems: ['transform is required when payloadFormat is "transformed"'],
+      },
+    ]);
+  }
+  return format;
+}
+
+/** The first canonical type the subscription's patterns accept. */
+function sampleTypeFor(patterns: string[]): string {
+  return (
+    CANONICAL_EVENT_TYPES.find((type) =>
+      patterns.some((pattern) => eventTypeMatches(pattern, type)),
+    ) ?? 'message.created'
+  );
 }

@@ -26,7 +26,7 @@ describe('API and worker as separate processes (npm run start:api / start:worker
       ALLOW_PRIVATE_TARGETS: 'true',
       HOST: '127.0.0.1',
       PORT: String(port),
-      DELIVERY_BACKOFF_BASE_MS: '50',
+      DELIVERY_RETRY_SCHEDULE: '0.05,0.05,0.05,0.05',
     };
     api = new RouterProcess({ ...env, APP_ROLE: 'api' });
     worker = new RouterProcess({ ...env, APP_ROLE: 'worker' });

@@ -22,7 +22,7 @@ describe('router end to end (API and worker in one process, real Postgres and Re
   beforeEach(async () => {
     sink.requests.length = 0;
     sink.respondWith([]);
-    await app.dataSource.query('TRUNCATE subscriptions CASCADE');
+    await app.clearSubscriptions();
   });
 
   async function createSource(kind: string, extra: Record<string, unknown> = {}) {

@@ -38,7 +38,7 @@ describe('sources: verification, dedupe, enrichment, unknown events', () => {
     crm.requests.length = 0;
     sink.respondWith([]);
     crm.respondWith([]);
-    await app.dataSource.query('TRUNCATE subscriptions CASCADE');
+    await app.clearSubscriptions();
   });
 
   async function createSource(body: Record<string, unknown>) {

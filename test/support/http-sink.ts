@@ -49,7 +49,7 @@ export class HttpSink {
         setTimeout(() => {
           response.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
           response.end(reply.body ?? '');
-        }, reply.delayMs ?? 0);
+        }, reply.delayMs ?? 0).unref();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

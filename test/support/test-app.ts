@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { RunningApp, startApp } from '../../src/bootstrap';
 import { Settings } from '../../src/config/settings';
 import { DELIVERY_QUEUE, INGEST_QUEUE } from '../../src/queues/queue-names';
+import { SubscriptionMatcher } from '../../src/routing/subscription-matcher';
 import { TEST_ADMIN_KEY, testSettings } from './test-settings';
 import { waitFor } from './wait-for';
 
@@ -16,6 +17,8 @@ export interface TestApp {
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   post(path: string, body: string | Buffer, headers?: Record<string, string>): Promise<Response>;
   dataSource: DataSource;
+  /** Deletes every subscription (and its deliveries) once the queues are idle, and tells the matcher. */
+  clearSubscriptions(): Promise<void>;
   /** Resolves once no ingest or delivery job is waiting, active or delayed. */
   drainQueues(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -29,6 +32,14 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
   const queues = [INGEST_QUEUE, DELIVERY_QUEUE].map((name) =>
     running.context.get<Queue>(getQueueToken(name)),
   );
+  async function drainQueues(timeoutMs = 20_000) {
+    await waitFor(async () => {
+      const counts = await Promise.all(
+        queues.map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
+      );
+      return counts.every((count) => Object.values(count).every((value) => value === 0));
+    }, timeoutMs);
+  }
   return {
     running,
     settings,
@@ -49,13 +60,11 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     post(path, body, headers = { 'content-type': 'application/json' }) {
       return fetch(`${url}${path}`, { method: 'POST', headers, body });
     },
-    async drainQueues(timeoutMs = 20_000) {
-      await waitFor(async () => {
-        const counts = await Promise.all(
-          queues.map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
-        );
-        return counts.every((count) => Object.values(count).every((value) => value === 0));
-      }, timeoutMs);
+    drainQueues,
+    async clearSubscriptions() {
+      await drainQueues();
+      await dataSource.query('TRUNCATE subscriptions CASCADE');
+      await running.context.get(SubscriptionMatcher).invalidate();
     },
     async close() {
       await Promise.all(

@@ -17,8 +17,7 @@ export function testSettings(overrides: Record<string, string> = {}): Settings {
     QUEUE_PREFIX: `test_${randomBytes(4).toString('hex')}`,
     ADMIN_API_KEYS: TEST_ADMIN_KEY,
     ALLOW_PRIVATE_TARGETS: 'true',
-    DELIVERY_BACKOFF_BASE_MS: '50',
-    DELIVERY_MAX_ATTEMPTS: '5',
+    DELIVERY_RETRY_SCHEDULE: '0.05,0.05,0.05,0.05',
     ...overrides,
   });
 }

@@ -1,35 +1,145 @@
-import { SubscriptionEntity } from '../subscription.entity';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Settings } from '../../config/settings';
+import { resolveRetryPolicy } from '../../delivery/retry-policy';
+import { PAYLOAD_FORMATS, PayloadFormat, SubscriptionEntity } from '../subscription.entity';
 
-export interface SubscriptionResponse {
+class EffectiveRetryPolicy {
+  @ApiProperty({ example: 8 })
+  maxAttempts: number;
+
+  @ApiProperty({ example: [5, 300, 1800, 7200, 18000, 36000, 36000], type: [Number] })
+  schedule: number[];
+
+  @ApiProperty({ description: 'false: the router default applies', example: false })
+  custom: boolean;
+}
+
+class RateLimitView {
+  @ApiProperty({ example: 5 })
+  max: number;
+
+  @ApiProperty({ example: 1 })
+  perSeconds: number;
+}
+
+/** A subscription as the API shows it: effective policies, never a secret except on create/rotate. */
+export class SubscriptionResponse {
+  @ApiProperty({ example: 'sub_01JD3QB1S5Z3T9K8YQ4V2M7N6P' })
   id: string;
+
+  @ApiProperty({ example: 'Pipedrive notes' })
   name: string;
+
+  @ApiProperty({ example: 'https://crm.example.com/hooks/chat' })
   url: string;
+
+  @ApiProperty({ example: ['message.*', 'conversation.ended'], type: [String] })
   eventTypes: string[];
+
+  @ApiProperty({ example: null, type: [String], nullable: true })
   sourceIds: string[] | null;
+
+  @ApiProperty({
+    example: { 'conversation.channel.type': 'whatsapp' },
+    type: Object,
+    nullable: true,
+  })
+  filter: Record<string, unknown> | null;
+
+  @ApiProperty({ example: null, nullable: true, type: String })
+  transform: string | null;
+
+  @ApiProperty({ enum: PAYLOAD_FORMATS, example: 'canonical' })
+  payloadFormat: PayloadFormat;
+
+  @ApiProperty({ example: { 'x-api-token': 'crm-token' }, type: Object })
   headers: Record<string, string>;
-  retryPolicy: { maxAttempts: number | null };
-  timeoutMs: number | null;
+
+  @ApiProperty({ type: EffectiveRetryPolicy })
+  retryPolicy: EffectiveRetryPolicy;
+
+  @ApiProperty({ description: 'Effective per-attempt timeout', example: 15000 })
+  timeoutMs: number;
+
+  @ApiProperty({ type: RateLimitView, nullable: true })
+  rateLimit: RateLimitView | null;
+
+  @ApiProperty({ description: 'Effective threshold (0: never)', example: 10 })
+  disableAfterDeadDeliveries: number;
+
+  @ApiProperty({ example: 0 })
+  consecutiveDeadDeliveries: number;
+
+  @ApiProperty({ example: true })
   enabled: boolean;
-  /** Present only on create and rotate. */
+
+  @ApiProperty({
+    description: 'Why the router disabled it; null when enabled or disabled by hand',
+    example: null,
+    nullable: true,
+    type: String,
+  })
+  disabledReason: string | null;
+
+  @ApiProperty({ example: null, nullable: true, type: String })
+  disabledAt: string | null;
+
+  @ApiProperty({
+    description: 'Until when the secret replaced by the last rotation still signs deliveries',
+    example: null,
+    nullable: true,
+    type: String,
+  })
+  previousSecretExpiresAt: string | null;
+
+  @ApiPropertyOptional({
+    description: 'The signing secret: present only on create and rotate',
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  })
   secret?: string;
+
+  @ApiProperty({ example: '2026-11-21T10:00:00.000Z' })
   createdAt: string;
+
+  @ApiProperty({ example: '2026-11-21T10:00:00.000Z' })
   updatedAt: string;
 }
 
 export function toSubscriptionResponse(
   subscription: SubscriptionEntity,
+  settings: Settings,
   revealedSecret?: string,
 ): SubscriptionResponse {
+  const retry = resolveRetryPolicy(subscription, settings.DELIVERY_RETRY_SCHEDULE);
+  const previousExpiry = subscription.previousSecretExpiresAt;
   return {
     id: subscription.id,
     name: subscription.name,
     url: subscription.url,
     eventTypes: subscription.eventTypes,
     sourceIds: subscription.sourceIds,
+    filter: subscription.filter,
+    transform: subscription.transform,
+    payloadFormat: subscription.payloadFormat,
     headers: subscription.headers,
-    retryPolicy: { maxAttempts: subscription.maxAttempts },
-    timeoutMs: subscription.timeoutMs,
+    retryPolicy: {
+      maxAttempts: retry.maxAttempts,
+      schedule: retry.scheduleSeconds,
+      custom: subscription.maxAttempts !== null || subscription.retrySchedule !== null,
+    },
+    timeoutMs: subscription.timeoutMs ?? settings.DELIVERY_TIMEOUT_MS,
+    rateLimit:
+      subscription.rateLimitMax && subscription.rateLimitPerSeconds
+        ? { max: subscription.rateLimitMax, perSeconds: subscription.rateLimitPerSeconds }
+        : null,
+    disableAfterDeadDeliveries:
+      subscription.disableAfterDead ?? settings.SUBSCRIPTION_DISABLE_AFTER_DEAD,
+    consecutiveDeadDeliveries: subscription.consecutiveDead,
     enabled: subscription.enabled,
+    disabledReason: subscription.disabledReason,
+    disabledAt: subscription.disabledAt?.toISOString() ?? null,
+    previousSecretExpiresAt:
+      previousExpiry && previousExpiry.getTime() > Date.now() ? previousExpiry.toISOString() : null,
     ...(revealedSecret ? { secret: revealedSecret } : {}),
     createdAt: subscription.createdAt.toISOString(),
     updatedAt: subscription.updatedAt.toISOString(),

@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { Settings } from '../config/settings';
+import { SubscriptionEntity } from '../subscriptions/subscription.entity';
+import { AttemptOutcome, HttpSender } from './http-sender';
+import { getCompiledTransform, TransformError } from './payload-transform';
+import { signWebhook } from './webhook-signer';
+
+/** What one attempt needs: the subscription with its secrets, and the event in both forms. */
+export interface DispatchRequest {
+  subscription: Pick<
+    SubscriptionEntity,
+    | 'url'
+    | 'headers'
+    | 'secret'
+    | 'previousSecret'
+    | 'previousSecretExpiresAt'
+    | 'payloadFormat'
+    | 'transform'
+    | 'timeoutMs'
+  >;
+  /** The `webhook-id`: the event id, the same on every attempt, retry and replay. */
+  messageId: string;
+  canonical: unknown;
+  rawBody: string | null;
+}
+
+/**
+ * Makes and sends one attempt: shapes the body (canonical, raw or transformed), signs it with
+ * the current secret (and the rotated-out one while it is in grace), POSTs it. Never throws.
+ */
+@Injectable()
+export class WebhookDispatcher {
+  constructor(
+    private readonly sender: HttpSender,
+    private readonly settings: Settings,
+  ) {}
+
+  async dispatch(request: DispatchRequest, at: Date = new Date()): Promise<AttemptOutcome> {
+    const { subscription } = request;
+    let body: string;
+    try {
+      body = await this.body(request);
+    } catch (error) {
+      // TransformError messages already say "transform …".
+      return refused(
+        error instanceof TransformError
+          ? error.message
+          : `payload unavailable: ${(error as Error).message}`,
+      );
+    }
+    return this.sender.send({
+      url: subscription.url,
+      body,
+      headers: {
+        ...subscription.headers,
+        ...signWebhook(signingSecrets(subscription, at), request.messageId, body, at),
+      },
+      timeoutMs: subscription.timeoutMs ?? this.settings.DELIVERY_TIMEOUT_MS,
+      allowPrivateTargets: this.settings.ALLOW_PRIVATE_TARGETS,
+    });
+  }
+
+  private async body({ subscription, canonical, rawBody }: DispatchRequest): Promise<string> {
+    switch (subscription.payloadFormat) {
+      case 'canonical':
+        return JSON.stringify(canonical);
+      case 'raw':
+        if (rawBody === null) throw new Error('the raw body was not kept');
+        return rawBody;
+      case 'transformed':
+        if (!subscription.transform) throw new TransformError('no transform is set');
+        return getCompiledTransform(subscription.transform).apply(canonical, {
+          timeoutMs: this.settings.TRANSFORM_TIMEOUT_MS,
+          maxOutputBytes: this.settings.TRANSFORM_MAX_OUTPUT_BYTES,
+          maxDepth: 200,
+        });
+      default: {
+        const unknown: never = subscription.payloadFormat;
+        throw new Error(`unknown payload format ${String(unknown)}`);
+      }
+    }
+  }
+}
+
+/** The current secret, and during a rotation's grace the previous one too (Standard Webhooks allows several). */
+export function signingSecrets(
+  subscription: Pick<SubscriptionEntity, 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>,
+  at: Date,
+): string[] {
+  const inGrace =
+    subscription.previousSecret &&
+    subscription.previousSecretExpiresAt &&
+    subscription.previousSecretExpiresAt.getTime() > at.getTime();
+  return inGrace ? [subscription.secret, subscription.previousSecret!] : [subscription.secret];
+}
+
+function refused(error: string): AttemptOutcome {
+  return {
+    succeeded: false,
+    statusCode: null,
+    durationMs: 0,
+    error,
+    responseExcerpt: null,
+    retryable: false,
+    retryAfterMs: null,
+    gone: false,
+  };
+}

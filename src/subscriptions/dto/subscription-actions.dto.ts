@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { EVENT_TYPE_PATTERN } from '../../routing/event-type-pattern';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { CANONICAL_EVENT_TYPES } from '../../canonical/canonical-event';
 import { SIGNING_SECRET_PATTERN } from './create-subscription.dto';
 
 export class RotateSecretDto {
@@ -31,8 +31,9 @@ export class TestSubscriptionDto {
     description:
       'Canonical type of the sample event; default: the first type the subscription asks for.',
     example: 'message.created',
+    enum: CANONICAL_EVENT_TYPES,
   })
   @IsOptional()
-  @Matches(EVENT_TYPE_PATTERN, { message: 'eventType must look like "message.created"' })
+  @IsIn(CANONICAL_EVENT_TYPES, { message: 'eventType must be a canonical event type' })
   eventType?: string;
 }

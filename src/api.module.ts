@@ -4,6 +4,9 @@ import { AdminKeyGuard } from './auth/admin-key.guard';
 import { CoreModule } from './core.module';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { EventsController } from './events/events.controller';
+import { HealthController } from './monitoring/health.controller';
+import { MetricsController } from './monitoring/metrics.controller';
+import { QueuesController } from './monitoring/queues.controller';
 import { InboundController } from './sources/inbound.controller';
 import { DedupeStore } from './sources/dedupe-store';
 import { EnrichmentClient } from './sources/enrichment.client';
@@ -20,6 +23,9 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
     SubscriptionsController,
     EventsController,
     DeliveriesController,
+    QueuesController,
+    HealthController,
+    MetricsController,
   ],
   providers: [
     IngestService,

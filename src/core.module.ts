@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Settings } from './config/settings';
 import { dataSourceOptions } from './database/data-source-options';
@@ -7,6 +8,10 @@ import { DeliveriesService } from './delivery/deliveries.service';
 import { HttpSender } from './delivery/http-sender';
 import { WebhookDispatcher } from './delivery/webhook-dispatcher';
 import { EventsService } from './events/events.service';
+import { HealthChecks } from './monitoring/health-checks';
+import { MetricsService } from './monitoring/metrics.service';
+import { QueueStats } from './monitoring/queue-stats';
+import { RedisHealthIndicator } from './monitoring/redis.health';
 import { QueuesModule } from './queues/queues.module';
 import { SharedRedis } from './queues/shared-redis';
 import { SubscriptionMatcher } from './routing/subscription-matcher';
@@ -26,6 +31,10 @@ const SHARED_PROVIDERS = [
   HttpSender,
   WebhookDispatcher,
   SharedRedis,
+  MetricsService,
+  QueueStats,
+  RedisHealthIndicator,
+  HealthChecks,
 ];
 
 /** The provider graph both roles share: persistence, queues (as producers) and domain services. */
@@ -37,6 +46,7 @@ const SHARED_PROVIDERS = [
     }),
     TypeOrmModule.forFeature(ENTITIES),
     QueuesModule,
+    TerminusModule,
   ],
   providers: SHARED_PROVIDERS,
   exports: [...SHARED_PROVIDERS, QueuesModule],

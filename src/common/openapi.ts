@@ -45,7 +45,8 @@ export function setupOpenApi(app: NestFastifyApplication, settings: Settings): v
     .addTag('sources', 'Inbound endpoints: one per Jivo channel set or Chatwoot account/inbox')
     .addTag('subscriptions', 'Outbound: where canonical events are delivered')
     .addTag('events', 'Stored events: canonical form beside the raw payload')
-    .addTag('deliveries', 'Delivery attempts to subscribers, retries');
+    .addTag('deliveries', 'Delivery attempts to subscribers, retries')
+    .addTag('operations', 'Health probes, Prometheus metrics, queue depths');
   if (settings.PUBLIC_BASE_URL) builder.addServer(settings.publicBaseUrl);
 
   // Built at boot rather than on first request, so a broken decorator stops the start.

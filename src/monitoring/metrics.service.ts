@@ -1,0 +1,132 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AppError } from '../common/app-error';
+import { DeliveryStatus } from '../delivery/delivery.entity';
+import { SourceRegistry } from '../sources/source-registry';
+import { QueueStats } from './queue-stats';
+
+const PREFIX = 'webhook_router_';
+
+/** Inbound handling: a queue write, sometimes an enrichment call within its budget. */
+const INGEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** An attempt lasts up to DELIVERY_TIMEOUT_MS (15 s by default). */
+const DELIVERY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30, 60];
+
+/**
+ * The process's Prometheus metrics, on its own registry: what the API accepted, what the worker
+ * stored and delivered, queue depths read at scrape time, and Node's process metrics.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly logger = new Logger(MetricsService.name);
+
+  private readonly eventsReceived = new Counter({
+    name: `${PREFIX}events_received_total`,
+    help: 'Inbound webhooks accepted (answered 200), by source kind',
+    labelNames: ['source_kind'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly ingestDuration = new Histogram({
+    name: `${PREFIX}ingest_duration_seconds`,
+    help: 'Time to handle an inbound webhook, by source kind and answered status code',
+    labelNames: ['source_kind', 'status_code'] as const,
+    buckets: INGEST_BUCKETS,
+    registers: [this.registry],
+  });
+
+  private readonly eventsRouted = new Counter({
+    name: `${PREFIX}events_routed_total`,
+    help: 'Events stored by the worker, by source kind, canonical type and status (routed | unprocessable)',
+    labelNames: ['source_kind', 'type', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly deliveries = new Counter({
+    name: `${PREFIX}deliveries_total`,
+    help: 'Delivery attempts by outcome: succeeded, failed (a retry is scheduled) or dead (none left)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly deliveryAttemptDuration = new Histogram({
+    name: `${PREFIX}delivery_attempt_duration_seconds`,
+    help: 'Duration of one delivery attempt (HTTP request to the subscriber)',
+    buckets: DELIVERY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  private readonly deadDeliveries = new Counter({
+    name: `${PREFIX}dead_deliveries_total`,
+    help: 'Deliveries that ended dead: their last attempt failed',
+    registers: [this.registry],
+  });
+
+  constructor(
+    private readonly sources: SourceRegistry,
+    queueStats: QueueStats,
+  ) {
+    collectDefaultMetrics({ register: this.registry });
+    const logger = this.logger;
+    const queueJobs: Gauge<'queue' | 'state'> = new Gauge({
+      name: `${PREFIX}queue_jobs`,
+      help: 'Jobs in each queue by state, read from Redis at scrape time',
+      labelNames: ['queue', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        queueJobs.reset();
+        try {
+          for (const { name, counts } of await queueStats.counts()) {
+            for (const [state, count] of Object.entries(counts)) {
+              queueJobs.set({ queue: name, state }, count);
+            }
+          }
+        } catch (error) {
+          // Left empty rather than failing the scrape: the process metrics still matter.
+          logger.warn(`queue counts unavailable: ${(error as Error).message}`);
+        }
+      },
+    });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Times one inbound webhook; counts it as received when it is answered 200. */
+  async measureIngest<T>(kind: string, handle: () => Promise<T>): Promise<T> {
+    // The kind is a URL segment: only known kinds become label values.
+    const sourceKind = this.sources.get(kind) ? kind : 'unknown';
+    const stopTimer = this.ingestDuration.startTimer({ source_kind: sourceKind });
+    try {
+      const answer = await handle();
+      stopTimer({ status_code: '200' });
+      this.eventsReceived.inc({ source_kind: sourceKind });
+      return answer;
+    } catch (error) {
+      stopTimer({ status_code: String(error instanceof AppError ? error.status : 500) });
+      throw error;
+    }
+  }
+
+  /** One event the worker stored: `type` is null when it could not be normalized. */
+  eventStored(sourceKind: string, type: string | null): void {
+    this.eventsRouted.inc({
+      source_kind: sourceKind,
+      type: type ?? 'none',
+      status: type === null ? 'unprocessable' : 'routed',
+    });
+  }
+
+  /** One delivery attempt, recorded with the status it left the delivery in. */
+  deliveryAttempted(status: DeliveryStatus, durationMs: number): void {
+    this.deliveries.inc({ outcome: status });
+    this.deliveryAttemptDuration.observe(durationMs / 1000);
+    if (status === 'dead') this.deadDeliveries.inc();
+  }
+}

@@ -1,6 +1,11 @@
 /** Unit specs sit beside the code; end-to-end specs boot the app on real Postgres and Redis. */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 
+// @nestjs/terminus 12 ships ESM only (Node loads it through require(esm); Jest 29 cannot).
+const terminusTransform = {
+  '/node_modules/@nestjs/terminus/.+\\.js$': '<rootDir>/test/support/esm-package-transform.cjs',
+};
+
 module.exports = {
   testTimeout: 60000,
   projects: [
@@ -9,7 +14,8 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/src'],
       testMatch: ['**/*.spec.ts'],
-      transform: { '^.+\\.ts$': tsJest },
+      transform: { '^.+\\.ts$': tsJest, ...terminusTransform },
+      transformIgnorePatterns: ['/node_modules/(?!@nestjs/terminus/)'],
     },
     {
       displayName: 'e2e',
@@ -18,14 +24,32 @@ module.exports = {
       testMatch: ['**/*.e2e-spec.ts'],
       transform: {
         '^.+\\.ts$': tsJest,
+        ...terminusTransform,
         // An ESM-only dependency of @fastify/static (the /docs assets) that Jest 29 cannot require.
         '/node_modules/content-disposition/.+\\.js$': [
           'ts-jest',
           { tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' } },
         ],
       },
-      transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+      transformIgnorePatterns: ['/node_modules/(?!content-disposition/|@nestjs/terminus/)'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
   ],
 };
+
+/**
+ * Fault injection under load (test/faults: minutes long, starts its own Redis and Postgres). Only
+ * with RUN_FAULTS=1, which `npm run test:faults` sets, so a plain `npm test` never runs it.
+ * Transformed exactly as the e2e project is.
+ */
+if (require('node:process').env.RUN_FAULTS === '1') {
+  const e2e = module.exports.projects.find((project) => project.displayName === 'e2e');
+  module.exports.projects.push({
+    displayName: 'faults',
+    testEnvironment: 'node',
+    roots: ['<rootDir>/test/faults'],
+    testMatch: ['**/*.fault-spec.ts'],
+    transform: e2e.transform,
+    transformIgnorePatterns: e2e.transformIgnorePatterns,
+  });
+}

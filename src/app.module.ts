@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
 import { ApiModule } from './api.module';
+import { loggerParams } from './common/logging';
 import { Settings } from './config/settings';
 import { SettingsModule } from './config/settings.module';
 import { WorkerModule } from './worker.module';
@@ -13,6 +15,16 @@ export class AppModule {
       api: [ApiModule],
       worker: [WorkerModule],
     }[settings.APP_ROLE];
-    return { module: AppModule, imports: [SettingsModule.forRoot(settings), ...roles] };
+    return {
+      module: AppModule,
+      imports: [
+        SettingsModule.forRoot(settings),
+        LoggerModule.forRootAsync({
+          inject: [Settings],
+          useFactory: (current: Settings) => loggerParams(current),
+        }),
+        ...roles,
+      ],
+    };
   }
 }

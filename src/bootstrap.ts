@@ -3,11 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
+import { Logger as JsonLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppError } from './common/app-error';
+import { gracefulClose } from './common/graceful-shutdown';
 import { HttpErrorFilter, toErrorBody } from './common/http-error.filter';
 import { setupOpenApi } from './common/openapi';
 import { installJsonBodyParser } from './common/raw-body';
+import { mountQueueDashboard } from './monitoring/queue-dashboard';
 import { Settings } from './config/settings';
 import { runMigrations } from './database/migrate';
 import { DELIVERY_QUEUE, INGEST_QUEUE } from './queues/queue-names';
@@ -26,20 +29,21 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
 
   if (settings.APP_ROLE === 'worker') {
     const context = await NestFactory.createApplicationContext(AppModule.forSettings(settings), {
-      bufferLogs: false,
+      bufferLogs: true,
     });
-    context.enableShutdownHooks();
+    context.useLogger(context.get(JsonLogger));
     await context.init();
     logger.log('Worker started');
-    return { context, url: null, close: () => context.close() };
+    return { context, url: null, close: gracefulClose(context) };
   }
 
   const adapter = new FastifyAdapter({ bodyLimit: settings.INGEST_BODY_LIMIT_BYTES });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forSettings(settings),
     adapter,
-    { bodyParser: false },
+    { bodyParser: false, bufferLogs: true },
   );
+  app.useLogger(app.get(JsonLogger));
   const fastify = app.getHttpAdapter().getInstance();
   installJsonBodyParser(fastify, settings.INGEST_BODY_LIMIT_BYTES);
   fastify.setErrorHandler((error, _request, reply) => {
@@ -56,7 +60,9 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
     }),
   );
   setupOpenApi(app, settings);
-  app.enableShutdownHooks();
+  mountQueueDashboard(app, settings);
+  // Signals are handled in main.ts, which calls close(): Nest's hooks would close Redis before HTTP.
+  const close = gracefulClose(app, fastify);
   await app.listen(settings.PORT, settings.HOST);
   await Promise.all(
     [INGEST_QUEUE, DELIVERY_QUEUE].map((name) =>
@@ -65,7 +71,7 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
   );
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
   logger.log(`${settings.APP_ROLE === 'all' ? 'API and worker' : 'API'} listening on ${url}`);
-  return { context: app, url, close: () => app.close() };
+  return { context: app, url, close };
 }
 
 /** One 400 naming every failing field, nested fields by their dotted path. */

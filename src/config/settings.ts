@@ -16,6 +16,9 @@ import {
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 const toBoolean = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? ['true', '1', 'yes'].includes(value.toLowerCase()) : value;
 const toInt = ({ value }: { value: unknown }) =>
@@ -58,6 +61,13 @@ export class Settings {
 
   @IsString()
   HOST = '0.0.0.0';
+
+  /** The worker role's own port for /health/live, /health/ready and /metrics; 0 turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WORKER_HEALTH_PORT = 3001;
 
   @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/webhook_router';
@@ -168,6 +178,38 @@ export class Settings {
   @Max(16 * 1024 * 1024)
   TRANSFORM_MAX_OUTPUT_BYTES = 262_144;
 
+  /** Pino level of the JSON logs; defaults to `warn` when NODE_ENV=test (see loadSettings). */
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  /** After SIGTERM/SIGINT: time to finish in-flight requests and active jobs before exiting anyway. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(10 * 60_000)
+  SHUTDOWN_TIMEOUT_MS = 25_000;
+
+  /** Events older than this are deleted with their deliveries, unless a delivery is still pending or failed; 0 keeps them forever. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  RETENTION_EVENTS_DAYS = 30;
+
+  /** Attempts of finished (succeeded or dead) deliveries older than this are deleted; 0 keeps them forever. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(36_500)
+  RETENTION_ATTEMPTS_DAYS = 30;
+
+  /** How often one of the workers runs the retention purge; 0 turns the schedule off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 60)
+  RETENTION_INTERVAL_MINUTES = 60;
+
   get publicBaseUrl(): string {
     return (this.PUBLIC_BASE_URL ?? `http://localhost:${this.PORT}`).replace(/\/+$/, '');
   }
@@ -185,6 +227,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     Object.entries(env).filter(([key, value]) => value !== undefined && key in new Settings()),
   );
   const settings = plainToInstance(Settings, defined, { exposeDefaultValues: true });
+  // Tests stay quiet unless they ask for more.
+  if (defined.LOG_LEVEL === undefined && settings.NODE_ENV === 'test') settings.LOG_LEVEL = 'warn';
   const errors = validateSync(settings, { whitelist: false });
   if (errors.length > 0) {
     const lines = errors.map(

@@ -2,6 +2,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { Settings } from '../config/settings';
+import { MetricsService } from '../monitoring/metrics.service';
 import { DELIVERY_QUEUE, DeliveryJobData, DeliveryJobName } from '../queues/queue-names';
 import { SharedRedis } from '../queues/shared-redis';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
@@ -40,6 +41,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     private readonly dispatcher: WebhookDispatcher,
     private readonly matcher: SubscriptionMatcher,
     private readonly settings: Settings,
+    private readonly metrics: MetricsService,
     redis: SharedRedis,
   ) {
     super();
@@ -105,6 +107,18 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     const recorded = await this.deliveries.recordAttempt(delivery, outcome, startedAt, {
       final,
       nextAttemptAt: final ? null : new Date(Date.now() + delayMs),
+    });
+    this.metrics.deliveryAttempted(recorded.status, outcome.durationMs);
+    this.logger[recorded.status === 'dead' ? 'warn' : 'log']({
+      msg: 'delivery attempt',
+      eventId: delivery.eventId,
+      deliveryId: delivery.id,
+      subscriptionId: subscription.id,
+      attemptInRun,
+      statusCode: outcome.statusCode,
+      durationMs: outcome.durationMs,
+      outcome: recorded.status,
+      nextAttemptAt: final ? null : new Date(Date.now() + delayMs).toISOString(),
     });
     if (recorded.disabledReason) {
       this.logger.warn(`subscription ${subscription.id}: ${recorded.disabledReason}`);

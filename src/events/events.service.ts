@@ -7,6 +7,7 @@ import { AppError, notFound } from '../common/app-error';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { DeliveriesService } from '../delivery/deliveries.service';
 import { DeliveryView } from '../delivery/dto/delivery.response';
+import { MetricsService } from '../monitoring/metrics.service';
 import { IngestJobData } from '../queues/queue-names';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { NormalizeResult } from '../sources/source-normalizer';
@@ -34,6 +35,7 @@ export class EventsService {
     private readonly registry: SourceRegistry,
     private readonly matcher: SubscriptionMatcher,
     private readonly deliveries: DeliveriesService,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -51,6 +53,11 @@ export class EventsService {
           })
         : null;
 
+    // Matched before the transaction: loading the matcher's index takes a pool connection of its
+    // own, which INGEST_CONCURRENCY transactions each holding one would wait for forever.
+    const subscriptions = canonical
+      ? await this.matcher.match({ type: canonical.type, sourceId: job.sourceId }, canonical)
+      : [];
     const toQueue = await this.dataSource.transaction(async (manager) => {
       const inserted: unknown[] = await manager.query(
         `INSERT INTO events (id, source_id, source_kind, source_event, source_delivery_id, type,
@@ -76,13 +83,10 @@ export class EventsService {
       );
       if (inserted.length === 0) return null;
       if (!canonical) return [];
-      const subscriptions = await this.matcher.match(
-        { type: canonical.type, sourceId: job.sourceId },
-        canonical,
-      );
       return this.deliveries.createForEvent(manager, job.eventId, subscriptions);
     });
     // null: a retried job whose transaction had committed; queue what may not have been queued.
+    if (toQueue) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
     await this.deliveries.enqueue(toQueue ?? (await this.deliveries.pendingForEvent(job.eventId)));
   }
 

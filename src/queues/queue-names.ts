@@ -1,6 +1,8 @@
 /** Queues and the data each job carries: ids and the bytes received, never secrets. */
 export const INGEST_QUEUE = 'ingest';
 export const DELIVERY_QUEUE = 'delivery';
+/** Housekeeping on a schedule (retention); one job per interval however many workers run. */
+export const MAINTENANCE_QUEUE = 'maintenance';
 
 export interface IngestJobData {
   eventId: string;
@@ -26,5 +28,10 @@ export interface DeliveryJobs {
   'delivery.send': DeliveryJobData;
 }
 
+export interface MaintenanceJobs {
+  'retention.purge': Record<string, never>;
+}
+
 export type IngestJobName = keyof IngestJobs;
 export type DeliveryJobName = keyof DeliveryJobs;
+export type MaintenanceJobName = keyof MaintenanceJobs;

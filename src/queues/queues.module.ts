@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { Settings } from '../config/settings';
-import { DELIVERY_QUEUE, INGEST_QUEUE } from './queue-names';
+import { DELIVERY_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE } from './queue-names';
 import { redisOptionsFromUrl } from './redis-connection';
 
 /** The BullMQ connection and queue handles shared by the API (producer) and worker roles. */
@@ -14,7 +14,11 @@ import { redisOptionsFromUrl } from './redis-connection';
         prefix: settings.QUEUE_PREFIX,
       }),
     }),
-    BullModule.registerQueue({ name: INGEST_QUEUE }, { name: DELIVERY_QUEUE }),
+    BullModule.registerQueue(
+      { name: INGEST_QUEUE },
+      { name: DELIVERY_QUEUE },
+      { name: MAINTENANCE_QUEUE },
+    ),
   ],
   exports: [BullModule],
 })

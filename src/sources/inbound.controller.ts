@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Controller, HttpCode, Param, Post, Req, UseInterceptors } from '@nestjs/common';
 import {
   ApiBody,
   ApiHeader,
@@ -18,17 +18,23 @@ import {
   JIVO_WEBHOOK_EXAMPLE,
 } from '../common/openapi-examples';
 import { Public } from '../auth/admin-key.guard';
+import { LogEventIdInterceptor } from '../common/logging';
+import { MetricsService } from '../monitoring/metrics.service';
 import { IngestService } from './ingest.service';
 
 @ApiTags('webhooks')
 @Public()
 @Controller('webhooks')
 export class InboundController {
-  constructor(private readonly ingest: IngestService) {}
+  constructor(
+    private readonly ingest: IngestService,
+    private readonly metrics: MetricsService,
+  ) {}
 
   /** The URL a user pastes into Jivo or Chatwoot. */
   @Post(':kind/:token')
   @HttpCode(200)
+  @UseInterceptors(LogEventIdInterceptor)
   @ApiOperation({
     summary: 'Receive a webhook from a source',
     description:
@@ -148,12 +154,14 @@ export class InboundController {
     @Param('token') token: string,
     @Req() request: FastifyRequest,
   ): Promise<unknown> {
-    return this.ingest.accept({
-      kind,
-      token,
-      rawBody: request.rawBody,
-      body: request.body,
-      headers: request.headers,
-    });
+    return this.metrics.measureIngest(kind, () =>
+      this.ingest.accept({
+        kind,
+        token,
+        rawBody: request.rawBody,
+        body: request.body,
+        headers: request.headers,
+      }),
+    );
   }
 }

@@ -27,6 +27,7 @@ describe('API and worker as separate processes (npm run start:api / start:worker
       HOST: '127.0.0.1',
       PORT: String(port),
       DELIVERY_RETRY_SCHEDULE: '0.05,0.05,0.05,0.05',
+      WORKER_HEALTH_PORT: '0',
     };
     api = new RouterProcess({ ...env, APP_ROLE: 'api' });
     worker = new RouterProcess({ ...env, APP_ROLE: 'worker' });

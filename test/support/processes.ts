@@ -32,7 +32,8 @@ export class RouterProcess {
     this.output = '';
     this.child = spawn(process.execPath, ['dist/main.js'], {
       cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH ?? '', ...this.env },
+      // Info level: the ready lines (`… listening on`, `Worker started`) are info logs.
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
@@ -45,12 +46,18 @@ export class RouterProcess {
     }, 30_000);
   }
 
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  /** Signals the process and resolves once it exited, with how. */
+  async stop(
+    signal: NodeJS.Signals = 'SIGTERM',
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null } | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((done) => child.once('exit', done));
+    if (!child || child.exitCode !== null) return null;
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      child.once('exit', (code, exitSignal) => done({ code, signal: exitSignal })),
+    );
     child.kill(signal);
-    await exited;
+    const exit = await exited;
     this.child = null;
+    return exit;
   }
 }

@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { RunningApp, startApp } from '../../src/bootstrap';
 import { Settings } from '../../src/config/settings';
-import { DELIVERY_QUEUE, INGEST_QUEUE } from '../../src/queues/queue-names';
+import { DELIVERY_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE } from '../../src/queues/queue-names';
 import { SubscriptionMatcher } from '../../src/routing/subscription-matcher';
 import { TEST_ADMIN_KEY, testSettings } from './test-settings';
 import { waitFor } from './wait-for';
@@ -67,8 +67,12 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
       await running.context.get(SubscriptionMatcher).invalidate();
     },
     async close() {
+      // The maintenance queue holds a job scheduler, so it is never idle: not drained, removed here.
+      const maintenance = running.context.get<Queue>(getQueueToken(MAINTENANCE_QUEUE));
       await Promise.all(
-        queues.map((queue) => queue.obliterate({ force: true }).catch(() => undefined)),
+        [...queues, maintenance].map((queue) =>
+          queue.obliterate({ force: true }).catch(() => undefined),
+        ),
       );
       await running.close();
     },

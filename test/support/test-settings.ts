@@ -18,6 +18,7 @@ export function testSettings(overrides: Record<string, string> = {}): Settings {
     ADMIN_API_KEYS: TEST_ADMIN_KEY,
     ALLOW_PRIVATE_TARGETS: 'true',
     DELIVERY_RETRY_SCHEDULE: '0.05,0.05,0.05,0.05',
+    WORKER_HEALTH_PORT: '0',
     ...overrides,
   });
 }

@@ -1,0 +1,111 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { Settings } from '../config/settings';
+import { DELIVERY_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE } from '../queues/queue-names';
+
+/** Rows per DELETE: short statements, short locks. */
+export const RETENTION_BATCH_SIZE = 5000;
+/** Completed jobs are in Postgres already; their copy in Redis goes after an hour. */
+const COMPLETED_JOB_GRACE_MS = 3600_000;
+const JOB_CLEAN_LIMIT = 1000;
+const DAY_MS = 24 * 3600_000;
+
+export interface PurgeCounts {
+  events: number;
+  attempts: number;
+  completedJobs: number;
+  failedJobs: number;
+}
+
+/**
+ * Deletes what is older than the retention settings: events (their deliveries and attempts
+ * cascade) unless a delivery of theirs may still be attempted, attempts of finished deliveries,
+ * and finished jobs. Failed ingest jobs hold a webhook that was never stored: they are kept as
+ * long as events are.
+ */
+@Injectable()
+export class RetentionService {
+  private readonly queues: Queue[];
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly settings: Settings,
+    @InjectQueue(INGEST_QUEUE) ingest: Queue,
+    @InjectQueue(DELIVERY_QUEUE) delivery: Queue,
+    @InjectQueue(MAINTENANCE_QUEUE) maintenance: Queue,
+  ) {
+    this.queues = [ingest, delivery, maintenance];
+  }
+
+  async purge(now: Date = new Date()): Promise<PurgeCounts> {
+    const counts: PurgeCounts = { events: 0, attempts: 0, completedJobs: 0, failedJobs: 0 };
+    const { RETENTION_EVENTS_DAYS: eventDays, RETENTION_ATTEMPTS_DAYS: attemptDays } =
+      this.settings;
+    if (eventDays > 0) {
+      counts.events = await this.inBatches(
+        `WITH doomed AS (
+           SELECT e.id FROM events e
+           WHERE e.received_at < $1
+             AND NOT EXISTS (
+               SELECT 1 FROM deliveries d
+               WHERE d.event_id = e.id AND d.status IN ('pending', 'failed')
+             )
+           LIMIT $2
+         ), deleted AS (
+           DELETE FROM events WHERE id IN (SELECT id FROM doomed) RETURNING 1
+         )
+         SELECT count(*)::int AS count FROM deleted`,
+        new Date(now.getTime() - eventDays * DAY_MS),
+      );
+    }
+    if (attemptDays > 0) {
+      counts.attempts = await this.inBatches(
+        `WITH doomed AS (
+           SELECT a.id FROM delivery_attempts a
+           JOIN deliveries d ON d.id = a.delivery_id
+           WHERE a.started_at < $1 AND d.status IN ('succeeded', 'dead')
+           LIMIT $2
+         ), deleted AS (
+           DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM doomed) RETURNING 1
+         )
+         SELECT count(*)::int AS count FROM deleted`,
+        new Date(now.getTime() - attemptDays * DAY_MS),
+      );
+    }
+    for (const queue of this.queues) {
+      counts.completedJobs += await this.cleanJobs(queue, COMPLETED_JOB_GRACE_MS, 'completed');
+      if (eventDays > 0) {
+        counts.failedJobs += await this.cleanJobs(queue, eventDays * DAY_MS, 'failed');
+      }
+    }
+    return counts;
+  }
+
+  /** Runs a `$1 = cutoff, $2 = batch size` delete until a batch comes back short. */
+  private async inBatches(sql: string, cutoff: Date): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [{ count }] = (await this.dataSource.query(sql, [cutoff, RETENTION_BATCH_SIZE])) as {
+        count: number;
+      }[];
+      total += count;
+      if (count < RETENTION_BATCH_SIZE) return total;
+    }
+  }
+
+  private async cleanJobs(
+    queue: Queue,
+    graceMs: number,
+    type: 'completed' | 'failed',
+  ): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const removed = await queue.clean(graceMs, JOB_CLEAN_LIMIT, type);
+      total += removed.length;
+      if (removed.length < JOB_CLEAN_LIMIT) return total;
+    }
+  }
+}

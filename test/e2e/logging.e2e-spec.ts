@@ -1,0 +1,137 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { fixtureText } from '../support/fixtures';
+import { HttpSink } from '../support/http-sink';
+import { buildProject, freePort, RouterProcess } from '../support/processes';
+import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-settings';
+import { waitFor } from '../support/wait-for';
+
+const SIGNING_SECRET = 'chatwoot-signing-secret-for-logs';
+
+describe('structured logs (node dist/main.js, LOG_LEVEL=debug)', () => {
+  const sink = new HttpSink();
+  let router: RouterProcess;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    buildProject();
+    await sink.start();
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    router = new RouterProcess({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'debug',
+      DATABASE_URL: TEST_DATABASE_URL,
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: `logs_${randomBytes(4).toString('hex')}`,
+      ADMIN_API_KEYS: TEST_ADMIN_KEY,
+      ALLOW_PRIVATE_TARGETS: 'true',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      WORKER_HEALTH_PORT: '0',
+      RETENTION_INTERVAL_MINUTES: '0',
+    });
+    await router.start(/API and worker listening on/);
+  }, 120_000);
+
+  afterAll(async () => {
+    await router?.stop();
+    await sink.stop();
+  });
+
+  async function admin(method: string, path: string, body?: unknown) {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as any };
+  }
+
+  function jsonLines(): Record<string, any>[] {
+    return router.output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, any>);
+  }
+
+  it('logs requests and delivery attempts as JSON, without tokens, keys, signatures or secrets', async () => {
+    const source = await admin('POST', '/api/sources', {
+      kind: 'chatwoot',
+      name: 'Chatwoot (logs)',
+      signingSecret: SIGNING_SECRET,
+    });
+    expect(source.status).toBe(201);
+    const subscription = await admin('POST', '/api/subscriptions', {
+      name: 'logs sink',
+      url: `${sink.url}/logs`,
+      eventTypes: ['*'],
+      sourceIds: [source.body.id],
+    });
+    expect(subscription.status).toBe(201);
+
+    const body = fixtureText('chatwoot', 'message_created.json');
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = `sha256=${createHmac('sha256', SIGNING_SECRET).update(`${timestamp}.${body}`).digest('hex')}`;
+    const answer = await fetch(`${baseUrl}/webhooks/chatwoot/${source.body.token}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-chatwoot-timestamp': timestamp,
+        'x-chatwoot-signature': signature,
+        cookie: 'session=cookie-secret-value',
+      },
+      body,
+    });
+    expect(answer.status).toBe(200);
+    const { eventId } = (await answer.json()) as { eventId: string };
+    await waitFor(() => sink.requests.length === 1, 20_000);
+    const delivered = sink.requests[0];
+    await waitFor(() => /"delivery attempt"/.test(router.output), 10_000);
+    await router.stop();
+
+    for (const secret of [
+      source.body.token,
+      TEST_ADMIN_KEY,
+      signature,
+      signature.slice('sha256='.length),
+      SIGNING_SECRET,
+      subscription.body.secret,
+      subscription.body.secret.replace(/^whsec_/, ''),
+      String(delivered.headers['webhook-signature']),
+      'cookie-secret-value',
+    ]) {
+      expect(router.output).not.toContain(secret);
+    }
+
+    const lines = jsonLines();
+    expect(lines.length).toBeGreaterThan(5);
+    const ingest = lines.find((line) => line.req?.url?.startsWith('/webhooks/'));
+    expect(ingest).toMatchObject({
+      level: 30,
+      req: {
+        method: 'POST',
+        url: '/webhooks/chatwoot/[token]',
+        headers: { 'x-chatwoot-signature': '[Redacted]', cookie: '[Redacted]' },
+      },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+      eventId,
+    });
+    const created = lines.find((line) => line.req?.url === '/api/subscriptions');
+    expect(created).toMatchObject({
+      req: { method: 'POST', headers: { authorization: '[Redacted]' } },
+      res: { statusCode: 201 },
+    });
+    expect(lines.find((line) => line.msg === 'delivery attempt')).toMatchObject({
+      context: 'DeliveryProcessor',
+      eventId,
+      deliveryId: expect.stringMatching(/^dlv_/),
+      subscriptionId: subscription.body.id,
+      attemptInRun: 1,
+      statusCode: 200,
+      durationMs: expect.any(Number),
+      outcome: 'succeeded',
+      nextAttemptAt: null,
+    });
+  });
+});

@@ -1,0 +1,232 @@
+/**
+ * Benchmark 2, end to end: N unique Jivo webhooks ingested and fanned out to 3 subscriptions
+ * on a local sink, through the router (API + worker processes) and through the bare floor
+ * (ingest floor + delivery floor). Deliveries/s runs from the first ingest to the last arrival.
+ */
+import { BenchContext } from './lib/context';
+import { countAttempts } from './lib/database';
+import { startDeliveryFloor, startIngestFloor } from './lib/floor';
+import { WebhookSender } from './lib/load';
+import { freePort, ManagedProcess } from './lib/processes';
+import { printTable, verdict, writeResults } from './lib/report';
+import { startRouterApi, startRouterWorker } from './lib/router';
+import { RssSampler } from './lib/rss';
+import { ArrivalSink } from './lib/sink';
+import { round, sleep, summarize } from './lib/stats';
+
+const FAN_OUT = 3;
+
+export interface E2eRun {
+  target: 'floor' | 'router';
+  events: number;
+  deliveries: number;
+  seconds: number;
+  deliveriesPerSec: number;
+  ingestErrors: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  latencyMaxMs: number;
+  duplicates: number;
+}
+
+async function measure(
+  ctx: BenchContext,
+  target: E2eRun['target'],
+  url: string,
+  sink: ArrivalSink,
+): Promise<E2eRun> {
+  const { events, concurrency, stallTimeoutS } = ctx.config.e2e;
+  sink.reset();
+  const sender = new WebhookSender(url, concurrency, ctx.bodies);
+  const startedAt = Date.now();
+  try {
+    await sender.burst(events, concurrency);
+  } finally {
+    await sender.close();
+  }
+  const accepted = sender.answers.filter((answer) => answer.ok);
+  await sink.waitForArrivals(accepted.length * FAN_OUT, stallTimeoutS * 1000);
+  const answeredAt = new Map(
+    accepted.map((answer) => [String(answer.sequence), answer.answeredAt]),
+  );
+  const latencies: number[] = [];
+  let lastArrival = startedAt;
+  for (const [key, arrivedAt] of sink.arrivals) {
+    lastArrival = Math.max(lastArrival, arrivedAt);
+    const answered = answeredAt.get(key.split(' ')[0]);
+    if (answered !== undefined) latencies.push(arrivedAt - answered);
+  }
+  const latency = summarize(latencies);
+  const seconds = (lastArrival - startedAt) / 1000;
+  return {
+    target,
+    events,
+    deliveries: sink.arrivals.size,
+    seconds: round(seconds, 2),
+    deliveriesPerSec: round(sink.arrivals.size / seconds),
+    ingestErrors: events - accepted.length,
+    latencyP50Ms: latency.p50,
+    latencyP99Ms: latency.p99,
+    latencyMaxMs: latency.max,
+    duplicates: sink.duplicates,
+  };
+}
+
+async function withSamplers<T>(
+  ctx: BenchContext,
+  processes: ManagedProcess[],
+  work: () => Promise<T>,
+): Promise<T> {
+  const samplers = processes.map((child) => new RssSampler(child.label, child.pid, 250).start());
+  try {
+    return await work();
+  } finally {
+    for (const sampler of samplers) {
+      sampler.stop();
+      ctx.rssPeaks.push({
+        benchmark: 'e2e',
+        process: sampler.label,
+        peakMb: round(sampler.peakMb),
+      });
+    }
+  }
+}
+
+async function runFloor(ctx: BenchContext, sink: ArrivalSink): Promise<E2eRun> {
+  const prefix = ctx.queuePrefix('e2e_floor');
+  const targets = [1, 2, 3].map((n) => `${sink.baseUrl}/floor/${n}`);
+  const ingest = await startIngestFloor(ctx.config.redisUrl, prefix, await freePort());
+  try {
+    const delivery = await startDeliveryFloor(ctx.config.redisUrl, prefix, targets);
+    try {
+      return await withSamplers(ctx, [ingest.process, delivery], () =>
+        measure(ctx, 'floor', ingest.url, sink),
+      );
+    } finally {
+      await delivery.stop();
+    }
+  } finally {
+    await ingest.process.stop();
+  }
+}
+
+/** The worker records an attempt after the sink answered: give the last rows a moment. */
+async function settledCounts(ctx: BenchContext, sourceId: string, expectedAttempts: number) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const counts = await countAttempts(ctx.databaseUrl, sourceId);
+    if (counts.attempts >= expectedAttempts || Date.now() > deadline) return counts;
+    await sleep(250);
+  }
+}
+
+async function runRouter(
+  ctx: BenchContext,
+  sink: ArrivalSink,
+): Promise<{ run: E2eRun; recorded: Awaited<ReturnType<typeof countAttempts>> }> {
+  const env = ctx.routerEnvironment('e2e_router');
+  const api = await startRouterApi(env, await freePort());
+  try {
+    const worker = await startRouterWorker(env);
+    try {
+      const source = await api.admin.createJivoSource('bench e2e');
+      for (const n of [1, 2, 3]) {
+        await api.admin.createSubscription(`sink ${n}`, `${sink.baseUrl}/router/${n}`, source.id);
+      }
+      const run = await withSamplers(ctx, [api.process, worker], () =>
+        measure(ctx, 'router', source.url, sink),
+      );
+      return { run, recorded: await settledCounts(ctx, source.id, run.events * FAN_OUT) };
+    } finally {
+      await worker.stop();
+    }
+  } finally {
+    await api.process.stop();
+  }
+}
+
+export async function runE2eBenchmark(ctx: BenchContext): Promise<void> {
+  const { events, concurrency } = ctx.config.e2e;
+  console.log(
+    `e2e: ${events} events × ${FAN_OUT} subscriptions, ${concurrency} concurrent ingests`,
+  );
+  const sink = await new ArrivalSink().start();
+  try {
+    const floor = await runFloor(ctx, sink);
+    console.log(`  floor: ${floor.deliveriesPerSec} deliveries/s`);
+    const { run: router, recorded } = await runRouter(ctx, sink);
+    console.log(`  router: ${router.deliveriesPerSec} deliveries/s`);
+    report(floor, router, recorded);
+  } finally {
+    await sink.stop();
+  }
+}
+
+function report(
+  floor: E2eRun,
+  router: E2eRun,
+  recorded: Awaited<ReturnType<typeof countAttempts>>,
+): void {
+  const runs = [floor, router];
+  printTable(
+    'End to end (ingest → 3 deliveries to a local sink)',
+    [
+      'target',
+      'events',
+      'deliveries',
+      'seconds',
+      'deliveries/s',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'ingest errors',
+      'duplicates',
+    ],
+    runs.map((run) => [
+      run.target,
+      run.events,
+      run.deliveries,
+      run.seconds,
+      run.deliveriesPerSec,
+      run.latencyP50Ms,
+      run.latencyP99Ms,
+      run.latencyMaxMs,
+      run.ingestErrors,
+      run.duplicates,
+    ]),
+  );
+  const expectedAttempts = router.events * FAN_OUT;
+  const ratio = round(router.deliveriesPerSec / floor.deliveriesPerSec, 3);
+  printTable(
+    'End to end summary',
+    ['metric', 'value', 'target', 'verdict'],
+    [
+      ['router / floor deliveries/s', ratio, '≥ 0.5', verdict(ratio >= 0.5)],
+      [
+        'events stored (SQL)',
+        recorded.events,
+        router.events,
+        verdict(recorded.events === router.events),
+      ],
+      [
+        'deliveries (SQL)',
+        recorded.deliveries,
+        expectedAttempts,
+        verdict(recorded.deliveries === expectedAttempts),
+      ],
+      [
+        'delivery_attempts (SQL)',
+        recorded.attempts,
+        expectedAttempts,
+        verdict(recorded.attempts === expectedAttempts),
+      ],
+      [
+        'succeeded deliveries (SQL)',
+        recorded.succeededDeliveries,
+        expectedAttempts,
+        verdict(recorded.succeededDeliveries === expectedAttempts),
+      ],
+    ],
+  );
+  console.log(`→ ${writeResults('e2e', { runs, routerToFloor: ratio, recorded })}`);
+}

@@ -1,0 +1,76 @@
+/** Bench settings, read once from the environment (see bench/README.md). */
+export const BENCHMARKS = ['ingest', 'e2e', 'memory'] as const;
+export type BenchmarkName = (typeof BENCHMARKS)[number];
+
+export interface BenchConfig {
+  only: BenchmarkName[];
+  redisUrl: string;
+  postgresUrl: string;
+  database: string;
+  ingest: {
+    durationS: number;
+    warmupS: number;
+    connections: number;
+    rounds: number;
+  };
+  e2e: {
+    events: number;
+    concurrency: number;
+    /** Fail when no delivery arrived for this long. */
+    stallTimeoutS: number;
+  };
+  soak: {
+    minutes: number;
+    ratePerSecond: number;
+    warmupS: number;
+    sampleEveryS: number;
+  };
+  /** Write a V8 CPU profile of the router's API process during the ingest benchmark. */
+  cpuProfileApi: boolean;
+}
+
+function numberFrom(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`${name}=${raw}: expected a number ≥ 0`);
+  return value;
+}
+
+function onlyFrom(raw: string | undefined): BenchmarkName[] {
+  if (!raw) return [...BENCHMARKS];
+  const names = raw.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`BENCH_ONLY=${raw}: expected one or more of ${BENCHMARKS.join(', ')}`);
+  }
+  return names as BenchmarkName[];
+}
+
+export function loadBenchConfig(): BenchConfig {
+  return {
+    only: onlyFrom(process.env.BENCH_ONLY),
+    redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432',
+    database: process.env.BENCH_DATABASE ?? 'webhook_router_bench',
+    ingest: {
+      durationS: numberFrom('BENCH_DURATION_S', 15),
+      warmupS: numberFrom('BENCH_WARMUP_S', 3),
+      connections: numberFrom('BENCH_CONNECTIONS', 50),
+      rounds: numberFrom('BENCH_ROUNDS', 2),
+    },
+    e2e: {
+      events: numberFrom('BENCH_E2E_EVENTS', 3000),
+      concurrency: numberFrom('BENCH_E2E_CONCURRENCY', 50),
+      stallTimeoutS: numberFrom('BENCH_E2E_STALL_S', 30),
+    },
+    soak: {
+      minutes: numberFrom('BENCH_SOAK_MINUTES', 10),
+      ratePerSecond: numberFrom('BENCH_SOAK_RATE', 100),
+      warmupS: numberFrom('BENCH_SOAK_WARMUP_S', 30),
+      sampleEveryS: numberFrom('BENCH_SOAK_SAMPLE_S', 10),
+    },
+    cpuProfileApi: process.env.BENCH_CPU_PROFILE === 'api',
+  };
+}

@@ -1,0 +1,112 @@
+import { Queue } from 'bullmq';
+import { request } from 'undici';
+import { ManagedProcess } from './processes';
+import { PROJECT_ROOT } from './report';
+
+export interface RouterEnvironment {
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  adminKey: string;
+}
+
+const ROUTER_QUEUES = ['ingest', 'delivery'];
+
+function routerEnv(env: RouterEnvironment, role: 'api' | 'worker'): Record<string, string> {
+  return {
+    APP_ROLE: role,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL: env.redisUrl,
+    QUEUE_PREFIX: env.queuePrefix,
+    ADMIN_API_KEYS: env.adminKey,
+    ALLOW_PRIVATE_TARGETS: 'true',
+  };
+}
+
+/** `node dist/main.js` with APP_ROLE=api; ready once the admin API answers. */
+export async function startRouterApi(
+  env: RouterEnvironment,
+  port: number,
+  options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+): Promise<{ process: ManagedProcess; admin: RouterAdmin }> {
+  const child = new ManagedProcess(
+    'router api',
+    'dist/main.js',
+    { ...routerEnv(env, 'api'), PORT: String(port), HOST: '127.0.0.1', ...options.env },
+    { cwd: PROJECT_ROOT, nodeArgs: options.nodeArgs },
+  );
+  const admin = new RouterAdmin(`http://127.0.0.1:${port}`, env.adminKey);
+  await child.waitUntil(() => admin.isUp());
+  return { process: child, admin };
+}
+
+/** `node dist/main.js` with APP_ROLE=worker; ready once it consumes both queues. */
+export async function startRouterWorker(env: RouterEnvironment): Promise<ManagedProcess> {
+  const child = new ManagedProcess('router worker', 'dist/main.js', routerEnv(env, 'worker'), {
+    cwd: PROJECT_ROOT,
+  });
+  const queues = ROUTER_QUEUES.map(
+    (name) => new Queue(name, { connection: { url: env.redisUrl }, prefix: env.queuePrefix }),
+  );
+  try {
+    await child.waitUntil(async () => {
+      const workers = await Promise.all(queues.map((queue) => queue.getWorkersCount()));
+      return workers.every((count) => count > 0);
+    });
+  } finally {
+    await Promise.all(queues.map((queue) => queue.close()));
+  }
+  return child;
+}
+
+export interface CreatedSource {
+  id: string;
+  url: string;
+}
+
+/** The few admin API calls the bench needs. */
+export class RouterAdmin {
+  constructor(
+    readonly baseUrl: string,
+    private readonly adminKey: string,
+  ) {}
+
+  async isUp(): Promise<boolean> {
+    const response = await request(`${this.baseUrl}/api/sources/kinds`, {
+      headers: { authorization: `Bearer ${this.adminKey}` },
+    });
+    await response.body.dump();
+    return response.statusCode === 200;
+  }
+
+  async createJivoSource(name: string): Promise<CreatedSource> {
+    const source = await this.post<{ id: string; url: string }>('/api/sources', {
+      kind: 'jivo',
+      name,
+    });
+    // The printed URL uses PUBLIC_BASE_URL; the bench calls the process it started.
+    return { id: source.id, url: `${this.baseUrl}${new URL(source.url).pathname}` };
+  }
+
+  async createSubscription(name: string, url: string, sourceId: string): Promise<void> {
+    await this.post('/api/subscriptions', { name, url, eventTypes: ['*'], sourceIds: [sourceId] });
+  }
+
+  private async post<T>(path: string, body: unknown): Promise<T> {
+    const response = await request(`${this.baseUrl}${path}`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${this.adminKey}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+    const text = await response.body.text();
+    if (response.statusCode >= 300) {
+      throw new Error(`POST ${path} answered ${response.statusCode}: ${text}`);
+    }
+    return JSON.parse(text) as T;
+  }
+}

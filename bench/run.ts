@@ -1,0 +1,39 @@
+/**
+ * `npm run bench`: ingest, end-to-end and memory benchmarks of the router against bare
+ * Fastify/BullMQ floors. BENCH_ONLY=ingest|e2e|memory runs one; see bench/README.md.
+ */
+import { BenchContext } from './lib/context';
+import { BenchmarkName, loadBenchConfig } from './lib/config';
+import { recreateDatabase } from './lib/database';
+import { killChildrenOnExit, stopAll } from './lib/processes';
+import { deletePrefix } from './lib/redis-keys';
+import { runE2eBenchmark } from './e2e';
+import { runIngestBenchmark } from './ingest';
+import { runMemoryBenchmark } from './memory';
+
+const BENCHMARKS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = {
+  ingest: runIngestBenchmark,
+  e2e: runE2eBenchmark,
+  memory: runMemoryBenchmark,
+};
+
+async function main(): Promise<void> {
+  const config = loadBenchConfig();
+  killChildrenOnExit();
+  const ctx = new BenchContext(config);
+  await recreateDatabase(config.postgresUrl, config.database);
+  try {
+    for (const name of config.only) await BENCHMARKS[name](ctx);
+  } finally {
+    await stopAll();
+    for (const prefix of ctx.queuePrefixes) await deletePrefix(config.redisUrl, prefix);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import { buildProject } from '../support/processes';
+import { settle } from './support/accounting';
+import { FaultHarness, HarnessOptions } from './support/fault-harness';
+import { SinkResponder } from './support/fault-sink';
+import { LoadDriver, SentWebhook } from './support/load-driver';
+import { PrivatePostgres } from './support/private-postgres';
+import { PrivateRedis } from './support/private-redis';
+import { formatTable, ScenarioResult, writeResults } from './support/results';
+
+/** The machine's shared services: used where the scenario does not restart them. */
+const SHARED_POSTGRES = process.env.FAULTS_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const SHARED_REDIS_URL = process.env.FAULTS_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const RATE_PER_SECOND = 50;
+/** Load before the fault, and after recovery, so both steady states are exercised. */
+const WARMUP_MS = 4_000;
+const AFTER_RECOVERY_MS = 5_000;
+/** How long a fault keeps its service down. */
+const OUTAGE_MS = 4_000;
+/** A job a killed worker held is only taken back after BullMQ's stall check (30 s lock). */
+const SETTLE_TIMEOUT_MS = 150_000;
+const SCENARIO_TIMEOUT_MS = 300_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A fault window: from the moment the service was gone to the moment it was started again. */
+interface Outage {
+  downAt: number;
+  upAt: number;
+}
+
+/** 200s answered entirely inside an outage of the queue: these cannot have been queued. */
+function acknowledgedDuring(sent: SentWebhook[], { downAt, upAt }: Outage): number {
+  return sent.filter(
+    (webhook) => webhook.status === 200 && webhook.sentAt > downAt && webhook.answeredAt < upAt,
+  ).length;
+}
+
+interface Scenario {
+  name: string;
+  description: string;
+  harness?: Pick<HarnessOptions, 'subscription' | 'sinkResponder'>;
+  /** Runs under load; returns the outage it caused, if any, and what else it observed. */
+  inject(harness: FaultHarness): Promise<{ outage?: Outage; [note: string]: unknown }>;
+}
+
+describe('fault injection under steady load', () => {
+  const results: ScenarioResult[] = [];
+  const suiteStartedAt = Date.now();
+
+  beforeAll(() => buildProject(), 120_000);
+
+  afterAll(() => {
+    if (results.length === 0) return;
+    const path = writeResults(results, Date.now() - suiteStartedAt);
+    process.stdout.write(`\n${formatTable(results)}\n\nresults: ${path}\n`);
+  });
+
+  /** Boots a deployment, loads it, injects the fault, stops the load, and accounts. */
+  async function run(
+    scenario: Scenario,
+    services: Pick<HarnessOptions, 'databaseUrl' | 'redisUrl' | 'cleanup'>,
+  ): Promise<ScenarioResult> {
+    const startedAt = Date.now();
+    const harness = await FaultHarness.start({ ...scenario.harness, ...services });
+    const driver = new LoadDriver({
+      webhookUrl: harness.webhookUrl,
+      ratePerSecond: RATE_PER_SECOND,
+    });
+    try {
+      driver.start();
+      await sleep(WARMUP_MS);
+      const { outage, ...notes } = await scenario.inject(harness);
+      await harness.waitUntilAccepting();
+      await sleep(AFTER_RECOVERY_MS);
+      await driver.stop();
+      const { accounting, settled, settleMs } = await settle(
+        harness,
+        driver.sent,
+        SETTLE_TIMEOUT_MS,
+      );
+      const result: ScenarioResult = {
+        scenario: scenario.name,
+        description: scenario.description,
+        settled,
+        settleMs,
+        durationMs: Date.now() - startedAt,
+        accounting,
+        acknowledgedDuringOutage: outage ? acknowledgedDuring(driver.sent, outage) : null,
+        notes: { ...notes, ...outage, sinkRequests: harness.sink.requests },
+        processOutput: harness.outputTails(),
+      };
+      results.push(result);
+      return result;
+    } finally {
+      await driver.stop();
+      await harness.close();
+    }
+  }
+
+  function sharedServices() {
+    return {
+      databaseUrl: `${SHARED_POSTGRES}/wr_faults_${randomBytes(4).toString('hex')}`,
+      redisUrl: SHARED_REDIS_URL,
+      cleanup: { dropDatabase: true, deleteQueueKeys: true },
+    };
+  }
+
+  /** What every scenario must show: nothing acknowledged is lost, every delivery ends as intended. */
+  function expectNoLoss({ settled, accounting }: ScenarioResult): void {
+    expect(accounting.acknowledged).toBeGreaterThan(0);
+    expect(accounting.lost).toBe(0);
+    expect(accounting.deliveries).toMatchObject({ missing: 0, other: 0, dead: 0 });
+    expect(accounting.unconfirmed).toBe(0);
+    expect(settled).toBe(true);
+  }
+
+  it(
+    '(a) kill -9 of the worker mid-load, then a new worker',
+    async () => {
+      const result = await run(
+        {
+          name: 'a-worker-kill',
+          description: 'worker SIGKILLed mid-load; a new worker started 1 s later',
+          async inject(harness) {
+            const killedAt = Date.now();
+            await harness.killWorker();
+            await sleep(1_000);
+            await harness.startWorker();
+            return { killedAt, workerBackAfterMs: Date.now() - killedAt };
+          },
+        },
+        sharedServices(),
+      );
+      expectNoLoss(result);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    '(b) Redis crashed and restarted from its AOF (appendfsync always)',
+    async () => {
+      const redis = new PrivateRedis();
+      try {
+        await redis.start();
+        const result = await run(
+          {
+            name: 'b-redis-restart',
+            description: `own redis-server (AOF, appendfsync always) SIGKILLed, restarted after ${OUTAGE_MS} ms`,
+            async inject() {
+              await redis.crash();
+              const downAt = Date.now();
+              await sleep(OUTAGE_MS);
+              const upAt = Date.now();
+              await redis.start();
+              return { outage: { downAt, upAt } };
+            },
+          },
+          {
+            ...sharedServices(),
+            redisUrl: redis.url,
+            cleanup: { dropDatabase: true, deleteQueueKeys: false },
+          },
+        );
+        expectNoLoss(result);
+        expect(result.accounting.refused).toBeGreaterThan(0);
+        expect(result.acknowledgedDuringOutage).toBe(0);
+        expect(result.accounting.otherAnswers).toBe(0);
+      } finally {
+        await redis.destroy();
+      }
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    '(c) Postgres stopped (-m fast) and started again',
+    async () => {
+      const postgres = new PrivatePostgres();
+      try {
+        await postgres.init();
+        postgres.start();
+        const result = await run(
+          {
+            name: 'c-postgres-restart',
+            description: `own Postgres cluster stopped -m fast, started again after ${OUTAGE_MS} ms`,
+            async inject() {
+              postgres.stop();
+              const downAt = Date.now();
+              await sleep(OUTAGE_MS);
+              const upAt = Date.now();
+              postgres.start();
+              return { postgresDownAt: downAt, postgresUpAt: upAt };
+            },
+          },
+          {
+            databaseUrl: postgres.url,
+            redisUrl: SHARED_REDIS_URL,
+            cleanup: { dropDatabase: false, deleteQueueKeys: true },
+          },
+        );
+        expectNoLoss(result);
+      } finally {
+        postgres.destroy();
+      }
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    '(d) a sink that flaps: 500, then hangs past the timeout, then 200',
+    async () => {
+      const timeoutMs = 500;
+      // Per delivery: attempt 1 gets a 500, attempt 2 hangs past the timeout, attempt 3 a 200.
+      const flapping: SinkResponder = (_path, _webhookId, attempt) =>
+        [{ status: 200 }, { status: 500 }, { status: 503, delayMs: timeoutMs * 3 }][attempt % 3];
+      const result = await run(
+        {
+          name: 'd-flapping-sink',
+          description: `sink answers 500, hangs ${timeoutMs * 3} ms (timeoutMs ${timeoutMs}), then 200, per delivery`,
+          harness: {
+            sinkResponder: flapping,
+            subscription: {
+              retryPolicy: { schedule: Array.from({ length: 9 }, () => 0.2), maxAttempts: 10 },
+              timeoutMs,
+            },
+          },
+          async inject() {
+            return {};
+          },
+        },
+        sharedServices(),
+      );
+      expectNoLoss(result);
+      expect(result.notes.sinkRequests).toBeGreaterThanOrEqual(
+        result.accounting.deliveries.succeeded * 3,
+      );
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+});

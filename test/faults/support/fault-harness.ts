@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Client } from 'pg';
+import { freePort, PROJECT_ROOT } from '../../support/processes';
+import { waitFor } from '../../support/wait-for';
+import { FaultSink, SinkResponder } from './fault-sink';
+import { ManagedProcess } from './managed-process';
+
+const ADMIN_KEY = `faults-admin-${randomBytes(12).toString('hex')}`;
+export const SINK_PATHS = ['/sub-a', '/sub-b'] as const;
+
+export interface HarnessOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  /** Extra fields for both subscriptions (retryPolicy, timeoutMs…). */
+  subscription?: Record<string, unknown>;
+  sinkResponder?: SinkResponder;
+  /** Remove what the run left on the machine's shared services: its database, its queue keys. */
+  cleanup: { dropDatabase: boolean; deleteQueueKeys: boolean };
+}
+
+/**
+ * One router deployment under test: an API process, a worker process, a local sink, a Chatwoot
+ * source and two subscriptions (every event type, one sink path each).
+ */
+export class FaultHarness {
+  readonly queuePrefix = `faults_${randomBytes(4).toString('hex')}`;
+  readonly sink: FaultSink;
+  private api: ManagedProcess | null = null;
+  private worker: ManagedProcess | null = null;
+  apiUrl = '';
+  webhookUrl = '';
+  private env: Record<string, string> = {};
+
+  private constructor(private readonly options: HarnessOptions) {
+    this.sink = new FaultSink(options.sinkResponder);
+  }
+
+  static async start(options: HarnessOptions): Promise<FaultHarness> {
+    const harness = new FaultHarness(options);
+    try {
+      await harness.boot();
+    } catch (error) {
+      await harness.close();
+      throw error;
+    }
+    return harness;
+  }
+
+  private async boot(): Promise<void> {
+    await this.sink.start();
+    const port = await freePort();
+    this.apiUrl = `http://127.0.0.1:${port}`;
+    this.env = {
+      NODE_ENV: 'production',
+      DATABASE_URL: this.options.databaseUrl,
+      REDIS_URL: this.options.redisUrl,
+      QUEUE_PREFIX: this.queuePrefix,
+      ADMIN_API_KEYS: ADMIN_KEY,
+      ALLOW_PRIVATE_TARGETS: 'true',
+      DELIVERY_RETRY_SCHEDULE: '0.2,0.2,0.5,1,1,2,2',
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+    };
+    this.api = this.routerProcess('api');
+    // Sequentially: both would run the migrations of a new database at once otherwise.
+    await this.api.start(() => this.answers(`${this.apiUrl}/api/sources`), 60_000);
+    await this.startWorker();
+
+    const source = await this.admin('POST', '/api/sources', {
+      kind: 'chatwoot',
+      name: 'fault load',
+    });
+    this.webhookUrl = `${this.apiUrl}/webhooks/chatwoot/${source.token as string}`;
+    for (const path of SINK_PATHS) {
+      await this.admin('POST', '/api/subscriptions', {
+        name: `fault sink ${path}`,
+        url: `${this.sink.url}${path}`,
+        eventTypes: ['*'],
+        sourceIds: [source.id],
+        ...this.options.subscription,
+      });
+    }
+  }
+
+  /** `kill -9`: the worker gets no chance to finish, release or record anything. */
+  async killWorker(): Promise<void> {
+    await this.worker?.stop('SIGKILL');
+  }
+
+  /** Ready once its health port answers: the worker's only HTTP surface. */
+  async startWorker(): Promise<void> {
+    const healthPort = await freePort();
+    this.worker = this.routerProcess('worker', { WORKER_HEALTH_PORT: String(healthPort) });
+    await this.worker.start(
+      () => this.answers(`http://127.0.0.1:${healthPort}/health/live`),
+      60_000,
+    );
+  }
+
+  /** The last output of the API and the current worker, for a report or a failure. */
+  outputTails(): Record<string, string> {
+    return { api: this.api?.output ?? '', worker: this.worker?.output ?? '' };
+  }
+
+  private async answers(url: string): Promise<boolean> {
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      signal: AbortSignal.timeout(2_000),
+    }).catch(() => null);
+    return response?.status === 200;
+  }
+
+  async admin(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+    const response = await fetch(`${this.apiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  }
+
+  /** Resolves once the API answers a webhook with 200 again (after a fault). */
+  async waitUntilAccepting(timeoutMs = 60_000): Promise<void> {
+    await waitFor(() => this.answers(`${this.apiUrl}/api/sources`), timeoutMs, 200);
+  }
+
+  /** A Postgres client on the router's database; the caller ends it. */
+  async database(): Promise<Client> {
+    const client = new Client({ connectionString: this.options.databaseUrl });
+    await client.connect();
+    return client;
+  }
+
+  /** Stops everything this harness started; on the shared services, removes what it created. */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.api?.stop(), this.worker?.stop(), this.sink.stop()]);
+    const { dropDatabase, deleteQueueKeys } = this.options.cleanup;
+    await Promise.allSettled([
+      dropDatabase ? this.dropDatabase() : undefined,
+      deleteQueueKeys ? this.deleteQueueKeys() : undefined,
+    ]);
+  }
+
+  private routerProcess(role: 'api' | 'worker', env: Record<string, string> = {}) {
+    return new ManagedProcess(`router ${role}`, {
+      command: process.execPath,
+      args: ['dist/main.js'],
+      cwd: PROJECT_ROOT,
+      env: { ...this.env, ...env, APP_ROLE: role },
+    });
+  }
+
+  private async dropDatabase(): Promise<void> {
+    const url = new URL(this.options.databaseUrl);
+    const name = decodeURIComponent(url.pathname.slice(1));
+    url.pathname = '/postgres';
+    const client = new Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
+    } finally {
+      await client.end();
+    }
+  }
+
+  private async deleteQueueKeys(): Promise<void> {
+    const redis = new Redis(this.options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(
+          cursor,
+          'MATCH',
+          `${this.queuePrefix}:*`,
+          'COUNT',
+          1000,
+        );
+        if (keys.length > 0) await redis.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
+  }
+}

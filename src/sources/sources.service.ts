@@ -141,10 +141,15 @@ export class SourcesService {
     const cached = this.authCache.get(cacheKey);
     let source = cached && cached.expiresAt > now ? cached.source : null;
     if (!source) {
-      const found = await this.sources.findOne({
-        where: { tokenHash: hash },
-        select: [...WITH_SECRETS],
-      });
+      const found = await this.sources
+        .findOne({ where: { tokenHash: hash }, select: [...WITH_SECRETS] })
+        .catch((error: unknown) => {
+          // Postgres is down: the sender should retry later, as when Redis is (never a 500).
+          throw new AppError(
+            'queue_unavailable',
+            `The source cannot be looked up right now (${(error as Error).message}); retry later`,
+          );
+        });
       if (!found) return null;
       source = this.toAuthenticated(found);
       if (this.authCache.size >= AUTH_CACHE_MAX_ENTRIES) this.authCache.clear();

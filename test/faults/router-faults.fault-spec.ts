@@ -201,6 +201,9 @@ describe('fault injection under steady load', () => {
           },
         );
         expectNoLoss(result);
+        // While Postgres is down the API may refuse (503), never fail with a 500.
+        expect(result.accounting.otherAnswers).toBe(0);
+        expect(result.accounting.refused).toBeGreaterThan(0);
       } finally {
         postgres.destroy();
       }

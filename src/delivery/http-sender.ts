@@ -129,7 +129,8 @@ function judgeResponse(
   };
 }
 
-function failure(durationMs: number, error: string, retryable: boolean): AttemptOutcome {
+/** An attempt that got no HTTP answer (or was never sent). */
+export function failure(durationMs: number, error: string, retryable: boolean): AttemptOutcome {
   return {
     succeeded: false,
     statusCode: null,

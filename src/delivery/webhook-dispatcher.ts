@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Settings } from '../config/settings';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
-import { AttemptOutcome, HttpSender } from './http-sender';
+import { AttemptOutcome, failure, HttpSender } from './http-sender';
 import { getCompiledTransform, TransformError } from './payload-transform';
 import { signWebhook } from './webhook-signer';
 
@@ -42,10 +42,12 @@ export class WebhookDispatcher {
       body = await this.body(request);
     } catch (error) {
       // TransformError messages already say "transform …".
-      return refused(
+      return failure(
+        0,
         error instanceof TransformError
           ? error.message
           : `payload unavailable: ${(error as Error).message}`,
+        false,
       );
     }
     return this.sender.send({
@@ -92,17 +94,4 @@ export function signingSecrets(
     subscription.previousSecretExpiresAt &&
     subscription.previousSecretExpiresAt.getTime() > at.getTime();
   return inGrace ? [subscription.secret, subscription.previousSecret!] : [subscription.secret];
-}
-
-function refused(error: string): AttemptOutcome {
-  return {
-    succeeded: false,
-    statusCode: null,
-    durationMs: 0,
-    error,
-    responseExcerpt: null,
-    retryable: false,
-    retryAfterMs: null,
-    gone: false,
-  };
 }

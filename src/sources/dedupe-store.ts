@@ -1,9 +1,9 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { AppError } from '../common/app-error';
 import { Settings } from '../config/settings';
-import { redisOptionsFromUrl } from '../queues/redis-connection';
+import { SharedRedis } from '../queues/shared-redis';
 
 const PENDING = '"__pending__"';
 const POLL_MS = 20;
@@ -14,16 +14,14 @@ const POLL_MS = 20;
  * answered as the first was and is not queued again.
  */
 @Injectable()
-export class DedupeStore implements OnModuleDestroy {
+export class DedupeStore {
   private readonly redis: Redis;
 
-  constructor(private readonly settings: Settings) {
-    // Fails a command after a couple of reconnection tries instead of waiting forever.
-    this.redis = new Redis({ ...redisOptionsFromUrl(settings.REDIS_URL), maxRetriesPerRequest: 2 });
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+  constructor(
+    private readonly settings: Settings,
+    private readonly shared: SharedRedis,
+  ) {
+    this.redis = shared.client;
   }
 
   /** The dedupe key of a webhook, or null when dedupe is off. */
@@ -32,7 +30,7 @@ export class DedupeStore implements OnModuleDestroy {
     const identity = deliveryId
       ? `delivery:${createHash('sha256').update(deliveryId).digest('hex')}`
       : `body:${createHash('sha256').update(rawBody).digest('hex')}`;
-    return `${this.settings.QUEUE_PREFIX}:dedupe:${sourceId}:${identity}`;
+    return this.shared.key('dedupe', sourceId, identity);
   }
 
   /**

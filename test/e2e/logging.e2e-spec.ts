@@ -86,7 +86,10 @@ describe('structured logs (node dist/main.js, LOG_LEVEL=debug)', () => {
     const { eventId } = (await answer.json()) as { eventId: string };
     await waitFor(() => sink.requests.length === 1, 20_000);
     const delivered = sink.requests[0];
-    await waitFor(() => /"delivery attempt"/.test(router.output), 10_000);
+    // Other suites' subscriptions may still be in the shared database; wait for this one's line.
+    const ownAttempt = (line: Record<string, any>) =>
+      line.msg === 'delivery attempt' && line.subscriptionId === subscription.body.id;
+    await waitFor(() => jsonLines().some(ownAttempt), 10_000);
     await router.stop();
 
     for (const secret of [
@@ -122,7 +125,7 @@ describe('structured logs (node dist/main.js, LOG_LEVEL=debug)', () => {
       req: { method: 'POST', headers: { authorization: '[Redacted]' } },
       res: { statusCode: 201 },
     });
-    expect(lines.find((line) => line.msg === 'delivery attempt')).toMatchObject({
+    expect(lines.find(ownAttempt)).toMatchObject({
       context: 'DeliveryProcessor',
       eventId,
       deliveryId: expect.stringMatching(/^dlv_/),

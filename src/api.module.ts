@@ -7,18 +7,19 @@ import { EventsController } from './events/events.controller';
 import { HealthController } from './monitoring/health.controller';
 import { MetricsController } from './monitoring/metrics.controller';
 import { QueuesController } from './monitoring/queues.controller';
-import { InboundController } from './sources/inbound.controller';
 import { DedupeStore } from './sources/dedupe-store';
 import { EnrichmentClient } from './sources/enrichment.client';
 import { IngestService } from './sources/ingest.service';
 import { SourcesController } from './sources/sources.controller';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 
-/** HTTP: inbound webhooks and the admin API. Produces jobs; consumes none. */
+/**
+ * HTTP: the admin API, and the services of the inbound webhook route (mounted on Fastify by
+ * bootstrap.ts). Produces jobs; consumes none.
+ */
 @Module({
   imports: [CoreModule],
   controllers: [
-    InboundController,
     SourcesController,
     SubscriptionsController,
     EventsController,

@@ -1,7 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { ApiModule } from './api.module';
-import { loggerParams } from './common/logging';
+import type { Logger } from 'pino';
+import { nestLoggerParams } from './common/logging';
 import { Settings } from './config/settings';
 import { SettingsModule } from './config/settings.module';
 import { WorkerModule } from './worker.module';
@@ -9,7 +10,7 @@ import { WorkerModule } from './worker.module';
 @Module({})
 export class AppModule {
   /** `all` runs both roles in one process; `api` and `worker` run one each. */
-  static forSettings(settings: Settings): DynamicModule {
+  static forSettings(settings: Settings, logger: Logger): DynamicModule {
     const roles = {
       all: [ApiModule, WorkerModule],
       api: [ApiModule],
@@ -19,10 +20,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         SettingsModule.forRoot(settings),
-        LoggerModule.forRootAsync({
-          inject: [Settings],
-          useFactory: (current: Settings) => loggerParams(current),
-        }),
+        LoggerModule.forRoot(nestLoggerParams(logger)),
         ...roles,
       ],
     };

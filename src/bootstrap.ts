@@ -7,10 +7,15 @@ import { Logger as JsonLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppError } from './common/app-error';
 import { gracefulClose } from './common/graceful-shutdown';
-import { HttpErrorFilter, toErrorBody } from './common/http-error.filter';
+import { HttpErrorFilter } from './common/http-error.filter';
+import { createRootLogger, RequestLogLines } from './common/logging';
 import { setupOpenApi } from './common/openapi';
 import { installJsonBodyParser } from './common/raw-body';
+import { MetricsService } from './monitoring/metrics.service';
 import { mountQueueDashboard } from './monitoring/queue-dashboard';
+import { IngestService } from './sources/ingest.service';
+import { mountWebhookRoute } from './sources/webhook-route';
+import { webhookRouteOpenApi } from './sources/webhook-route.openapi';
 import { Settings } from './config/settings';
 import { runMigrations } from './database/migrate';
 import { DELIVERY_QUEUE, INGEST_QUEUE } from './queues/queue-names';
@@ -26,30 +31,33 @@ export interface RunningApp {
 export async function startApp(settings: Settings): Promise<RunningApp> {
   const logger = new Logger('Bootstrap');
   if (settings.DATABASE_MIGRATE_ON_START) await runMigrations(settings);
+  const rootLogger = createRootLogger(settings);
 
   if (settings.APP_ROLE === 'worker') {
-    const context = await NestFactory.createApplicationContext(AppModule.forSettings(settings), {
-      bufferLogs: true,
-    });
+    const context = await NestFactory.createApplicationContext(
+      AppModule.forSettings(settings, rootLogger),
+      { bufferLogs: true },
+    );
     context.useLogger(context.get(JsonLogger));
     await context.init();
     logger.log('Worker started');
     return { context, url: null, close: gracefulClose(context) };
   }
 
-  const adapter = new FastifyAdapter({ bodyLimit: settings.INGEST_BODY_LIMIT_BYTES });
+  const adapter = new FastifyAdapter({
+    bodyLimit: settings.INGEST_BODY_LIMIT_BYTES,
+    loggerInstance: rootLogger,
+    logController: new RequestLogLines(),
+  });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forSettings(settings),
+    AppModule.forSettings(settings, rootLogger),
     adapter,
     { bodyParser: false, bufferLogs: true },
   );
   app.useLogger(app.get(JsonLogger));
   const fastify = app.getHttpAdapter().getInstance();
   installJsonBodyParser(fastify, settings.INGEST_BODY_LIMIT_BYTES);
-  fastify.setErrorHandler((error, _request, reply) => {
-    const body = toErrorBody(error, logger);
-    void reply.status(body.statusCode).send(body);
-  });
+  // Nest's error handler runs this filter for errors from plain Fastify routes too.
   app.useGlobalFilters(new HttpErrorFilter());
   app.useGlobalPipes(
     new ValidationPipe({
@@ -59,7 +67,8 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
       exceptionFactory: (errors) => validationError(errors),
     }),
   );
-  setupOpenApi(app, settings);
+  mountWebhookRoute(fastify, app.get(IngestService), app.get(MetricsService));
+  setupOpenApi(app, settings, webhookRouteOpenApi());
   mountQueueDashboard(app, settings);
   // Signals are handled in main.ts, which calls close(): Nest's hooks would close Redis before HTTP.
   const close = gracefulClose(app, fastify);

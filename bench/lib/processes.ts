@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { sleep } from './stats';
 
@@ -8,27 +9,34 @@ const STOP_GRACE_MS = 10_000;
 /** Every child still running, so a crash or Ctrl-C cannot leave one behind. */
 const running = new Set<ManagedProcess>();
 
-/** A node child process whose output tail is kept for error messages. */
+/**
+ * A node child process whose output tail is kept for error messages. With `logFile`, its
+ * stdout (the JSON logs) goes straight to that file, so reading it costs the bench nothing.
+ */
 export class ManagedProcess {
   private output = '';
   private readonly child: ChildProcess;
   private exited: Promise<void>;
+  private readonly logFile: string | undefined;
 
   constructor(
     readonly label: string,
     script: string,
     env: Record<string, string>,
-    options: { cwd: string; nodeArgs?: string[] },
+    options: { cwd: string; nodeArgs?: string[]; logFile?: string },
   ) {
+    this.logFile = options.logFile;
+    const stdout = this.logFile ? openSync(this.logFile, 'w') : 'pipe';
     this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), script], {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', stdout, 'pipe'],
     });
+    if (typeof stdout === 'number') closeSync(stdout);
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
     };
-    this.child.stdout!.on('data', keep);
+    this.child.stdout?.on('data', keep);
     this.child.stderr!.on('data', keep);
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
     running.add(this);
@@ -44,18 +52,20 @@ export class ManagedProcess {
   }
 
   get outputTail(): string {
-    return this.output;
+    if (!this.logFile) return this.output;
+    const logged = readFileSync(this.logFile, 'utf8').slice(-OUTPUT_TAIL_CHARS);
+    return `${logged}${this.output}`;
   }
 
   /** Polls `isReady` until it is true; fails with the output tail if the process exits first. */
   async waitUntil(isReady: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.isRunning) throw new Error(`${this.label} exited early:\n${this.output}`);
+      if (!this.isRunning) throw new Error(`${this.label} exited early:\n${this.outputTail}`);
       if (await isReady().catch(() => false)) return;
       await sleep(100);
     }
-    throw new Error(`${this.label} not ready after ${timeoutMs} ms:\n${this.output}`);
+    throw new Error(`${this.label} not ready after ${timeoutMs} ms:\n${this.outputTail}`);
   }
 
   /** SIGINT (lets Nest close and V8 write a CPU profile), then SIGKILL after a grace period. */

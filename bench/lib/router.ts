@@ -1,7 +1,9 @@
 import { Queue } from 'bullmq';
 import { request } from 'undici';
 import { ManagedProcess } from './processes';
-import { PROJECT_ROOT } from './report';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT, RESULTS_DIR } from './report';
 
 export interface RouterEnvironment {
   databaseUrl: string;
@@ -11,17 +13,39 @@ export interface RouterEnvironment {
 }
 
 const ROUTER_QUEUES = ['ingest', 'delivery'];
+let started = 0;
+
+/** bench/results/router-<role>-<n>.log: each router process's JSON log lines. */
+function logFileFor(role: 'api' | 'worker'): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  started += 1;
+  return join(RESULTS_DIR, `router-${role}-${started}.log`);
+}
+
+/** `BENCH_ROUTER_ENV="NAME=value NAME=value"`: extra settings for the router processes. */
+function extraRouterEnv(): Record<string, string> {
+  const raw = process.env.BENCH_ROUTER_ENV?.trim();
+  if (!raw) return {};
+  return Object.fromEntries(
+    raw.split(/\s+/).map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`BENCH_ROUTER_ENV: expected NAME=value, got ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
 
 function routerEnv(env: RouterEnvironment, role: 'api' | 'worker'): Record<string, string> {
   return {
     APP_ROLE: role,
     NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'info',
     DATABASE_URL: env.databaseUrl,
     REDIS_URL: env.redisUrl,
     QUEUE_PREFIX: env.queuePrefix,
     ADMIN_API_KEYS: env.adminKey,
     ALLOW_PRIVATE_TARGETS: 'true',
+    ...extraRouterEnv(),
   };
 }
 
@@ -35,7 +59,7 @@ export async function startRouterApi(
     'router api',
     'dist/main.js',
     { ...routerEnv(env, 'api'), PORT: String(port), HOST: '127.0.0.1', ...options.env },
-    { cwd: PROJECT_ROOT, nodeArgs: options.nodeArgs },
+    { cwd: PROJECT_ROOT, nodeArgs: options.nodeArgs, logFile: logFileFor('api') },
   );
   const admin = new RouterAdmin(`http://127.0.0.1:${port}`, env.adminKey);
   await child.waitUntil(() => admin.isUp());
@@ -46,6 +70,7 @@ export async function startRouterApi(
 export async function startRouterWorker(env: RouterEnvironment): Promise<ManagedProcess> {
   const child = new ManagedProcess('router worker', 'dist/main.js', routerEnv(env, 'worker'), {
     cwd: PROJECT_ROOT,
+    logFile: logFileFor('worker'),
   });
   const queues = ROUTER_QUEUES.map(
     (name) => new Queue(name, { connection: { url: env.redisUrl }, prefix: env.queuePrefix }),

@@ -1,104 +1,80 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import { Observable, tap } from 'rxjs';
+import { FastifyReply, FastifyRequest, LogController } from 'fastify';
 import type { Params } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import pino, { DestinationStream, Logger } from 'pino';
 import { Settings } from '../config/settings';
-
-/** Headers that carry credentials or signatures: logged as `[Redacted]`. */
-const SECRET_HEADER =
-  /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|.*-signature|.*-token|.*-secret)$/i;
 
 /** Keys never printed, wherever they sit in a logged object (pino `redact`). */
 const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-chatwoot-signature"]',
-  'req.headers["webhook-signature"]',
-  'res.headers["set-cookie"]',
   'token',
   'secret',
   'signingSecret',
+  'authorization',
   '*.token',
   '*.secret',
   '*.signingSecret',
+  '*.authorization',
   '*.*.secret',
   '*.*.signingSecret',
 ];
 
-const EVENT_ID = Symbol('eventId');
-
-/** `/webhooks/<kind>/<token>` with the token (the source's only credential) masked. */
-export function maskUrl(url: string | undefined): string | undefined {
-  return url?.replace(/^(\/webhooks\/[^/?#]+\/)[^/?#]+/, '$1[token]');
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The event an inbound webhook was queued as, for the request's log line. */
+    eventId?: string;
+  }
 }
 
-export function redactHeaders(
-  headers: IncomingMessage['headers'] | undefined,
-): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(headers ?? {}).map(([name, value]) => [
-      name,
-      SECRET_HEADER.test(name) ? '[Redacted]' : value,
-    ]),
+/** `/webhooks/<kind>/<token>` with the token (the source's only credential) masked. */
+export function maskUrl(url: string): string {
+  return url.replace(/^(\/webhooks\/[^/?#]+\/)[^/?#]+/, '$1[token]');
+}
+
+/**
+ * The process's one pino logger: JSON lines at LOG_LEVEL with pid and role, secret fields
+ * redacted. Fastify logs requests through it and Nest's Logger writes to it (nestjs-pino).
+ * Written asynchronously, so a burst of requests costs a few large writes rather than one
+ * write each; pino flushes what is buffered when the process exits. `destination` is for tests.
+ */
+export function createRootLogger(settings: Settings, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level: settings.LOG_LEVEL,
+      base: { pid: process.pid, role: settings.APP_ROLE },
+      redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
+    },
+    destination ?? pino.destination({ sync: false }),
   );
 }
 
-/** Remembers the event id an ingest answered, for the request's log line. */
-export function noteEventId(rawRequest: IncomingMessage, eventId: string | undefined): void {
-  if (eventId) (rawRequest as IncomingMessage & { [EVENT_ID]?: string })[EVENT_ID] = eventId;
+/**
+ * nestjs-pino's options: Nest's Logger writes to the root logger. Its per-request middleware
+ * is not mounted (no routes): the request lines come from RequestLogLines.
+ */
+export function nestLoggerParams(root: Logger): Params {
+  return { pinoHttp: { logger: root }, forRoutes: [] };
 }
-
-type LoggedRequest = IncomingMessage & { id?: unknown; originalUrl?: string; [EVENT_ID]?: string };
 
 /**
- * nestjs-pino's options: JSON lines at LOG_LEVEL, one line per HTTP request (method, masked url,
- * status, responseTime, eventId), secrets and signatures redacted. `destination` is for tests.
+ * Fastify's request logging, as one line per answered request: method, url (token masked),
+ * status, responseTime in ms, and the eventId of an inbound webhook, on the request's child
+ * logger (`reqId`). Nothing when a request arrives. Headers are not logged: they carry
+ * signatures and cookies.
  */
-export function loggerParams(settings: Settings, destination?: DestinationStream): Params {
-  return {
-    pinoHttp: {
-      level: settings.LOG_LEVEL,
-      ...(destination ? { stream: destination } : {}),
-      base: { pid: process.pid, role: settings.APP_ROLE },
-      redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
-      autoLogging: true,
-      // The serializers below get the raw request and choose every field themselves.
-      wrapSerializers: false,
-      quietReqLogger: true,
-      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'info'),
-      customSuccessMessage: (req, res) =>
-        `${req.method} ${maskUrl((req as LoggedRequest).originalUrl ?? req.url)} ${res.statusCode}`,
-      customErrorMessage: (req, res) =>
-        `${req.method} ${maskUrl((req as LoggedRequest).originalUrl ?? req.url)} ${res.statusCode}`,
-      customSuccessObject: (req, _res, value: Record<string, unknown>) => {
-        const eventId = (req as LoggedRequest)[EVENT_ID];
-        return eventId ? { ...value, eventId } : value;
-      },
-      serializers: {
-        req: (req: LoggedRequest) => ({
-          id: req.id,
-          method: req.method,
-          url: maskUrl(req.originalUrl ?? req.url),
-          remoteAddress: req.socket?.remoteAddress,
-          headers: redactHeaders(req.headers),
-        }),
-        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-      },
-    },
-  };
-}
+export class RequestLogLines extends LogController {
+  override incomingRequest(): void {}
 
-/** Puts the `eventId` of a handler's answer on its request log line. */
-@Injectable()
-export class LogEventIdInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<{ raw: IncomingMessage }>();
-    return next.handle().pipe(
-      tap((answer: unknown) => {
-        const eventId = (answer as { eventId?: unknown } | null)?.eventId;
-        if (typeof eventId === 'string') noteEventId(request.raw, eventId);
-      }),
-    );
+  override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+    const statusCode = reply.statusCode;
+    const url = maskUrl(request.url);
+    const line = {
+      req: { method: request.method, url, remoteAddress: request.ip },
+      res: { statusCode },
+      responseTime: Math.round(reply.elapsedTime * 100) / 100,
+      eventId: request.eventId,
+      ...(error ? { err: error } : {}),
+    };
+    const message = `${request.method} ${url} ${statusCode}`;
+    if (error || statusCode >= 500) request.log.error(line, message);
+    else request.log.info(line, message);
   }
 }

@@ -9,6 +9,8 @@ import {
   ApiResponse,
   DocumentBuilder,
   getSchemaPath,
+  PathsObject,
+  ResponseObject,
   SwaggerModule,
 } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
@@ -26,8 +28,13 @@ export const DOCS_JSON_PATH = '/docs/json';
  * Publishes the HTTP surface: Swagger UI at /docs, the OpenAPI JSON at /docs/json. Both are
  * plain Fastify routes (no Nest guard runs on them), outside the admin key's /api and /admin.
  * Call before the application is initialised: the UI's assets are a Fastify plugin.
+ * `fastifyRoutes` describes the routes mounted on Fastify directly, which Nest cannot see.
  */
-export function setupOpenApi(app: NestFastifyApplication, settings: Settings): void {
+export function setupOpenApi(
+  app: NestFastifyApplication,
+  settings: Settings,
+  fastifyRoutes: PathsObject,
+): void {
   const builder = new DocumentBuilder()
     .setTitle('webhook-router')
     .setDescription(description(settings))
@@ -50,7 +57,10 @@ export function setupOpenApi(app: NestFastifyApplication, settings: Settings): v
   if (settings.PUBLIC_BASE_URL) builder.addServer(settings.publicBaseUrl);
 
   // Built at boot rather than on first request, so a broken decorator stops the start.
-  const document = SwaggerModule.createDocument(app, builder.build());
+  const document = SwaggerModule.createDocument(app, builder.build(), {
+    extraModels: [ErrorResponse],
+  });
+  document.paths = { ...fastifyRoutes, ...document.paths };
   SwaggerModule.setup(DOCS_PATH, app, document, {
     jsonDocumentUrl: DOCS_JSON_PATH,
     raw: ['json'],
@@ -129,6 +139,10 @@ export function ApiErrorResponse(status: number, description: string, ...example
   });
 }
 
+const RETRY_AFTER_HEADER = {
+  'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer', example: 5 } },
+};
+
 /** 503 `queue_unavailable` with its `Retry-After`: the event was not stored. */
 export function ApiQueueUnavailableResponse(description = 'Nothing was stored; retry later') {
   return ApiResponse({
@@ -136,10 +150,29 @@ export function ApiQueueUnavailableResponse(description = 'Nothing was stored; r
     description,
     type: ErrorResponse,
     examples: namedExamples([ERROR_EXAMPLES.queueUnavailable]),
-    headers: {
-      'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer', example: 5 } },
-    },
+    headers: RETRY_AFTER_HEADER,
   });
+}
+
+/** ApiErrorResponse as a plain OpenAPI response, for routes Nest does not know. */
+export function errorResponse(description: string, ...examples: ErrorBody[]): ResponseObject {
+  return {
+    description,
+    content: {
+      'application/json': {
+        schema: { $ref: getSchemaPath(ErrorResponse) },
+        examples: namedExamples(examples),
+      },
+    },
+  };
+}
+
+/** ApiQueueUnavailableResponse as a plain OpenAPI response. */
+export function queueUnavailableResponse(description: string): ResponseObject {
+  return {
+    ...errorResponse(description, ERROR_EXAMPLES.queueUnavailable),
+    headers: RETRY_AFTER_HEADER,
+  };
 }
 
 function namedExamples(examples: ErrorBody[]) {

@@ -5,6 +5,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The body bytes exactly as received: signatures are computed over these. */
     rawBody?: Buffer;
+    /** The same bytes decoded as UTF-8, as JSON.parse read them. */
+    rawText?: string;
   }
 }
 
@@ -29,8 +31,9 @@ export function installJsonBodyParser(fastify: FastifyInstance, bodyLimit: numbe
       const raw = typeof body === 'string' ? Buffer.from(body) : body;
       request.rawBody = raw;
       if (raw.length === 0) return done(null, undefined);
+      request.rawText = raw.toString('utf8');
       try {
-        done(null, JSON.parse(raw.toString('utf8')));
+        done(null, JSON.parse(request.rawText));
       } catch (error) {
         const reason = `Body is not valid JSON: ${(error as Error).message}`;
         if (WEBHOOK_PATH.test(request.url)) return done(null, new UnparseableBody(reason));

@@ -24,7 +24,7 @@ export interface PurgeCounts {
  * Deletes what is older than the retention settings: events (their deliveries and attempts
  * cascade) unless a delivery of theirs may still be attempted, attempts of finished deliveries,
  * and finished jobs. Failed ingest jobs hold a webhook that was never stored: they are kept as
- * long as events are.
+ * long as events are. Completed ingest jobs are left to their own removeOnComplete.
  */
 @Injectable()
 export class RetentionService {
@@ -33,7 +33,7 @@ export class RetentionService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly settings: Settings,
-    @InjectQueue(INGEST_QUEUE) ingest: Queue,
+    @InjectQueue(INGEST_QUEUE) private readonly ingest: Queue,
     @InjectQueue(DELIVERY_QUEUE) delivery: Queue,
     @InjectQueue(MAINTENANCE_QUEUE) maintenance: Queue,
   ) {
@@ -76,7 +76,10 @@ export class RetentionService {
       );
     }
     for (const queue of this.queues) {
-      counts.completedJobs += await this.cleanJobs(queue, COMPLETED_JOB_GRACE_MS, 'completed');
+      // Cleaning would drop their dedupe ids too; removeOnComplete trims them and keeps those.
+      if (queue !== this.ingest) {
+        counts.completedJobs += await this.cleanJobs(queue, COMPLETED_JOB_GRACE_MS, 'completed');
+      }
       if (eventDays > 0) {
         counts.failedJobs += await this.cleanJobs(queue, eventDays * DAY_MS, 'failed');
       }

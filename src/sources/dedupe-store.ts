@@ -1,74 +1,61 @@
 import { Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { createHash } from 'node:crypto';
-import { AppError } from '../common/app-error';
+import { hash } from 'node:crypto';
 import { Settings } from '../config/settings';
 import { SharedRedis } from '../queues/shared-redis';
 
-const PENDING = '"__pending__"';
 const POLL_MS = 20;
 
 /**
- * Remembers, for the dedupe window, the answer given to each webhook: keyed by the sender's
- * delivery id when it sends one, else by a hash of the raw body, per source. A duplicate is
- * answered as the first was and is not queued again.
+ * Dedupe of inbound webhooks, for the dedupe window. A webhook is identified by the sender's
+ * delivery id when it sends one, else by a hash of the raw body, per source. BullMQ does the
+ * claim itself: the ingest job is added with this id as its deduplication id, so queueing a
+ * webhook and claiming it are one atomic Redis call, and a duplicate is told the first's job
+ * id. This store keeps the one answer that cannot be rebuilt from that id: a reply enriched
+ * by the source's endpoint.
  */
 @Injectable()
 export class DedupeStore {
-  private readonly redis: Redis;
-
   constructor(
     private readonly settings: Settings,
     private readonly shared: SharedRedis,
-  ) {
-    this.redis = shared.client;
+  ) {}
+
+  /** The window in milliseconds, or 0 when dedupe is off. */
+  get windowMs(): number {
+    return this.settings.DEDUPE_WINDOW_SECONDS * 1000;
   }
 
-  /** The dedupe key of a webhook, or null when dedupe is off. */
-  keyFor(sourceId: string, deliveryId: string | null, rawBody: Buffer): string | null {
-    if (this.settings.DEDUPE_WINDOW_SECONDS === 0) return null;
+  /** The deduplication id of a webhook, or null when dedupe is off. */
+  idFor(sourceId: string, deliveryId: string | null, rawBody: Buffer): string | null {
+    if (this.windowMs === 0) return null;
     const identity = deliveryId
-      ? `delivery:${createHash('sha256').update(deliveryId).digest('hex')}`
-      : `body:${createHash('sha256').update(rawBody).digest('hex')}`;
-    return this.shared.key('dedupe', sourceId, identity);
+      ? `delivery:${hash('sha256', deliveryId, 'hex')}`
+      : `body:${hash('sha256', rawBody, 'hex')}`;
+    return `${sourceId}:${identity}`;
   }
 
-  /**
-   * Claims a webhook. Undefined: it is new and the caller owns it (and must settle or release
-   * it). Otherwise the answer given to the first; while the first is still being stored, waits.
-   */
-  async claim(key: string, waitMs: number): Promise<{ response: unknown } | undefined> {
-    const redis = this.redis;
+  /** Keeps the reply given for an event, so its duplicates get the same. */
+  async rememberReply(eventId: string, reply: unknown): Promise<void> {
+    await this.shared.client.set(
+      this.replyKey(eventId),
+      JSON.stringify(reply),
+      'EX',
+      this.settings.DEDUPE_WINDOW_SECONDS,
+    );
+  }
+
+  /** The reply given for an event, waiting up to `waitMs` while it is still being made. */
+  async recallReply(eventId: string, waitMs: number): Promise<unknown> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const claimed = await redis.set(
-        key,
-        PENDING,
-        'EX',
-        this.settings.DEDUPE_WINDOW_SECONDS,
-        'NX',
-      );
-      if (claimed) return undefined;
-      const stored = await redis.get(key);
-      if (stored !== null && stored !== PENDING) return { response: JSON.parse(stored) };
-      if (Date.now() > deadline) {
-        throw new AppError(
-          'queue_unavailable',
-          'The same webhook is still being stored; retry later',
-        );
-      }
+      const stored = await this.shared.client.get(this.replyKey(eventId));
+      if (stored !== null) return JSON.parse(stored) as unknown;
+      if (Date.now() > deadline) return undefined;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }
 
-  async settle(key: string, response: unknown): Promise<void> {
-    const redis = this.redis;
-    await redis.set(key, JSON.stringify(response), 'KEEPTTL', 'XX');
-  }
-
-  /** Forgets a claim whose webhook could not be stored, so the sender's retry is not a duplicate. */
-  async release(key: string): Promise<void> {
-    const redis = this.redis;
-    await redis.del(key);
+  private replyKey(eventId: string): string {
+    return this.shared.key('reply', eventId);
   }
 }

@@ -18,15 +18,23 @@ export interface InboundWebhook {
   kind: string;
   token: string;
   rawBody: Buffer | undefined;
+  /** rawBody decoded, when the body parser has done it already. */
+  rawText?: string;
   body: unknown;
   headers: Record<string, string | string[] | undefined>;
+}
+
+/** What the sender is answered, and the event its webhook is (or already was) queued as. */
+export interface AcceptedWebhook {
+  eventId: string;
+  response: unknown;
 }
 
 const INGEST_ATTEMPTS = 15;
 
 /**
- * The ingest path, kept to the minimum: authenticate, parse, drop duplicates, enqueue,
- * answer. Storing, normalizing and routing happen in the worker. The one exception is a
+ * The ingest path, kept to the minimum: authenticate, parse, enqueue (which drops duplicates in
+ * the same Redis call), answer. Storing, normalizing and routing happen in the worker. The one exception is a
  * sender that shows our answer to its agent (Jivo), whose reply may be enriched in time.
  */
 @Injectable()
@@ -42,7 +50,7 @@ export class IngestService {
     @InjectQueue(INGEST_QUEUE) private readonly queue: Queue<IngestJobData, void, IngestJobName>,
   ) {}
 
-  async accept(webhook: InboundWebhook): Promise<unknown> {
+  async accept(webhook: InboundWebhook): Promise<AcceptedWebhook> {
     const normalizer = this.registry.get(webhook.kind);
     const source = normalizer ? await this.sources.authenticate(webhook.kind, webhook.token) : null;
     if (!normalizer || !source) throw new AppError('not_found', 'Unknown webhook endpoint');
@@ -63,34 +71,25 @@ export class IngestService {
       sourceKind: source.kind,
       sourceDeliveryId: normalizer.deliveryId(request, source),
       receivedAt: new Date().toISOString(),
-      rawBody: webhook.rawBody.toString('utf8'),
+      rawBody: webhook.rawText ?? webhook.rawBody.toString('utf8'),
     };
-    const dedupeKey = this.dedupe.keyFor(source.id, job.sourceDeliveryId, webhook.rawBody);
-    if (dedupeKey) {
-      // A duplicate may wait for the first to be stored and enriched before it is answered.
-      const waitMs = this.settings.INGEST_ENQUEUE_TIMEOUT_MS + this.settings.ENRICHMENT_TIMEOUT_MS;
-      const first = await this.withinBudget(
-        this.dedupe.claim(dedupeKey, waitMs),
-        waitMs,
-        job.eventId,
-      );
-      if (first) return first.response;
+    const dedupeId = this.dedupe.idFor(source.id, job.sourceDeliveryId, webhook.rawBody);
+    const queuedAs = await this.withinBudget(
+      this.enqueue(job, dedupeId),
+      this.settings.INGEST_ENQUEUE_TIMEOUT_MS,
+      job.eventId,
+    );
+    // Enriched replies are remembered for the duplicates; every other reply follows from the id.
+    const remembered = source.enrichment !== null && dedupeId !== null;
+    if (queuedAs !== job.eventId) {
+      const first = remembered
+        ? await this.dedupe.recallReply(queuedAs, source.enrichment!.timeoutMs + 1000)
+        : undefined;
+      return { eventId: queuedAs, response: first ?? normalizer.acceptedResponse(queuedAs) };
     }
-
-    const reply = this.reply(normalizer, source, webhook.body, job);
-    try {
-      await this.withinBudget(
-        this.enqueue(job),
-        this.settings.INGEST_ENQUEUE_TIMEOUT_MS,
-        job.eventId,
-      );
-    } catch (error) {
-      if (dedupeKey) await this.dedupe.release(dedupeKey).catch(() => undefined);
-      throw error;
-    }
-    const response = await reply;
-    if (dedupeKey) await this.dedupe.settle(dedupeKey, response).catch(() => undefined);
-    return response;
+    const response = await this.reply(normalizer, source, webhook.body, job);
+    if (remembered) await this.dedupe.rememberReply(job.eventId, response).catch(() => undefined);
+    return { eventId: job.eventId, response };
   }
 
   /** The answer to the sender: enriched by the source's endpoint when it has one and it applies. */
@@ -117,14 +116,17 @@ export class IngestService {
     return (answer === null ? null : enrichment.toResponse(answer)) ?? plain;
   }
 
-  private enqueue(job: IngestJobData): Promise<unknown> {
-    return this.queue.add('webhook.received', job, {
+  /** Queues the job; answers the id it is queued as, the first's when it is a duplicate. */
+  private async enqueue(job: IngestJobData, dedupeId: string | null): Promise<string> {
+    const queued = await this.queue.add('webhook.received', job, {
       jobId: job.eventId,
+      ...(dedupeId ? { deduplication: { id: dedupeId, ttl: this.dedupe.windowMs } } : {}),
       attempts: INGEST_ATTEMPTS,
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 30 * 24 * 3600 },
     });
+    return queued.id ?? job.eventId;
   }
 
   /** Redis must answer within the budget; otherwise 503, never a 200 for something not stored. */

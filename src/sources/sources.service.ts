@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { hash } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AppError, notFound } from '../common/app-error';
@@ -135,14 +136,16 @@ export class SourcesService {
    * by their SHA-256, so no comparison ever runs over the secret itself.
    */
   async authenticate(kind: string, token: string): Promise<AuthenticatedSource | null> {
-    const hash = sha256(token);
-    const cacheKey = hash.toString('base64');
+    const cacheKey = hash('sha256', token, 'base64');
     const now = Date.now();
     const cached = this.authCache.get(cacheKey);
     let source = cached && cached.expiresAt > now ? cached.source : null;
     if (!source) {
       const found = await this.sources
-        .findOne({ where: { tokenHash: hash }, select: [...WITH_SECRETS] })
+        .findOne({
+          where: { tokenHash: Buffer.from(cacheKey, 'base64') },
+          select: [...WITH_SECRETS],
+        })
         .catch((error: unknown) => {
           // Postgres is down: the sender should retry later, as when Redis is (never a 500).
           throw new AppError(

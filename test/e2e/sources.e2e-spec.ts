@@ -232,6 +232,33 @@ describe('sources: verification, dedupe, enrichment, unknown events', () => {
       expect(JSON.parse(sink.requests[0].body).id).toBe(asked.id);
     });
 
+    it('answers a duplicate with the enriched reply the first got, asking the CRM once', async () => {
+      crm.respondWith([
+        {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ crmLink: 'https://crm.example.com/contacts/7' }),
+          delayMs: 300,
+        },
+      ]);
+      const source = await createSource({ kind: 'jivo', enrichmentUrl: `${crm.url}/jivo` });
+      await subscribeAll(source.id);
+      const body = fixtureText('jivo', 'chat_accepted.json');
+      // The second arrives while the first is still waiting for the CRM.
+      const [first, second] = await Promise.all([
+        app.post(`/webhooks/jivo/${source.token}`, body),
+        new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
+          app.post(`/webhooks/jivo/${source.token}`, body),
+        ),
+      ]);
+      const enriched = { result: 'ok', crm_link: 'https://crm.example.com/contacts/7' };
+      expect(await first.json()).toEqual(enriched);
+      expect(await second.json()).toEqual(enriched);
+      expect(crm.requests).toHaveLength(1);
+      await app.drainQueues();
+      expect(await eventsOf(source.id)).toHaveLength(1);
+    });
+
     it('answers {"result":"ok"} when the CRM is slow, and still routes the event', async () => {
       crm.respondWith([], {
         status: 200,

@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { MetricsService } from '../monitoring/metrics.service';
+import { IngestService } from './ingest.service';
+
+/**
+ * POST /webhooks/:kind/:token, the URL a user pastes into Jivo or Chatwoot. No admin key: the
+ * token identifies the source. A plain Fastify route, not a Nest controller: this is the path
+ * that must keep up with the senders, and Nest's guard, interceptor and pipe chain cost more
+ * per request than the ingest itself (bench/README.md). Errors go through the Fastify error
+ * handler and get the same JSON bodies as every route. Documented in webhook-route.openapi.ts.
+ */
+export function mountWebhookRoute(
+  fastify: FastifyInstance,
+  ingest: IngestService,
+  metrics: MetricsService,
+): void {
+  fastify.post<{ Params: { kind: string; token: string } }>(
+    '/webhooks/:kind/:token',
+    async (request) => {
+      const { kind, token } = request.params;
+      const accepted = await metrics.measureIngest(kind, () =>
+        ingest.accept({
+          kind,
+          token,
+          rawBody: request.rawBody,
+          rawText: request.rawText,
+          body: request.body,
+          headers: request.headers,
+        }),
+      );
+      request.eventId = accepted.eventId;
+      return accepted.response;
+    },
+  );
+}

@@ -5,6 +5,7 @@
 import autocannon from 'autocannon';
 import { join } from 'node:path';
 import { BenchContext } from './lib/context';
+import { readCpuMs } from './lib/cpu';
 import { startIngestFloor } from './lib/floor';
 import { freePort } from './lib/processes';
 import { deletePrefix } from './lib/redis-keys';
@@ -21,6 +22,7 @@ interface Target {
   name: 'floor' | 'router';
   url: string;
   queuePrefix: string;
+  pid: number;
 }
 
 export interface IngestRun {
@@ -35,6 +37,8 @@ export interface IngestRun {
   errors: number;
   timeouts: number;
   non2xx: number;
+  /** CPU time the server process used per request answered, in µs. */
+  cpuUsPerRequest: number;
 }
 
 async function load(ctx: BenchContext, url: string, durationS: number) {
@@ -55,7 +59,9 @@ async function load(ctx: BenchContext, url: string, durationS: number) {
 }
 
 async function measure(ctx: BenchContext, target: Target, roundNumber: number): Promise<IngestRun> {
+  const cpuBefore = readCpuMs(target.pid);
   const result = await load(ctx, target.url, ctx.config.ingest.durationS);
+  const cpuMs = readCpuMs(target.pid) - cpuBefore;
   // Nothing consumes these queues: empty them so Redis memory does not grow run after run.
   await deletePrefix(ctx.config.redisUrl, target.queuePrefix);
   await sleep(1000);
@@ -71,6 +77,7 @@ async function measure(ctx: BenchContext, target: Target, roundNumber: number): 
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
+    cpuUsPerRequest: round((cpuMs * 1000) / Math.max(result.requests.total, 1)),
   };
 }
 
@@ -98,8 +105,13 @@ export async function runIngestBenchmark(ctx: BenchContext): Promise<void> {
   try {
     const source = await api.admin.createJivoSource('bench ingest');
     const targets: Target[] = [
-      { name: 'floor', url: floor.url, queuePrefix: floorPrefix },
-      { name: 'router', url: source.url, queuePrefix: routerEnv.queuePrefix },
+      { name: 'floor', url: floor.url, queuePrefix: floorPrefix, pid: floor.process.pid },
+      {
+        name: 'router',
+        url: source.url,
+        queuePrefix: routerEnv.queuePrefix,
+        pid: api.process.pid,
+      },
     ];
     console.log(
       `ingest: ${config.ingest.rounds} round(s) × ${config.ingest.durationS} s, ` +
@@ -172,6 +184,7 @@ function report(runs: IngestRun[]): void {
       'errors',
       'timeouts',
       'non-2xx',
+      'CPU µs/req',
     ],
     runs.map((run) => [
       run.target,
@@ -185,6 +198,7 @@ function report(runs: IngestRun[]): void {
       run.errors,
       run.timeouts,
       run.non2xx,
+      run.cpuUsPerRequest,
     ]),
   );
   const floor = runs.filter((run) => run.target === 'floor');
@@ -199,6 +213,8 @@ function report(runs: IngestRun[]): void {
     floorP99Ms: Math.max(...floor.map((run) => run.p99Ms)),
     routerP99Ms: Math.max(...router.map((run) => run.p99Ms)),
     routerFailures: router.reduce((sum, run) => sum + run.errors + run.timeouts + run.non2xx, 0),
+    floorCpuUsPerRequest: round(mean(floor, (run) => run.cpuUsPerRequest)),
+    routerCpuUsPerRequest: round(mean(router, (run) => run.cpuUsPerRequest)),
   };
   printTable(
     'Ingest summary (mean over rounds; p99 = worst round)',
@@ -209,6 +225,8 @@ function report(runs: IngestRun[]): void {
       ['router / floor', summary.routerToFloor, '≥ 0.85', verdict(summary.routerToFloor >= 0.85)],
       ['floor p99 ms', summary.floorP99Ms, '', ''],
       ['router p99 ms', summary.routerP99Ms, '< 20', verdict(summary.routerP99Ms < 20)],
+      ['floor CPU µs per request', summary.floorCpuUsPerRequest, '', ''],
+      ['router CPU µs per request', summary.routerCpuUsPerRequest, '', ''],
       [
         'router errors + non-2xx',
         summary.routerFailures,

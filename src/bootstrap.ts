@@ -1,6 +1,7 @@
 import { INestApplicationContext, Logger, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyBaseLogger } from 'fastify';
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import { Logger as JsonLogger } from 'nestjs-pino';
@@ -8,7 +9,7 @@ import { AppModule } from './app.module';
 import { AppError } from './common/app-error';
 import { gracefulClose } from './common/graceful-shutdown';
 import { HttpErrorFilter } from './common/http-error.filter';
-import { createRootLogger, RequestLogLines } from './common/logging';
+import { createLoggers, RequestLogLines } from './common/logging';
 import { setupOpenApi } from './common/openapi';
 import { installJsonBodyParser } from './common/raw-body';
 import { MetricsService } from './monitoring/metrics.service';
@@ -31,11 +32,11 @@ export interface RunningApp {
 export async function startApp(settings: Settings): Promise<RunningApp> {
   const logger = new Logger('Bootstrap');
   if (settings.DATABASE_MIGRATE_ON_START) await runMigrations(settings);
-  const rootLogger = createRootLogger(settings);
+  const loggers = createLoggers(settings);
 
   if (settings.APP_ROLE === 'worker') {
     const context = await NestFactory.createApplicationContext(
-      AppModule.forSettings(settings, rootLogger),
+      AppModule.forSettings(settings, loggers.app),
       { bufferLogs: true },
     );
     context.useLogger(context.get(JsonLogger));
@@ -46,11 +47,15 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
 
   const adapter = new FastifyAdapter({
     bodyLimit: settings.INGEST_BODY_LIMIT_BYTES,
-    loggerInstance: rootLogger,
+    loggerInstance: loggers.http,
     logController: new RequestLogLines(),
+    // No per-request child logger: the request line carries its reqId itself.
+    childLoggerFactory: (logger: FastifyBaseLogger) => logger,
+    // Nest middleware is not used (nestjs-pino's is not mounted), so neither is its middie hook.
+    skipMiddie: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forSettings(settings, rootLogger),
+    AppModule.forSettings(settings, loggers.app),
     adapter,
     { bodyParser: false, bufferLogs: true },
   );

@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import { Writable } from 'node:stream';
 import { loadSettings } from '../config/settings';
-import { createRootLogger, maskUrl, RequestLogLines } from './logging';
+import { createLoggers, maskUrl, RequestLogLines } from './logging';
 
 function capture(): { stream: Writable; lines: () => Record<string, any>[]; text: () => string } {
   let output = '';
@@ -31,7 +31,7 @@ describe('logging', () => {
 
   it('never prints secret, signingSecret, token or authorization fields', () => {
     const output = capture();
-    const logger = createRootLogger(loadSettings({ LOG_LEVEL: 'info' }), output.stream);
+    const logger = createLoggers(loadSettings({ LOG_LEVEL: 'info' }), output.stream).app;
     logger.info({
       secret: 'whsec_1',
       token: 'tok_2',
@@ -45,7 +45,7 @@ describe('logging', () => {
   it('writes one line per request: masked url, status, time and event id, no headers', async () => {
     const output = capture();
     const app = Fastify({
-      loggerInstance: createRootLogger(loadSettings({ LOG_LEVEL: 'info' }), output.stream),
+      loggerInstance: createLoggers(loadSettings({ LOG_LEVEL: 'info' }), output.stream).http,
       logController: new RequestLogLines(),
     });
     app.post('/webhooks/:kind/:token', async (request) => {

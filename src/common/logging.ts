@@ -29,35 +29,43 @@ export function maskUrl(url: string): string {
   return url.replace(/^(\/webhooks\/[^/?#]+\/)[^/?#]+/, '$1[token]');
 }
 
-/**
- * The process's one pino logger: JSON lines at LOG_LEVEL with pid and role, secret fields
- * redacted. Fastify logs requests through it and Nest's Logger writes to it (nestjs-pino).
- * Written asynchronously, so a burst of requests costs a few large writes rather than one
- * write each; pino flushes what is buffered when the process exits. `destination` is for tests.
- */
-export function createRootLogger(settings: Settings, destination?: DestinationStream): Logger {
-  return pino(
-    {
-      level: settings.LOG_LEVEL,
-      base: { pid: process.pid, role: settings.APP_ROLE },
-      redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
-    },
-    destination ?? pino.destination({ sync: false }),
-  );
+export interface Loggers {
+  /** Nest's Logger and everything the application logs: secret fields redacted. */
+  app: Logger;
+  /** Fastify's: the request lines, whose fields are fixed (RequestLogLines), so not redacted. */
+  http: Logger;
 }
 
 /**
- * nestjs-pino's options: Nest's Logger writes to the root logger. Its per-request middleware
+ * The process's pino loggers: JSON lines at LOG_LEVEL with pid and role, into one destination.
+ * Redaction walks every logged object, so it is left off the per-request line, which is built
+ * field by field. Written asynchronously, so a burst of requests costs a few large writes rather
+ * than one each; pino flushes what is buffered when the process exits. `destination` is for tests.
+ */
+export function createLoggers(settings: Settings, destination?: DestinationStream): Loggers {
+  const stream = destination ?? pino.destination({ sync: false });
+  const options = {
+    level: settings.LOG_LEVEL,
+    base: { pid: process.pid, role: settings.APP_ROLE },
+  };
+  return {
+    app: pino({ ...options, redact: { paths: REDACTED_PATHS, censor: '[Redacted]' } }, stream),
+    http: pino(options, stream),
+  };
+}
+
+/**
+ * nestjs-pino's options: Nest's Logger writes to the app logger. Its per-request middleware
  * is not mounted (no routes): the request lines come from RequestLogLines.
  */
-export function nestLoggerParams(root: Logger): Params {
-  return { pinoHttp: { logger: root }, forRoutes: [] };
+export function nestLoggerParams(app: Logger): Params {
+  return { pinoHttp: { logger: app }, forRoutes: [] };
 }
 
 /**
  * Fastify's request logging, as one line per answered request: method, url (token masked),
- * status, responseTime in ms, and the eventId of an inbound webhook, on the request's child
- * logger (`reqId`). Nothing when a request arrives. Headers are not logged: they carry
+ * status, responseTime in ms, reqId, and the eventId of an inbound webhook. Nothing when a
+ * request arrives. Headers are not logged: they carry
  * signatures and cookies.
  */
 export class RequestLogLines extends LogController {
@@ -67,6 +75,7 @@ export class RequestLogLines extends LogController {
     const statusCode = reply.statusCode;
     const url = maskUrl(request.url);
     const line = {
+      reqId: request.id,
       req: { method: request.method, url, remoteAddress: request.ip },
       res: { statusCode },
       responseTime: Math.round(reply.elapsedTime * 100) / 100,

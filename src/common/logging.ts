@@ -71,7 +71,11 @@ export function nestLoggerParams(app: Logger): Params {
 export class RequestLogLines extends LogController {
   override incomingRequest(): void {}
 
-  override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+  override requestCompleted(
+    error: Error | null,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
     const statusCode = reply.statusCode;
     const url = maskUrl(request.url);
     const line = {

@@ -8,8 +8,8 @@ import { newId } from '../common/ids';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { Settings } from '../config/settings';
 import { DELIVERY_QUEUE, DeliveryJobData, DeliveryJobName } from '../queues/queue-names';
+import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
-import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 import { DeliveryView } from './dto/delivery.response';
 import { DeliveryEntity, DeliveryStatus } from './delivery.entity';
 import { AttemptOutcome } from './http-sender';
@@ -38,7 +38,10 @@ export interface RedriveQuery {
 
 /** A delivery to send, with what signing and sending it needs. */
 export interface DeliveryToSend {
-  delivery: DeliveryEntity;
+  delivery: Pick<
+    DeliveryEntity,
+    'id' | 'eventId' | 'subscriptionId' | 'status' | 'run' | 'attemptCount' | 'runAttemptBase'
+  >;
   subscription: SubscriptionEntity;
   canonical: unknown;
   rawBody: string | null;
@@ -53,6 +56,17 @@ export interface AttemptRecorded {
 
 type Queued = Pick<DeliveryEntity, 'id' | 'run'>;
 
+interface SendingRow {
+  id: string;
+  event_id: string;
+  subscription_id: string;
+  status: DeliveryStatus;
+  run: number;
+  attempt_count: number;
+  run_attempt_base: number;
+  canonical: unknown;
+}
+
 @Injectable()
 export class DeliveriesService {
   constructor(
@@ -61,6 +75,7 @@ export class DeliveriesService {
     @InjectQueue(DELIVERY_QUEUE)
     private readonly queue: Queue<DeliveryJobData, void, DeliveryJobName>,
     private readonly settings: Settings,
+    private readonly matcher: SubscriptionMatcher,
   ) {}
 
   /** Persists one pending delivery per subscription; rows exist before any job is queued. */
@@ -112,36 +127,56 @@ export class DeliveriesService {
     }
   }
 
+  /**
+   * A delivery with what sending it needs: its state and event in one query, the subscription
+   * from the matcher's in-memory index (Postgres only when it is not enabled there).
+   */
   async loadForSending(deliveryId: string): Promise<DeliveryToSend | null> {
-    const delivery = await this.deliveries
-      .createQueryBuilder('delivery')
-      .innerJoinAndSelect('delivery.subscription', 'subscription')
-      .addSelect(['subscription.secret', 'subscription.previousSecret'])
-      .innerJoin('delivery.event', 'event')
-      .addSelect(['event.id', 'event.canonical'])
-      .where('delivery.id = :deliveryId', { deliveryId })
-      .getOne();
-    if (!delivery?.subscription || !delivery.event?.canonical) return null;
+    const [row] = (await this.dataSource.query(
+      `SELECT d.id, d.event_id, d.subscription_id, d.status, d.run, d.attempt_count,
+              d.run_attempt_base, e.canonical
+         FROM deliveries d JOIN events e ON e.id = d.event_id
+        WHERE d.id = $1`,
+      [deliveryId],
+    )) as SendingRow[];
+    if (!row?.canonical) return null;
+    const subscription =
+      (await this.matcher.enabled(row.subscription_id)) ??
+      (await this.dataSource
+        .getRepository(SubscriptionEntity)
+        .createQueryBuilder('subscription')
+        .addSelect(['subscription.secret', 'subscription.previousSecret'])
+        .where('subscription.id = :id', { id: row.subscription_id })
+        .getOne());
+    if (!subscription) return null;
     const rawBody =
-      delivery.subscription.payloadFormat === 'raw'
+      subscription.payloadFormat === 'raw'
         ? ((
-            await this.dataSource.query(`SELECT raw_body FROM events WHERE id = $1`, [
-              delivery.eventId,
-            ])
+            (await this.dataSource.query(`SELECT raw_body FROM events WHERE id = $1`, [
+              row.event_id,
+            ])) as { raw_body: string }[]
           )[0]?.raw_body ?? null)
         : null;
     return {
-      delivery,
-      subscription: delivery.subscription,
-      canonical: delivery.event.canonical,
+      delivery: {
+        id: row.id,
+        eventId: row.event_id,
+        subscriptionId: row.subscription_id,
+        status: row.status,
+        run: row.run,
+        attemptCount: row.attempt_count,
+        runAttemptBase: row.run_attempt_base,
+      },
+      subscription,
+      canonical: row.canonical,
       rawBody,
     };
   }
 
   /**
-   * Records an attempt and the delivery's new state in one transaction, and what it means for
-   * the subscription: a success resets its run of dead deliveries, a dead one extends it (and
-   * may disable it), 410 Gone disables it at once.
+   * Records an attempt and the delivery's new state in one statement (the row locked while it
+   * runs); a success also resets the subscription's run of dead deliveries. A dead delivery
+   * then extends that run (and may disable the subscription), and 410 Gone disables it at once.
    */
   async recordAttempt(
     delivery: Pick<DeliveryEntity, 'id' | 'run' | 'subscriptionId'>,
@@ -150,47 +185,52 @@ export class DeliveriesService {
     next: { final: boolean; nextAttemptAt: Date | null },
   ): Promise<AttemptRecorded> {
     const status: DeliveryStatus = outcome.succeeded ? 'succeeded' : next.final ? 'dead' : 'failed';
-    return this.dataSource.transaction(async (manager) => {
-      const current = await manager.findOne(DeliveryEntity, {
-        where: { id: delivery.id },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!current) return { status, disabledReason: null };
-      const attemptNumber = current.attemptCount + 1;
-      await manager.insert(DeliveryAttemptEntity, {
-        deliveryId: delivery.id,
-        attemptNumber,
+    const [recorded] = (await this.dataSource.query(
+      `WITH current AS (
+         SELECT id, run, status, attempt_count FROM deliveries WHERE id = $1 FOR UPDATE
+       ), attempt AS (
+         INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms,
+                                        status_code, succeeded, error, response_excerpt)
+         SELECT id, attempt_count + 1, $2, $3, $4, $5, $6, $7 FROM current
+       ), updated AS (
+         UPDATE deliveries d
+            SET attempt_count = c.attempt_count + 1, last_status_code = $4, last_error = $6,
+                updated_at = now(),
+                -- A retry or re-drive began while this attempt was in flight: its run owns the state.
+                status = CASE WHEN c.run = $8 THEN $9 ELSE d.status END,
+                next_attempt_at = CASE WHEN c.run = $8 THEN $10 ELSE d.next_attempt_at END,
+                completed_at = CASE WHEN c.run = $8 THEN $11 ELSE d.completed_at END
+           FROM current c
+          WHERE d.id = c.id
+          RETURNING c.run = $8 AS owns_state, c.status AS previous_status
+       ), reset AS (
+         UPDATE subscriptions SET consecutive_dead = 0
+          WHERE id = $12 AND $5 AND consecutive_dead <> 0 AND EXISTS (SELECT 1 FROM current)
+       )
+       SELECT owns_state, previous_status FROM updated`,
+      [
+        delivery.id,
         startedAt,
-        durationMs: outcome.durationMs,
-        statusCode: outcome.statusCode,
-        succeeded: outcome.succeeded,
-        error: outcome.error,
-        responseExcerpt: outcome.responseExcerpt,
-      });
-      // A retry or re-drive began while this attempt was in flight: its run owns the state now.
-      const ownsState = current.run === delivery.run;
-      await manager.update(
-        DeliveryEntity,
-        { id: delivery.id },
-        {
-          attemptCount: attemptNumber,
-          lastStatusCode: outcome.statusCode,
-          lastError: outcome.error,
-          ...(ownsState
-            ? {
-                status,
-                nextAttemptAt: status === 'failed' ? next.nextAttemptAt : null,
-                completedAt: status === 'succeeded' || status === 'dead' ? new Date() : null,
-              }
-            : {}),
-        },
-      );
-      const disabledReason = await this.judgeSubscription(manager, delivery.subscriptionId, {
+        outcome.durationMs,
+        outcome.statusCode,
+        outcome.succeeded,
+        outcome.error,
+        outcome.responseExcerpt,
+        delivery.run,
         status,
-        outcome,
-      });
-      return { status: ownsState ? status : current.status, disabledReason };
-    });
+        status === 'failed' ? next.nextAttemptAt : null,
+        status === 'succeeded' || status === 'dead' ? new Date() : null,
+        delivery.subscriptionId,
+      ],
+    )) as { owns_state: boolean; previous_status: DeliveryStatus }[];
+    if (!recorded) return { status, disabledReason: null };
+    const disabledReason =
+      status === 'dead' || outcome.gone
+        ? await this.dataSource.transaction((manager) =>
+            this.judgeSubscription(manager, delivery.subscriptionId, { status, outcome }),
+          )
+        : null;
+    return { status: recorded.owns_state ? status : recorded.previous_status, disabledReason };
   }
 
   /** Ends a delivery without an attempt (its subscription was disabled meanwhile). */
@@ -307,13 +347,6 @@ export class DeliveriesService {
     subscriptionId: string,
     { status, outcome }: { status: DeliveryStatus; outcome: AttemptOutcome },
   ): Promise<string | null> {
-    if (status === 'succeeded') {
-      await manager.query(
-        `UPDATE subscriptions SET consecutive_dead = 0 WHERE id = $1 AND consecutive_dead <> 0`,
-        [subscriptionId],
-      );
-      return null;
-    }
     if (outcome.gone) {
       return this.disable(
         manager,

@@ -4,6 +4,7 @@ import { DataSource, FindOptionsWhere, In, LessThan, MoreThanOrEqual, Repository
 import { buildCanonicalEvent } from '../canonical/build-event';
 import { isRecord } from '../canonical/coerce';
 import { AppError, notFound } from '../common/app-error';
+import { newId } from '../common/ids';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { DeliveriesService } from '../delivery/deliveries.service';
 import { DeliveryView } from '../delivery/dto/delivery.response';
@@ -58,34 +59,46 @@ export class EventsService {
     const subscriptions = canonical
       ? await this.matcher.match({ type: canonical.type, sourceId: job.sourceId }, canonical)
       : [];
-    const toQueue = await this.dataSource.transaction(async (manager) => {
-      const inserted: unknown[] = await manager.query(
-        `INSERT INTO events (id, source_id, source_kind, source_event, source_delivery_id, type,
-                             status, error, conversation_key, occurred_at, received_at, raw_body, canonical)
+    const deliveries = subscriptions.map((subscription) => ({
+      id: newId('dlv'),
+      run: 0,
+      subscriptionId: subscription.id,
+    }));
+    // The event and its deliveries in one statement: rows exist before any job is queued.
+    const [stored] = (await this.dataSource.query(
+      `WITH event AS (
+         INSERT INTO events (id, source_id, source_kind, source_event, source_delivery_id, type,
+                             status, error, conversation_key, occurred_at, received_at, raw_body,
+                             canonical)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (id) DO NOTHING
-         RETURNING id`,
-        [
-          job.eventId,
-          job.sourceId,
-          job.sourceKind,
-          indexable(canonical?.source.event),
-          indexable(job.sourceDeliveryId),
-          canonical?.type ?? null,
-          canonical ? 'routed' : 'unprocessable',
-          indexable(normalized.status === 'unprocessable' ? normalized.reason : null),
-          indexable(canonical?.conversation?.key),
-          canonical?.occurredAt ?? job.receivedAt,
-          job.receivedAt,
-          job.rawBody,
-          canonical ? JSON.stringify(canonical) : null,
-        ],
-      );
-      if (inserted.length === 0) return null;
-      if (!canonical) return [];
-      return this.deliveries.createForEvent(manager, job.eventId, subscriptions);
-    });
-    // null: a retried job whose transaction had committed; queue what may not have been queued.
+         RETURNING id
+       ), delivery AS (
+         INSERT INTO deliveries (id, event_id, subscription_id, status)
+         SELECT planned.id, event.id, planned.subscription_id, 'pending'
+           FROM event, unnest($14::text[], $15::text[]) AS planned (id, subscription_id)
+       )
+       SELECT count(*)::int AS inserted FROM event`,
+      [
+        job.eventId,
+        job.sourceId,
+        job.sourceKind,
+        indexable(canonical?.source.event),
+        indexable(job.sourceDeliveryId),
+        canonical?.type ?? null,
+        canonical ? 'routed' : 'unprocessable',
+        indexable(normalized.status === 'unprocessable' ? normalized.reason : null),
+        indexable(canonical?.conversation?.key),
+        canonical?.occurredAt ?? job.receivedAt,
+        job.receivedAt,
+        job.rawBody,
+        canonical ? JSON.stringify(canonical) : null,
+        deliveries.map((delivery) => delivery.id),
+        deliveries.map((delivery) => delivery.subscriptionId),
+      ],
+    )) as { inserted: number }[];
+    const toQueue = stored.inserted === 1 ? deliveries : null;
+    // null: a retried job whose statement had committed; queue what may not have been queued.
     if (toQueue) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
     await this.deliveries.enqueue(toQueue ?? (await this.deliveries.pendingForEvent(job.eventId)));
   }

@@ -18,12 +18,14 @@ interface LoadedIndex {
   version: string;
   loadedAt: number;
   index: SubscriptionIndex<SubscriptionEntity>;
+  byId: Map<string, SubscriptionEntity>;
 }
 
 /**
  * Which enabled subscriptions want an event, from an in-memory index of them all. Every change
  * bumps a version in Redis; each match reads it (one GET) and rebuilds the index when it moved,
  * so a subscription created, changed or disabled in any process applies to the next event.
+ * The delivery worker reads subscriptions (with their secrets) from the same index.
  */
 @Injectable()
 export class SubscriptionMatcher {
@@ -40,6 +42,12 @@ export class SubscriptionMatcher {
   async match(event: RoutableEvent, canonical?: unknown): Promise<SubscriptionEntity[]> {
     const { index } = await this.current();
     return index.match(event, canonical);
+  }
+
+  /** An enabled subscription, as of the current version; null when disabled or deleted. */
+  async enabled(id: string): Promise<SubscriptionEntity | null> {
+    const { byId } = await this.current();
+    return byId.get(id) ?? null;
   }
 
   /** Tells every process that subscriptions changed; call after the change is committed. */
@@ -64,7 +72,11 @@ export class SubscriptionMatcher {
 
   private async load(version: string): Promise<LoadedIndex> {
     const started = performance.now();
-    const enabled = await this.subscriptions.find({ where: { enabled: true } });
+    const enabled = await this.subscriptions
+      .createQueryBuilder('subscription')
+      .addSelect(['subscription.secret', 'subscription.previousSecret'])
+      .where('subscription.enabled')
+      .getMany();
     const index = new SubscriptionIndex(
       enabled.map((subscription) => ({
         id: subscription.id,
@@ -74,7 +86,8 @@ export class SubscriptionMatcher {
         value: subscription,
       })),
     );
-    this.loaded = { version, loadedAt: Date.now(), index };
+    const byId = new Map(enabled.map((subscription) => [subscription.id, subscription]));
+    this.loaded = { version, loadedAt: Date.now(), index, byId };
     this.logger.debug(
       `indexed ${index.size} subscriptions (version ${version}) in ${Math.round(performance.now() - started)} ms`,
     );

@@ -159,6 +159,8 @@ export class SubscriptionsService {
           graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null,
       },
     );
+    // Delivery workers sign with the secrets of the matcher's index.
+    await this.matcher.invalidate();
     return toSubscriptionResponse(await this.find(id), this.settings, secret);
   }
 

@@ -63,7 +63,16 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     drainQueues,
     async clearSubscriptions() {
       await drainQueues();
-      await dataSource.query('TRUNCATE subscriptions CASCADE');
+      // A delayed retry of an earlier test may be recording an attempt: its locks and TRUNCATE's
+      // can deadlock, and Postgres then cancels one of the two. Try again.
+      for (let tries = 1; ; tries++) {
+        try {
+          await dataSource.query('TRUNCATE subscriptions CASCADE');
+          break;
+        } catch (error) {
+          if ((error as { code?: string }).code !== '40P01' || tries === 5) throw error;
+        }
+      }
       await running.context.get(SubscriptionMatcher).invalidate();
     },
     async close() {

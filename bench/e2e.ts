@@ -3,16 +3,20 @@
  * on a local sink, through the router (API + worker processes) and through the bare floor
  * (ingest floor + delivery floor). Deliveries/s runs from the first ingest to the last arrival.
  */
+import { join } from 'node:path';
 import { BenchContext } from './lib/context';
 import { countAttempts } from './lib/database';
 import { startDeliveryFloor, startIngestFloor } from './lib/floor';
 import { WebhookSender } from './lib/load';
 import { freePort, ManagedProcess } from './lib/processes';
-import { printTable, verdict, writeResults } from './lib/report';
+import { CPU_PROFILE_PRELOAD, printProfileSummary } from './lib/profile-summary';
+import { printTable, RESULTS_DIR, verdict, writeResults } from './lib/report';
 import { startRouterApi, startRouterWorker } from './lib/router';
 import { RssSampler } from './lib/rss';
 import { ArrivalSink } from './lib/sink';
 import { round, sleep, summarize } from './lib/stats';
+
+const WORKER_PROFILE_FILE = join(RESULTS_DIR, 'e2e-worker.cpuprofile');
 
 const FAN_OUT = 3;
 
@@ -127,15 +131,30 @@ async function runRouter(
   const env = ctx.routerEnvironment('e2e_router');
   const api = await startRouterApi(env, await freePort());
   try {
-    const worker = await startRouterWorker(env);
+    const profiled = ctx.config.cpuProfileWorker;
+    const worker = await startRouterWorker(
+      env,
+      profiled
+        ? {
+            nodeArgs: ['--require', CPU_PROFILE_PRELOAD],
+            env: { BENCH_CPU_PROFILE_FILE: WORKER_PROFILE_FILE },
+          }
+        : {},
+    );
     try {
       const source = await api.admin.createJivoSource('bench e2e');
       for (const n of [1, 2, 3]) {
         await api.admin.createSubscription(`sink ${n}`, `${sink.baseUrl}/router/${n}`, source.id);
       }
+      if (profiled) process.kill(worker.pid, 'SIGUSR2');
       const run = await withSamplers(ctx, [api.process, worker], () =>
         measure(ctx, 'router', source.url, sink),
       );
+      if (profiled) {
+        process.kill(worker.pid, 'SIGUSR2');
+        await sleep(3000);
+        printProfileSummary('Router worker', WORKER_PROFILE_FILE);
+      }
       return { run, recorded: await settledCounts(ctx, source.id, run.events * FAN_OUT) };
     } finally {
       await worker.stop();

@@ -8,14 +8,13 @@ import { BenchContext } from './lib/context';
 import { readCpuMs } from './lib/cpu';
 import { startIngestFloor } from './lib/floor';
 import { freePort } from './lib/processes';
+import { CPU_PROFILE_PRELOAD, printProfileSummary } from './lib/profile-summary';
 import { deletePrefix } from './lib/redis-keys';
 import { printTable, RESULTS_DIR, verdict, writeResults } from './lib/report';
 import { startRouterApi } from './lib/router';
 import { RssSampler } from './lib/rss';
 import { round, sleep } from './lib/stats';
-import { selfTimeByPackage, topSelfTime } from './lib/profile-summary';
 
-const PRELOAD = join(__dirname, 'lib', 'cpu-profile-preload.js');
 const CPU_PROFILE_FILE = join(RESULTS_DIR, 'ingest-api.cpuprofile');
 
 interface Target {
@@ -93,7 +92,7 @@ export async function runIngestBenchmark(ctx: BenchContext): Promise<void> {
     routerEnv,
     await freePort(),
     config.cpuProfileApi
-      ? { nodeArgs: ['--require', PRELOAD], env: { BENCH_CPU_PROFILE_FILE: CPU_PROFILE_FILE } }
+      ? { nodeArgs: ['--require', CPU_PROFILE_PRELOAD], env: { BENCH_CPU_PROFILE_FILE: CPU_PROFILE_FILE } }
       : {},
   );
   const floor = await startIngestFloor(config.redisUrl, floorPrefix, await freePort());
@@ -150,23 +149,7 @@ async function profileRouter(ctx: BenchContext, pid: number, router: Target): Pr
   process.kill(pid, 'SIGUSR2');
   await sleep(3000);
   await deletePrefix(ctx.config.redisUrl, router.queuePrefix);
-  printTable(
-    `Router API CPU profile, top self time (${CPU_PROFILE_FILE})`,
-    ['function', 'location', 'self ms', 'self %'],
-    topSelfTime(CPU_PROFILE_FILE, 25).map((entry) => [
-      entry.functionName,
-      entry.location,
-      round(entry.selfMs),
-      round(entry.selfPercent),
-    ]),
-  );
-  printTable(
-    'Router API CPU profile, self time by package',
-    ['owner', 'self %'],
-    selfTimeByPackage(CPU_PROFILE_FILE)
-      .slice(0, 20)
-      .map((entry) => [entry.owner, round(entry.selfPercent)]),
-  );
+  printProfileSummary('Router API', CPU_PROFILE_FILE);
 }
 
 function report(runs: IngestRun[]): void {

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Settings } from './config/settings';
 import { dataSourceOptions } from './database/data-source-options';
 import { ENTITIES } from './database/entities';
+import { BatchedDeliveryStore } from './delivery/batched-delivery-store';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { HttpSender } from './delivery/http-sender';
 import { WebhookDispatcher } from './delivery/webhook-dispatcher';
@@ -28,6 +29,7 @@ const SHARED_PROVIDERS = [
   SubscriptionMatcher,
   EventsService,
   DeliveriesService,
+  BatchedDeliveryStore,
   HttpSender,
   WebhookDispatcher,
   SharedRedis,

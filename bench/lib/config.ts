@@ -27,6 +27,8 @@ export interface BenchConfig {
   };
   /** Write a V8 CPU profile of the router's API process during the ingest benchmark. */
   cpuProfileApi: boolean;
+  /** Write a V8 CPU profile of the router's worker process during the e2e benchmark. */
+  cpuProfileWorker: boolean;
 }
 
 function numberFrom(name: string, fallback: number): number {
@@ -72,5 +74,6 @@ export function loadBenchConfig(): BenchConfig {
       sampleEveryS: numberFrom('BENCH_SOAK_SAMPLE_S', 10),
     },
     cpuProfileApi: process.env.BENCH_CPU_PROFILE === 'api',
+    cpuProfileWorker: process.env.BENCH_CPU_PROFILE === 'worker',
   };
 }

@@ -1,4 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { printTable } from './report';
+import { round } from './stats';
+
+/** `node --require` this to profile a process between two SIGUSR2 (cpu-profile-preload.ts). */
+export const CPU_PROFILE_PRELOAD = join(__dirname, 'cpu-profile-preload.js');
 
 interface ProfileNode {
   id: number;
@@ -76,4 +82,25 @@ export function selfTimeByPackage(file: string): { owner: string; selfPercent: n
   return [...byOwner.entries()]
     .map(([owner, selfPercent]) => ({ owner, selfPercent }))
     .sort((a, b) => b.selfPercent - a.selfPercent);
+}
+
+/** Prints the top functions and packages by self time of a written profile. */
+export function printProfileSummary(processLabel: string, file: string): void {
+  printTable(
+    `${processLabel} CPU profile, top self time (${file})`,
+    ['function', 'location', 'self ms', 'self %'],
+    topSelfTime(file, 25).map((entry) => [
+      entry.functionName,
+      entry.location,
+      round(entry.selfMs),
+      round(entry.selfPercent),
+    ]),
+  );
+  printTable(
+    `${processLabel} CPU profile, self time by package`,
+    ['owner', 'self %'],
+    selfTimeByPackage(file)
+      .slice(0, 20)
+      .map((entry) => [entry.owner, round(entry.selfPercent)]),
+  );
 }

@@ -67,11 +67,16 @@ export async function startRouterApi(
 }
 
 /** `node dist/main.js` with APP_ROLE=worker; ready once it consumes both queues. */
-export async function startRouterWorker(env: RouterEnvironment): Promise<ManagedProcess> {
-  const child = new ManagedProcess('router worker', 'dist/main.js', routerEnv(env, 'worker'), {
-    cwd: PROJECT_ROOT,
-    logFile: logFileFor('worker'),
-  });
+export async function startRouterWorker(
+  env: RouterEnvironment,
+  options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+): Promise<ManagedProcess> {
+  const child = new ManagedProcess(
+    'router worker',
+    'dist/main.js',
+    { ...routerEnv(env, 'worker'), ...options.env },
+    { cwd: PROJECT_ROOT, nodeArgs: options.nodeArgs, logFile: logFileFor('worker') },
+  );
   const queues = ROUTER_QUEUES.map(
     (name) => new Queue(name, { connection: { url: env.redisUrl }, prefix: env.queuePrefix }),
   );

@@ -10,6 +10,7 @@ import { Settings } from '../config/settings';
 import { DELIVERY_QUEUE, DeliveryJobData, DeliveryJobName } from '../queues/queue-names';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
+import { BatchedDeliveryStore } from './batched-delivery-store';
 import { DeliveryView } from './dto/delivery.response';
 import { DeliveryEntity, DeliveryStatus } from './delivery.entity';
 import { AttemptOutcome } from './http-sender';
@@ -56,17 +57,6 @@ export interface AttemptRecorded {
 
 type Queued = Pick<DeliveryEntity, 'id' | 'run'>;
 
-interface SendingRow {
-  id: string;
-  event_id: string;
-  subscription_id: string;
-  status: DeliveryStatus;
-  run: number;
-  attempt_count: number;
-  run_attempt_base: number;
-  canonical: unknown;
-}
-
 @Injectable()
 export class DeliveriesService {
   constructor(
@@ -76,6 +66,7 @@ export class DeliveriesService {
     private readonly queue: Queue<DeliveryJobData, void, DeliveryJobName>,
     private readonly settings: Settings,
     private readonly matcher: SubscriptionMatcher,
+    private readonly store: BatchedDeliveryStore,
   ) {}
 
   /** Persists one pending delivery per subscription; rows exist before any job is queued. */
@@ -128,17 +119,11 @@ export class DeliveriesService {
   }
 
   /**
-   * A delivery with what sending it needs: its state and event in one query, the subscription
-   * from the matcher's in-memory index (Postgres only when it is not enabled there).
+   * A delivery with what sending it needs: its state and event from one (batched) query, the
+   * subscription from the matcher's in-memory index (Postgres only when it is not enabled there).
    */
   async loadForSending(deliveryId: string): Promise<DeliveryToSend | null> {
-    const [row] = (await this.dataSource.query(
-      `SELECT d.id, d.event_id, d.subscription_id, d.status, d.run, d.attempt_count,
-              d.run_attempt_base, e.canonical
-         FROM deliveries d JOIN events e ON e.id = d.event_id
-        WHERE d.id = $1`,
-      [deliveryId],
-    )) as SendingRow[];
+    const row = await this.store.load(deliveryId);
     if (!row?.canonical) return null;
     const subscription =
       (await this.matcher.enabled(row.subscription_id)) ??
@@ -174,8 +159,8 @@ export class DeliveriesService {
   }
 
   /**
-   * Records an attempt and the delivery's new state in one statement (the row locked while it
-   * runs); a success also resets the subscription's run of dead deliveries. A dead delivery
+   * Records an attempt and the delivery's new state in one (batched) statement, the row locked
+   * while it runs; a success also resets the subscription's run of dead deliveries. A dead delivery
    * then extends that run (and may disable the subscription), and 410 Gone disables it at once.
    */
   async recordAttempt(
@@ -185,44 +170,16 @@ export class DeliveriesService {
     next: { final: boolean; nextAttemptAt: Date | null },
   ): Promise<AttemptRecorded> {
     const status: DeliveryStatus = outcome.succeeded ? 'succeeded' : next.final ? 'dead' : 'failed';
-    const [recorded] = (await this.dataSource.query(
-      `WITH current AS (
-         SELECT id, run, status, attempt_count FROM deliveries WHERE id = $1 FOR UPDATE
-       ), attempt AS (
-         INSERT INTO delivery_attempts (delivery_id, attempt_number, started_at, duration_ms,
-                                        status_code, succeeded, error, response_excerpt)
-         SELECT id, attempt_count + 1, $2, $3, $4, $5, $6, $7 FROM current
-       ), updated AS (
-         UPDATE deliveries d
-            SET attempt_count = c.attempt_count + 1, last_status_code = $4, last_error = $6,
-                updated_at = now(),
-                -- A retry or re-drive began while this attempt was in flight: its run owns the state.
-                status = CASE WHEN c.run = $8 THEN $9 ELSE d.status END,
-                next_attempt_at = CASE WHEN c.run = $8 THEN $10 ELSE d.next_attempt_at END,
-                completed_at = CASE WHEN c.run = $8 THEN $11 ELSE d.completed_at END
-           FROM current c
-          WHERE d.id = c.id
-          RETURNING c.run = $8 AS owns_state, c.status AS previous_status
-       ), reset AS (
-         UPDATE subscriptions SET consecutive_dead = 0
-          WHERE id = $12 AND $5 AND consecutive_dead <> 0 AND EXISTS (SELECT 1 FROM current)
-       )
-       SELECT owns_state, previous_status FROM updated`,
-      [
-        delivery.id,
-        startedAt,
-        outcome.durationMs,
-        outcome.statusCode,
-        outcome.succeeded,
-        outcome.error,
-        outcome.responseExcerpt,
-        delivery.run,
-        status,
-        status === 'failed' ? next.nextAttemptAt : null,
-        status === 'succeeded' || status === 'dead' ? new Date() : null,
-        delivery.subscriptionId,
-      ],
-    )) as { owns_state: boolean; previous_status: DeliveryStatus }[];
+    const recorded = await this.store.record({
+      deliveryId: delivery.id,
+      run: delivery.run,
+      subscriptionId: delivery.subscriptionId,
+      outcome,
+      startedAt,
+      status,
+      nextAttemptAt: status === 'failed' ? next.nextAttemptAt : null,
+      completedAt: status === 'succeeded' || status === 'dead' ? new Date() : null,
+    });
     if (!recorded) return { status, disabledReason: null };
     const disabledReason =
       status === 'dead' || outcome.gone
@@ -230,7 +187,7 @@ export class DeliveriesService {
             this.judgeSubscription(manager, delivery.subscriptionId, { status, outcome }),
           )
         : null;
-    return { status: recorded.owns_state ? status : recorded.previous_status, disabledReason };
+    return { status: recorded.ownsState ? status : recorded.previousStatus, disabledReason };
   }
 
   /** Ends a delivery without an attempt (its subscription was disabled meanwhile). */

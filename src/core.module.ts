@@ -5,6 +5,7 @@ import { Settings } from './config/settings';
 import { dataSourceOptions } from './database/data-source-options';
 import { ENTITIES } from './database/entities';
 import { BatchedDeliveryStore } from './delivery/batched-delivery-store';
+import { BatchedEventStore } from './events/batched-event-store';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { HttpSender } from './delivery/http-sender';
 import { WebhookDispatcher } from './delivery/webhook-dispatcher';
@@ -30,6 +31,7 @@ const SHARED_PROVIDERS = [
   EventsService,
   DeliveriesService,
   BatchedDeliveryStore,
+  BatchedEventStore,
   HttpSender,
   WebhookDispatcher,
   SharedRedis,

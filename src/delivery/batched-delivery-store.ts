@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
+import { roundsByDistinctKey } from '../database/batch-rounds';
 import { DeliveryStatus } from './delivery.entity';
 import { AttemptOutcome } from './http-sender';
 
@@ -86,21 +87,9 @@ export class BatchedDeliveryStore {
   /** Attempts of the same delivery go in separate statements, in the order they came. */
   private async recordMany(records: readonly AttemptRecord[]): Promise<(RecordedAttempt | null)[]> {
     const results = new Map<AttemptRecord, RecordedAttempt | null>();
-    let pending = [...records];
-    while (pending.length > 0) {
-      const seen = new Set<string>();
-      const round: AttemptRecord[] = [];
-      const later: AttemptRecord[] = [];
-      for (const record of pending) {
-        if (seen.has(record.deliveryId)) later.push(record);
-        else {
-          seen.add(record.deliveryId);
-          round.push(record);
-        }
-      }
+    for (const round of roundsByDistinctKey(records, (record) => record.deliveryId)) {
       const recorded = await this.recordRound(round);
       for (const record of round) results.set(record, recorded.get(record.deliveryId) ?? null);
-      pending = later;
     }
     return records.map((record) => results.get(record) ?? null);
   }

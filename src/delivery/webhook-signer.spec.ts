@@ -14,8 +14,21 @@ describe('signWebhook', () => {
   });
 
   it('fails verification for another secret or a changed body', () => {
-    const headers = signWebhook([newSigningSecret()], 'evt_1', body);
+    const secret = newSigningSecret();
+    const headers = signWebhook([secret], 'evt_1', body);
     expect(() => new Webhook(newSigningSecret()).verify(body, { ...headers })).toThrow();
+    expect(() => new Webhook(secret).verify(`${body} `, { ...headers })).toThrow();
+  });
+
+  it('signs exactly as standardwebhooks does, non-ASCII bodies included', () => {
+    const secret = newSigningSecret();
+    const at = new Date('2026-11-21T12:00:00Z');
+    const unicode = JSON.stringify({ text: 'Olá, 世界 🎉', name: 'José' });
+    for (const payload of [body, unicode]) {
+      expect(signWebhook([secret], 'evt_3', payload, at)['webhook-signature']).toBe(
+        new Webhook(secret).sign('evt_3', at, payload),
+      );
+    }
   });
 
   it('signs with every secret during a rotation', () => {

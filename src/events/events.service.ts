@@ -15,6 +15,7 @@ import { NormalizeResult } from '../sources/source-normalizer';
 import { SourceRegistry } from '../sources/source-registry';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { EventDetail, EventSummary } from './dto/event.response';
+import { BatchedEventStore } from './batched-event-store';
 import { EventEntity } from './event.entity';
 
 export interface EventListQuery {
@@ -37,6 +38,7 @@ export class EventsService {
     private readonly matcher: SubscriptionMatcher,
     private readonly deliveries: DeliveriesService,
     private readonly metrics: MetricsService,
+    private readonly store: BatchedEventStore,
   ) {}
 
   /**
@@ -64,40 +66,23 @@ export class EventsService {
       run: 0,
       subscriptionId: subscription.id,
     }));
-    // The event and its deliveries in one statement: rows exist before any job is queued.
-    const [stored] = (await this.dataSource.query(
-      `WITH event AS (
-         INSERT INTO events (id, source_id, source_kind, source_event, source_delivery_id, type,
-                             status, error, conversation_key, occurred_at, received_at, raw_body,
-                             canonical)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (id) DO NOTHING
-         RETURNING id
-       ), delivery AS (
-         INSERT INTO deliveries (id, event_id, subscription_id, status)
-         SELECT planned.id, event.id, planned.subscription_id, 'pending'
-           FROM event, unnest($14::text[], $15::text[]) AS planned (id, subscription_id)
-       )
-       SELECT count(*)::int AS inserted FROM event`,
-      [
-        job.eventId,
-        job.sourceId,
-        job.sourceKind,
-        indexable(canonical?.source.event),
-        indexable(job.sourceDeliveryId),
-        canonical?.type ?? null,
-        canonical ? 'routed' : 'unprocessable',
-        indexable(normalized.status === 'unprocessable' ? normalized.reason : null),
-        indexable(canonical?.conversation?.key),
-        canonical?.occurredAt ?? job.receivedAt,
-        job.receivedAt,
-        job.rawBody,
-        canonical ? JSON.stringify(canonical) : null,
-        deliveries.map((delivery) => delivery.id),
-        deliveries.map((delivery) => delivery.subscriptionId),
-      ],
-    )) as { inserted: number }[];
-    const toQueue = stored.inserted === 1 ? deliveries : null;
+    const stored = await this.store.insert({
+      id: job.eventId,
+      sourceId: job.sourceId,
+      sourceKind: job.sourceKind,
+      sourceEvent: indexable(canonical?.source.event),
+      sourceDeliveryId: indexable(job.sourceDeliveryId),
+      type: canonical?.type ?? null,
+      status: canonical ? 'routed' : 'unprocessable',
+      error: indexable(normalized.status === 'unprocessable' ? normalized.reason : null),
+      conversationKey: indexable(canonical?.conversation?.key),
+      occurredAt: canonical?.occurredAt ?? job.receivedAt,
+      receivedAt: job.receivedAt,
+      rawBody: job.rawBody,
+      canonical: canonical ? JSON.stringify(canonical) : null,
+      deliveries,
+    });
+    const toQueue = stored ? deliveries : null;
     // null: a retried job whose statement had committed; queue what may not have been queued.
     if (toQueue) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
     await this.deliveries.enqueue(toQueue ?? (await this.deliveries.pendingForEvent(job.eventId)));

@@ -32,6 +32,7 @@ export class SubscriptionMatcher {
   private readonly logger = new Logger(SubscriptionMatcher.name);
   private loaded: LoadedIndex | null = null;
   private loading: Promise<LoadedIndex> | null = null;
+  private versionRead: Promise<string> | null = null;
 
   constructor(
     @InjectRepository(SubscriptionEntity)
@@ -57,7 +58,7 @@ export class SubscriptionMatcher {
   }
 
   private async current(): Promise<LoadedIndex> {
-    const version = (await this.redis.client.get(this.versionKey())) ?? '0';
+    const version = await this.readVersion();
     const loaded = this.loaded;
     if (loaded && loaded.version === version && Date.now() - loaded.loadedAt < MAX_INDEX_AGE_MS) {
       return loaded;
@@ -102,6 +103,18 @@ export class SubscriptionMatcher {
       this.logger.error(`subscription ${subscription.id} has an unusable filter: ${String(error)}`);
       return () => false;
     }
+  }
+
+  /**
+   * The version in Redis. Callers in the same event-loop turn share one GET, sent once the turn
+   * is over, so after each of them asked: as fresh for every one as a GET of its own.
+   */
+  private readVersion(): Promise<string> {
+    this.versionRead ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      this.versionRead = null;
+      return (await this.redis.client.get(this.versionKey())) ?? '0';
+    });
+    return this.versionRead;
   }
 
   private versionKey(): string {

@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import DataLoader from 'dataloader';
+import { DataSource } from 'typeorm';
+import { roundsByDistinctKey } from '../database/batch-rounds';
+
+const MAX_BATCH = 200;
+
+/** An event row to insert, with the deliveries to create beside it. */
+export interface EventToStore {
+  id: string;
+  sourceId: string;
+  sourceKind: string;
+  sourceEvent: string | null;
+  sourceDeliveryId: string | null;
+  type: string | null;
+  status: 'routed' | 'unprocessable';
+  error: string | null;
+  conversationKey: string | null;
+  occurredAt: string;
+  receivedAt: string;
+  rawBody: string;
+  /** The canonical event as JSON text, or null when it could not be normalized. */
+  canonical: string | null;
+  deliveries: { id: string; subscriptionId: string }[];
+}
+
+/**
+ * Inserts events with their deliveries, batched like the delivery worker's statements: what the
+ * ingest jobs store within one event-loop turn goes as one statement (DataLoader).
+ */
+@Injectable()
+export class BatchedEventStore {
+  private readonly inserts = new DataLoader<EventToStore, boolean>(
+    (events) => this.insertMany(events),
+    { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (run) => setImmediate(run) },
+  );
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Stores the event and its deliveries in one statement, so the rows exist before any job is
+   * queued. False: the event was stored already (a retried job), and nothing was inserted.
+   */
+  insert(event: EventToStore): Promise<boolean> {
+    return this.inserts.load(event);
+  }
+
+  private async insertMany(events: readonly EventToStore[]): Promise<boolean[]> {
+    const inserted = new Set<EventToStore>();
+    for (const round of roundsByDistinctKey(events, (event) => event.id)) {
+      const ids = await this.insertRound(round);
+      for (const event of round) if (ids.has(event.id)) inserted.add(event);
+    }
+    return events.map((event) => inserted.has(event));
+  }
+
+  private async insertRound(round: EventToStore[]): Promise<Set<string>> {
+    const column = <T>(pick: (event: EventToStore) => T) => round.map(pick);
+    const deliveries = round.flatMap((event) =>
+      event.deliveries.map((delivery) => ({ ...delivery, eventId: event.id })),
+    );
+    const rows = (await this.dataSource.query(
+      `WITH event AS (
+         INSERT INTO events (id, source_id, source_kind, source_event, source_delivery_id, type,
+                             status, error, conversation_key, occurred_at, received_at, raw_body,
+                             canonical)
+         SELECT id, source_id, source_kind, source_event, source_delivery_id, type, status, error,
+                conversation_key, occurred_at, received_at, raw_body, canonical::json
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[],
+                       $12::text[], $13::text[])
+             AS i (id, source_id, source_kind, source_event, source_delivery_id, type, status,
+                   error, conversation_key, occurred_at, received_at, raw_body, canonical)
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id
+       ), delivery AS (
+         INSERT INTO deliveries (id, event_id, subscription_id, status)
+         SELECT planned.id, planned.event_id, planned.subscription_id, 'pending'
+           FROM unnest($14::text[], $15::text[], $16::text[])
+             AS planned (id, event_id, subscription_id)
+           JOIN event ON event.id = planned.event_id
+       )
+       SELECT id FROM event`,
+      [
+        column((event) => event.id),
+        column((event) => event.sourceId),
+        column((event) => event.sourceKind),
+        column((event) => event.sourceEvent),
+        column((event) => event.sourceDeliveryId),
+        column((event) => event.type),
+        column((event) => event.status),
+        column((event) => event.error),
+        column((event) => event.conversationKey),
+        column((event) => event.occurredAt),
+        column((event) => event.receivedAt),
+        column((event) => event.rawBody),
+        column((event) => event.canonical),
+        deliveries.map((delivery) => delivery.id),
+        deliveries.map((delivery) => delivery.eventId),
+        deliveries.map((delivery) => delivery.subscriptionId),
+      ],
+    )) as { id: string }[];
+    return new Set(rows.map((row) => row.id));
+  }
+}

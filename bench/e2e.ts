@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { BenchContext } from './lib/context';
+import { readCpuMs } from './lib/cpu';
 import { countAttempts } from './lib/database';
 import { startDeliveryFloor, startIngestFloor } from './lib/floor';
 import { WebhookSender } from './lib/load';
@@ -31,6 +32,8 @@ export interface E2eRun {
   latencyP99Ms: number;
   latencyMaxMs: number;
   duplicates: number;
+  /** CPU time each process used per delivery, in µs, ingest side then delivery side. */
+  cpuUsPerDelivery: { process: string; us: number }[];
 }
 
 async function measure(
@@ -38,7 +41,7 @@ async function measure(
   target: E2eRun['target'],
   url: string,
   sink: ArrivalSink,
-): Promise<E2eRun> {
+): Promise<Omit<E2eRun, 'cpuUsPerDelivery'>> {
   const { events, concurrency, stallTimeoutS } = ctx.config.e2e;
   sink.reset();
   const sender = new WebhookSender(url, concurrency, ctx.bodies);
@@ -76,14 +79,21 @@ async function measure(
   };
 }
 
-async function withSamplers<T>(
+/** Runs a measurement while sampling the processes' RSS and counting their CPU time. */
+async function withSamplers(
   ctx: BenchContext,
   processes: ManagedProcess[],
-  work: () => Promise<T>,
-): Promise<T> {
+  work: () => Promise<Omit<E2eRun, 'cpuUsPerDelivery'>>,
+): Promise<E2eRun> {
   const samplers = processes.map((child) => new RssSampler(child.label, child.pid, 250).start());
+  const cpuBefore = processes.map((child) => readCpuMs(child.pid));
   try {
-    return await work();
+    const run = await work();
+    const cpuUsPerDelivery = processes.map((child, index) => ({
+      process: child.label,
+      us: round(((readCpuMs(child.pid) - cpuBefore[index]) * 1000) / Math.max(run.deliveries, 1)),
+    }));
+    return { ...run, cpuUsPerDelivery };
   } finally {
     for (const sampler of samplers) {
       sampler.stop();
@@ -200,6 +210,7 @@ function report(
       'max ms',
       'ingest errors',
       'duplicates',
+      'CPU µs/delivery',
     ],
     runs.map((run) => [
       run.target,
@@ -212,6 +223,7 @@ function report(
       run.latencyMaxMs,
       run.ingestErrors,
       run.duplicates,
+      run.cpuUsPerDelivery.map((entry) => `${entry.process} ${entry.us}`).join(', '),
     ]),
   );
   const expectedAttempts = router.events * FAN_OUT;

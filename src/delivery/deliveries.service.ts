@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
+import DataLoader from 'dataloader';
 import { DataSource, EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
@@ -59,6 +60,12 @@ type Queued = Pick<DeliveryEntity, 'id' | 'run'>;
 
 @Injectable()
 export class DeliveriesService {
+  private readonly enqueuer = new DataLoader<Queued, true>((batch) => this.addJobs(batch), {
+    cache: false,
+    maxBatchSize: ENQUEUE_CHUNK,
+    batchScheduleFn: (run) => setImmediate(run),
+  });
+
   constructor(
     @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -99,23 +106,27 @@ export class DeliveriesService {
   /**
    * Queues one job per delivery run. The job id is the delivery id (plus the run after a
    * re-drive), so queueing twice is harmless; the processor decides retries and their delays.
+   * What concurrent callers queue within one event-loop turn goes to Redis as one addBulk.
    */
   async enqueue(deliveries: Queued[]): Promise<void> {
-    for (let start = 0; start < deliveries.length; start += ENQUEUE_CHUNK) {
-      await this.queue.addBulk(
-        deliveries.slice(start, start + ENQUEUE_CHUNK).map((delivery) => ({
-          name: 'delivery.send' as const,
-          data: { deliveryId: delivery.id, run: delivery.run },
-          opts: {
-            jobId: delivery.run === 0 ? delivery.id : `${delivery.id}-r${delivery.run}`,
-            attempts: JOB_ATTEMPTS,
-            backoff: { type: 'delivery' },
-            removeOnComplete: { age: 3600, count: 10_000 },
-            removeOnFail: { age: 7 * 24 * 3600 },
-          },
-        })),
-      );
-    }
+    await Promise.all(deliveries.map((delivery) => this.enqueuer.load(delivery)));
+  }
+
+  private async addJobs(deliveries: readonly Queued[]): Promise<true[]> {
+    await this.queue.addBulk(
+      deliveries.map((delivery) => ({
+        name: 'delivery.send' as const,
+        data: { deliveryId: delivery.id, run: delivery.run },
+        opts: {
+          jobId: delivery.run === 0 ? delivery.id : `${delivery.id}-r${delivery.run}`,
+          attempts: JOB_ATTEMPTS,
+          backoff: { type: 'delivery' },
+          removeOnComplete: { age: 3600, count: 10_000 },
+          removeOnFail: { age: 7 * 24 * 3600 },
+        },
+      })),
+    );
+    return deliveries.map(() => true);
   }
 
   /**

@@ -138,6 +138,7 @@ export async function runIngestBenchmark(ctx: BenchContext): Promise<void> {
       process: sampler.label,
       peakMb: round(sampler.peakMb),
     });
+    console.log(`  peak RSS ${sampler.label}: ${round(sampler.peakMb)} MB`);
   }
   report(runs);
 }

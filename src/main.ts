@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { setFlagsFromString } from 'node:v8';
 import { randomToken } from './common/secrets';
 import { InvalidSettingsError, loadSettings, Settings } from './config/settings';
 import { RunningApp, startApp } from './bootstrap';
@@ -14,6 +15,9 @@ async function main(): Promise<void> {
       process.exit(78);
     }
     throw error;
+  }
+  if (settings.HEAP_GROWING_PERCENT > 0) {
+    setFlagsFromString(`--heap-growing-percent=${settings.HEAP_GROWING_PERCENT}`);
   }
   if (settings.ADMIN_API_KEYS.length === 0 && settings.APP_ROLE !== 'worker') {
     const developmentKey = `dev_${randomToken(18)}`;

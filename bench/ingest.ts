@@ -92,7 +92,10 @@ export async function runIngestBenchmark(ctx: BenchContext): Promise<void> {
     routerEnv,
     await freePort(),
     config.cpuProfileApi
-      ? { nodeArgs: ['--require', CPU_PROFILE_PRELOAD], env: { BENCH_CPU_PROFILE_FILE: CPU_PROFILE_FILE } }
+      ? {
+          nodeArgs: ['--require', CPU_PROFILE_PRELOAD],
+          env: { BENCH_CPU_PROFILE_FILE: CPU_PROFILE_FILE },
+        }
       : {},
   );
   const floor = await startIngestFloor(config.redisUrl, floorPrefix, await freePort());

@@ -19,11 +19,13 @@ import { round, sleep, summarize } from './lib/stats';
 
 const WORKER_PROFILE_FILE = join(RESULTS_DIR, 'e2e-worker.cpuprofile');
 
-const FAN_OUT = 3;
+export const FAN_OUT = 3;
 
 export interface E2eRun {
-  target: 'floor' | 'router';
+  target: string;
   events: number;
+  /** Webhooks answered per second during the burst. */
+  ingestPerSec: number;
   deliveries: number;
   seconds: number;
   deliveriesPerSec: number;
@@ -36,22 +38,35 @@ export interface E2eRun {
   cpuUsPerDelivery: { process: string; us: number }[];
 }
 
-async function measure(
+/**
+ * Sends `events` unique webhooks, `concurrency` at a time, spread evenly over `urls` (several API
+ * processes, as a load balancer would), and waits for every delivery of every accepted one.
+ */
+export async function measure(
   ctx: BenchContext,
-  target: E2eRun['target'],
-  url: string,
+  target: string,
+  urls: string[],
   sink: ArrivalSink,
 ): Promise<Omit<E2eRun, 'cpuUsPerDelivery'>> {
   const { events, concurrency, stallTimeoutS } = ctx.config.e2e;
   sink.reset();
-  const sender = new WebhookSender(url, concurrency, ctx.bodies);
+  const share = (total: number, index: number) =>
+    Math.floor(total / urls.length) + (index < total % urls.length ? 1 : 0);
+  const senders = urls.map(
+    (url, index) => new WebhookSender(url, share(concurrency, index), ctx.bodies),
+  );
   const startedAt = Date.now();
   try {
-    await sender.burst(events, concurrency);
+    await Promise.all(
+      senders.map((sender, index) => sender.burst(share(events, index), share(concurrency, index))),
+    );
   } finally {
-    await sender.close();
+    await Promise.all(senders.map((sender) => sender.close()));
   }
-  const accepted = sender.answers.filter((answer) => answer.ok);
+  const answers = senders.flatMap((sender) => sender.answers);
+  const accepted = answers.filter((answer) => answer.ok);
+  const ingestSeconds =
+    (Math.max(...answers.map((answer) => answer.answeredAt)) - startedAt) / 1000;
   await sink.waitForArrivals(accepted.length * FAN_OUT, stallTimeoutS * 1000);
   const answeredAt = new Map(
     accepted.map((answer) => [String(answer.sequence), answer.answeredAt]),
@@ -68,6 +83,7 @@ async function measure(
   return {
     target,
     events,
+    ingestPerSec: round(events / ingestSeconds),
     deliveries: sink.arrivals.size,
     seconds: round(seconds, 2),
     deliveriesPerSec: round(sink.arrivals.size / seconds),
@@ -80,8 +96,9 @@ async function measure(
 }
 
 /** Runs a measurement while sampling the processes' RSS and counting their CPU time. */
-async function withSamplers(
+export async function withSamplers(
   ctx: BenchContext,
+  benchmark: string,
   processes: ManagedProcess[],
   work: () => Promise<Omit<E2eRun, 'cpuUsPerDelivery'>>,
 ): Promise<E2eRun> {
@@ -98,7 +115,7 @@ async function withSamplers(
     for (const sampler of samplers) {
       sampler.stop();
       ctx.rssPeaks.push({
-        benchmark: 'e2e',
+        benchmark,
         process: sampler.label,
         peakMb: round(sampler.peakMb),
       });
@@ -113,8 +130,8 @@ async function runFloor(ctx: BenchContext, sink: ArrivalSink): Promise<E2eRun> {
   try {
     const delivery = await startDeliveryFloor(ctx.config.redisUrl, prefix, targets);
     try {
-      return await withSamplers(ctx, [ingest.process, delivery], () =>
-        measure(ctx, 'floor', ingest.url, sink),
+      return await withSamplers(ctx, 'e2e', [ingest.process, delivery], () =>
+        measure(ctx, 'floor', [ingest.url], sink),
       );
     } finally {
       await delivery.stop();
@@ -125,7 +142,7 @@ async function runFloor(ctx: BenchContext, sink: ArrivalSink): Promise<E2eRun> {
 }
 
 /** The worker records an attempt after the sink answered: give the last rows a moment. */
-async function settledCounts(ctx: BenchContext, sourceId: string, expectedAttempts: number) {
+export async function settledCounts(ctx: BenchContext, sourceId: string, expectedAttempts: number) {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const counts = await countAttempts(ctx.databaseUrl, sourceId);
@@ -157,8 +174,8 @@ async function runRouter(
         await api.admin.createSubscription(`sink ${n}`, `${sink.baseUrl}/router/${n}`, source.id);
       }
       if (profiled) process.kill(worker.pid, 'SIGUSR2');
-      const run = await withSamplers(ctx, [api.process, worker], () =>
-        measure(ctx, 'router', source.url, sink),
+      const run = await withSamplers(ctx, 'e2e', [api.process, worker], () =>
+        measure(ctx, 'router', [source.url], sink),
       );
       if (profiled) {
         process.kill(worker.pid, 'SIGUSR2');

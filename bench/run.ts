@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: ingest, end-to-end and memory benchmarks of the router against bare
- * Fastify/BullMQ floors. BENCH_ONLY=ingest|e2e|memory runs one; see bench/README.md.
+ * Fastify/BullMQ floors, and its scaling from 1+1 to 2+2 processes. BENCH_ONLY=ingest|e2e|memory|scaling
+ * runs some; see bench/README.md.
  */
 import { BenchContext } from './lib/context';
 import { BenchmarkName, loadBenchConfig } from './lib/config';
@@ -10,11 +11,13 @@ import { deletePrefix } from './lib/redis-keys';
 import { runE2eBenchmark } from './e2e';
 import { runIngestBenchmark } from './ingest';
 import { runMemoryBenchmark } from './memory';
+import { runScalingBenchmark } from './scaling';
 
 const BENCHMARKS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = {
   ingest: runIngestBenchmark,
   e2e: runE2eBenchmark,
   memory: runMemoryBenchmark,
+  scaling: runScalingBenchmark,
 };
 
 async function main(): Promise<void> {

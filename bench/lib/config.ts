@@ -1,5 +1,5 @@
 /** Bench settings, read once from the environment (see bench/README.md). */
-export const BENCHMARKS = ['ingest', 'e2e', 'memory'] as const;
+export const BENCHMARKS = ['ingest', 'e2e', 'memory', 'scaling'] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchConfig {

@@ -53,10 +53,10 @@ function routerEnv(env: RouterEnvironment, role: 'api' | 'worker'): Record<strin
 export async function startRouterApi(
   env: RouterEnvironment,
   port: number,
-  options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+  options: { nodeArgs?: string[]; env?: Record<string, string>; label?: string } = {},
 ): Promise<{ process: ManagedProcess; admin: RouterAdmin }> {
   const child = new ManagedProcess(
-    'router api',
+    options.label ?? 'router api',
     'dist/main.js',
     { ...routerEnv(env, 'api'), PORT: String(port), HOST: '127.0.0.1', ...options.env },
     { cwd: PROJECT_ROOT, nodeArgs: options.nodeArgs, logFile: logFileFor('api') },
@@ -69,10 +69,10 @@ export async function startRouterApi(
 /** `node dist/main.js` with APP_ROLE=worker; ready once it consumes both queues. */
 export async function startRouterWorker(
   env: RouterEnvironment,
-  options: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+  options: { nodeArgs?: string[]; env?: Record<string, string>; label?: string } = {},
 ): Promise<ManagedProcess> {
   const child = new ManagedProcess(
-    'router worker',
+    options.label ?? 'router worker',
     'dist/main.js',
     { ...routerEnv(env, 'worker'), ...options.env },
     { cwd: PROJECT_ROOT, nodeArgs: options.nodeArgs, logFile: logFileFor('worker') },

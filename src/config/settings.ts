@@ -76,6 +76,13 @@ export class Settings {
   @IsBoolean()
   DATABASE_MIGRATE_ON_START = true;
 
+  /** Postgres connections each process may open (its pool size). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(500)
+  DATABASE_POOL_SIZE = 20;
+
   @Matches(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 

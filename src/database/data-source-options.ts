@@ -11,6 +11,6 @@ export function dataSourceOptions(settings: Settings): DataSourceOptions {
     migrationsTableName: 'schema_migrations',
     synchronize: false,
     migrationsRun: false,
-    extra: { max: 20 },
+    extra: { max: settings.DATABASE_POOL_SIZE },
   };
 }

@@ -1,6 +1,5 @@
-import { Queue } from 'bullmq';
 import { request } from 'undici';
-import { ManagedProcess } from './processes';
+import { freePort, ManagedProcess } from './processes';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, RESULTS_DIR } from './report';
@@ -12,7 +11,6 @@ export interface RouterEnvironment {
   adminKey: string;
 }
 
-const ROUTER_QUEUES = ['ingest', 'delivery'];
 let started = 0;
 
 /** bench/results/router-<role>-<n>.log: each router process's JSON log lines. */
@@ -66,28 +64,23 @@ export async function startRouterApi(
   return { process: child, admin };
 }
 
-/** `node dist/main.js` with APP_ROLE=worker; ready once it consumes both queues. */
+/** `node dist/main.js` with APP_ROLE=worker; ready once its own health endpoint says so. */
 export async function startRouterWorker(
   env: RouterEnvironment,
   options: { nodeArgs?: string[]; env?: Record<string, string>; label?: string } = {},
 ): Promise<ManagedProcess> {
+  const healthPort = await freePort();
   const child = new ManagedProcess(
     options.label ?? 'router worker',
     'dist/main.js',
-    { ...routerEnv(env, 'worker'), ...options.env },
+    { ...routerEnv(env, 'worker'), WORKER_HEALTH_PORT: String(healthPort), ...options.env },
     { cwd: PROJECT_ROOT, nodeArgs: options.nodeArgs, logFile: logFileFor('worker') },
   );
-  const queues = ROUTER_QUEUES.map(
-    (name) => new Queue(name, { connection: { url: env.redisUrl }, prefix: env.queuePrefix }),
-  );
-  try {
-    await child.waitUntil(async () => {
-      const workers = await Promise.all(queues.map((queue) => queue.getWorkersCount()));
-      return workers.every((count) => count > 0);
-    });
-  } finally {
-    await Promise.all(queues.map((queue) => queue.close()));
-  }
+  await child.waitUntil(async () => {
+    const response = await request(`http://127.0.0.1:${healthPort}/health/ready`);
+    await response.body.dump();
+    return response.statusCode === 200;
+  });
   return child;
 }
 

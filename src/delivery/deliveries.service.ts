@@ -45,7 +45,8 @@ export interface DeliveryToSend {
     'id' | 'eventId' | 'subscriptionId' | 'status' | 'run' | 'attemptCount' | 'runAttemptBase'
   >;
   subscription: SubscriptionEntity;
-  canonical: unknown;
+  /** The canonical event as stored (JSON text). */
+  canonicalJson: string;
   rawBody: string | null;
 }
 
@@ -164,7 +165,7 @@ export class DeliveriesService {
         runAttemptBase: row.run_attempt_base,
       },
       subscription,
-      canonical: row.canonical,
+      canonicalJson: row.canonical,
       rawBody,
     };
   }

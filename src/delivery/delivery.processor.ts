@@ -90,10 +90,10 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     await this.attempt(target);
   }
 
-  private async attempt({ delivery, subscription, canonical, rawBody }: DeliveryToSend) {
+  private async attempt({ delivery, subscription, canonicalJson, rawBody }: DeliveryToSend) {
     const startedAt = new Date();
     const outcome = await this.dispatcher.dispatch(
-      { subscription, messageId: delivery.eventId, canonical, rawBody },
+      { subscription, messageId: delivery.eventId, canonicalJson, rawBody },
       startedAt,
     );
     const policy = resolveRetryPolicy(subscription, this.settings.DELIVERY_RETRY_SCHEDULE);

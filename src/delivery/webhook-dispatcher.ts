@@ -20,7 +20,8 @@ export interface DispatchRequest {
   >;
   /** The `webhook-id`: the event id, the same on every attempt, retry and replay. */
   messageId: string;
-  canonical: unknown;
+  /** The canonical event as stored: JSON text, sent as it is in the canonical format. */
+  canonicalJson: string;
   rawBody: string | null;
 }
 
@@ -62,16 +63,16 @@ export class WebhookDispatcher {
     });
   }
 
-  private async body({ subscription, canonical, rawBody }: DispatchRequest): Promise<string> {
+  private async body({ subscription, canonicalJson, rawBody }: DispatchRequest): Promise<string> {
     switch (subscription.payloadFormat) {
       case 'canonical':
-        return JSON.stringify(canonical);
+        return canonicalJson;
       case 'raw':
         if (rawBody === null) throw new Error('the raw body was not kept');
         return rawBody;
       case 'transformed':
         if (!subscription.transform) throw new TransformError('no transform is set');
-        return getCompiledTransform(subscription.transform).apply(canonical, {
+        return getCompiledTransform(subscription.transform).apply(JSON.parse(canonicalJson), {
           timeoutMs: this.settings.TRANSFORM_TIMEOUT_MS,
           maxOutputBytes: this.settings.TRANSFORM_MAX_OUTPUT_BYTES,
           maxDepth: 200,

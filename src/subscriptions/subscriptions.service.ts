@@ -175,7 +175,7 @@ export class SubscriptionsService {
       {
         subscription,
         messageId: eventId,
-        canonical: sample.canonical,
+        canonicalJson: JSON.stringify(sample.canonical),
         rawBody: sample.rawBody,
       },
       startedAt,

@@ -11,6 +11,8 @@ export interface ScenarioResult {
   accounting: Accounting;
   /** 200s answered entirely while the queue was down (scenarios that stop it): must be 0. */
   acknowledgedDuringOutage: number | null;
+  /** Sent during the outage and answered 200 only once it was over (held, not refused). */
+  heldThroughOutage: number | null;
   /** What the scenario observed beyond the accounting (fault windows, timings…). */
   notes: Record<string, unknown>;
   /** The tail of the API's and the last worker's output. */
@@ -37,6 +39,7 @@ export function formatTable(results: ScenarioResult[]): string {
     'unconfirmed',
     'duplicates',
     'ackInOutage',
+    'heldThrough',
     'settle s',
     'total s',
   ];
@@ -58,6 +61,7 @@ export function formatTable(results: ScenarioResult[]): string {
       a.unconfirmed,
       a.duplicates,
       result.acknowledgedDuringOutage ?? '-',
+      result.heldThroughOutage ?? '-',
       (settleMs / 1000).toFixed(1),
       (durationMs / 1000).toFixed(1),
     ];

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
-import { roundsByDistinctKey } from '../database/batch-rounds';
+import { batchPerTurn, roundsByDistinctKey } from '../database/batching';
 import { DeliveryStatus } from './delivery.entity';
 import { AttemptOutcome } from './http-sender';
 
@@ -48,14 +47,14 @@ export interface RecordedAttempt {
  */
 @Injectable()
 export class BatchedDeliveryStore {
-  private readonly sending = new DataLoader<string, SendingRow | null>(
+  private readonly sending = batchPerTurn<string, SendingRow | null>(
     (ids) => this.loadMany(ids),
-    { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (run) => setImmediate(run) },
+    MAX_BATCH,
   );
 
-  private readonly attempts = new DataLoader<AttemptRecord, RecordedAttempt | null>(
+  private readonly attempts = batchPerTurn<AttemptRecord, RecordedAttempt | null>(
     (records) => this.recordMany(records),
-    { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (run) => setImmediate(run) },
+    MAX_BATCH,
   );
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}

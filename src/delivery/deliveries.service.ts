@@ -2,10 +2,10 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
-import DataLoader from 'dataloader';
 import { DataSource, EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
+import { batchPerTurn } from '../database/batching';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { Settings } from '../config/settings';
 import { DELIVERY_QUEUE, DeliveryJobData, DeliveryJobName } from '../queues/queue-names';
@@ -61,11 +61,10 @@ type Queued = Pick<DeliveryEntity, 'id' | 'run'>;
 
 @Injectable()
 export class DeliveriesService {
-  private readonly enqueuer = new DataLoader<Queued, true>((batch) => this.addJobs(batch), {
-    cache: false,
-    maxBatchSize: ENQUEUE_CHUNK,
-    batchScheduleFn: (run) => setImmediate(run),
-  });
+  private readonly enqueuer = batchPerTurn<Queued, true>(
+    (batch) => this.addJobs(batch),
+    ENQUEUE_CHUNK,
+  );
 
   constructor(
     @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
-import { roundsByDistinctKey } from '../database/batch-rounds';
+import { batchPerTurn, roundsByDistinctKey } from '../database/batching';
 
 const MAX_BATCH = 200;
 
@@ -31,9 +30,9 @@ export interface EventToStore {
  */
 @Injectable()
 export class BatchedEventStore {
-  private readonly inserts = new DataLoader<EventToStore, boolean>(
+  private readonly inserts = batchPerTurn<EventToStore, boolean>(
     (events) => this.insertMany(events),
-    { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (run) => setImmediate(run) },
+    MAX_BATCH,
   );
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}

@@ -1,3 +1,21 @@
+import DataLoader from 'dataloader';
+
+/**
+ * A DataLoader that gathers what callers ask for within one turn of the event loop (until
+ * setImmediate) into one call of `batch`, at most `maxBatchSize` at a time, caching nothing:
+ * concurrent jobs then share one statement or one Redis call instead of making one each.
+ */
+export function batchPerTurn<K, V>(
+  batch: (keys: readonly K[]) => Promise<(V | Error)[]>,
+  maxBatchSize: number,
+): DataLoader<K, V> {
+  return new DataLoader<K, V>(batch, {
+    cache: false,
+    maxBatchSize,
+    batchScheduleFn: (run) => setImmediate(run),
+  });
+}
+
 /**
  * Splits a batch into rounds in which no key repeats, keeping the order of items with the same
  * key: rows a single statement must not touch twice (a delivery's attempts, an event inserted by

@@ -1,4 +1,4 @@
-import { roundsByDistinctKey } from './batch-rounds';
+import { roundsByDistinctKey } from './batching';
 
 describe('roundsByDistinctKey', () => {
   it('keeps a batch without repeated keys whole', () => {

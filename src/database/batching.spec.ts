@@ -1,4 +1,4 @@
-import { roundsByDistinctKey } from './batching';
+import { batchPerTurn, roundsByDistinctKey } from './batching';
 
 describe('roundsByDistinctKey', () => {
   it('keeps a batch without repeated keys whole', () => {
@@ -26,5 +26,34 @@ describe('roundsByDistinctKey', () => {
 
   it('answers no rounds for no items', () => {
     expect(roundsByDistinctKey([], String)).toEqual([]);
+  });
+});
+
+describe('batchPerTurn', () => {
+  it('makes one call for what is asked within a turn, and a new one in the next turn', async () => {
+    const calls: number[][] = [];
+    const loader = batchPerTurn<number, number>(async (keys) => {
+      calls.push([...keys]);
+      return keys.map((key) => key * 10);
+    }, 100);
+    expect(await Promise.all([1, 2, 2, 3].map((key) => loader.load(key)))).toEqual([
+      10, 20, 20, 30,
+    ]);
+    expect(await loader.load(4)).toBe(40);
+    expect(calls).toEqual([[1, 2, 2, 3], [4]]);
+  });
+
+  it('splits at the largest batch, and rejects the callers of a failed batch only', async () => {
+    const loader = batchPerTurn<number, number>(async (keys) => {
+      if (keys.includes(3)) throw new Error('boom');
+      return [...keys];
+    }, 2);
+    const results = await Promise.allSettled([1, 2, 3, 4].map((key) => loader.load(key)));
+    expect(results.map((result) => result.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'rejected',
+    ]);
   });
 });

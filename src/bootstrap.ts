@@ -36,7 +36,7 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
 
   if (settings.APP_ROLE === 'worker') {
     const context = await NestFactory.createApplicationContext(
-      AppModule.forSettings(settings, loggers.app),
+      AppModule.forSettings(settings, loggers),
       { bufferLogs: true },
     );
     context.useLogger(context.get(JsonLogger));
@@ -47,7 +47,7 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
 
   const adapter = new FastifyAdapter({
     bodyLimit: settings.INGEST_BODY_LIMIT_BYTES,
-    loggerInstance: loggers.http,
+    loggerInstance: loggers.lines,
     logController: new RequestLogLines(),
     // No per-request child logger: the request line carries its reqId itself.
     childLoggerFactory: (logger: FastifyBaseLogger) => logger,
@@ -55,7 +55,7 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
     skipMiddie: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forSettings(settings, loggers.app),
+    AppModule.forSettings(settings, loggers),
     adapter,
     { bodyParser: false, bufferLogs: true },
   );

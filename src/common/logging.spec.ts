@@ -45,7 +45,7 @@ describe('logging', () => {
   it('writes one line per request: masked url, status, time and event id, no headers', async () => {
     const output = capture();
     const app = Fastify({
-      loggerInstance: createLoggers(loadSettings({ LOG_LEVEL: 'info' }), output.stream).http,
+      loggerInstance: createLoggers(loadSettings({ LOG_LEVEL: 'info' }), output.stream).lines,
       logController: new RequestLogLines(),
     });
     app.post('/webhooks/:kind/:token', async (request) => {

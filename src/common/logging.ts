@@ -32,14 +32,20 @@ export function maskUrl(url: string): string {
 export interface Loggers {
   /** Nest's Logger and everything the application logs: secret fields redacted. */
   app: Logger;
-  /** Fastify's: the request lines, whose fields are fixed (RequestLogLines), so not redacted. */
-  http: Logger;
+  /**
+   * For the lines written per request (Fastify's, RequestLogLines) and per delivery attempt,
+   * whose fields are fixed and hold no secret, so not redacted.
+   */
+  lines: Logger;
 }
+
+/** Injection token of Loggers.lines. */
+export const LINE_LOGGER = Symbol('LINE_LOGGER');
 
 /**
  * The process's pino loggers: JSON lines at LOG_LEVEL with pid and role, into one destination.
- * Redaction walks every logged object, so it is left off the per-request line, which is built
- * field by field. Written asynchronously, so a burst of requests costs a few large writes rather
+ * Redaction walks every logged object, so it is left off the per-request and per-attempt
+ * lines, which are built field by field. Written asynchronously, so a burst of requests costs a few large writes rather
  * than one each; pino flushes what is buffered when the process exits. `destination` is for tests.
  */
 export function createLoggers(settings: Settings, destination?: DestinationStream): Loggers {
@@ -50,7 +56,7 @@ export function createLoggers(settings: Settings, destination?: DestinationStrea
   };
   return {
     app: pino({ ...options, redact: { paths: REDACTED_PATHS, censor: '[Redacted]' } }, stream),
-    http: pino(options, stream),
+    lines: pino(options, stream),
   };
 }
 

@@ -17,6 +17,7 @@ export interface SendingRow {
   run: number;
   attempt_count: number;
   run_attempt_base: number;
+  next_attempt_at: Date | null;
   /** The canonical event as stored: JSON text, not parsed (it is sent as it is). */
   canonical: string | null;
 }
@@ -75,7 +76,7 @@ export class BatchedDeliveryStore {
   private async loadMany(ids: readonly string[]): Promise<(SendingRow | null)[]> {
     const rows = (await this.dataSource.query(
       `SELECT d.id, d.event_id, d.subscription_id, d.status, d.run, d.attempt_count,
-              d.run_attempt_base, e.canonical::text AS canonical
+              d.run_attempt_base, d.next_attempt_at, e.canonical::text AS canonical
          FROM deliveries d JOIN events e ON e.id = d.event_id
         WHERE d.id = ANY($1::text[])`,
       [ids],

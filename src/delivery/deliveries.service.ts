@@ -8,7 +8,7 @@ import { newId } from '../common/ids';
 import { batchPerTurn } from '../database/batching';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { Settings } from '../config/settings';
-import { DELIVERY_QUEUE, DeliveryJobData, DeliveryJobName } from '../queues/queue-names';
+import { DELIVERY_QUEUE, DeliveryJob, DeliveryJobName } from '../queues/queue-names';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { BatchedDeliveryStore } from './batched-delivery-store';
@@ -42,7 +42,14 @@ export interface RedriveQuery {
 export interface DeliveryToSend {
   delivery: Pick<
     DeliveryEntity,
-    'id' | 'eventId' | 'subscriptionId' | 'status' | 'run' | 'attemptCount' | 'runAttemptBase'
+    | 'id'
+    | 'eventId'
+    | 'subscriptionId'
+    | 'status'
+    | 'run'
+    | 'attemptCount'
+    | 'runAttemptBase'
+    | 'nextAttemptAt'
   >;
   subscription: SubscriptionEntity;
   /** The canonical event as stored (JSON text). */
@@ -58,10 +65,11 @@ export interface AttemptRecorded {
 }
 
 type Queued = Pick<DeliveryEntity, 'id' | 'run'>;
+type QueuedJob = DeliveryJob & { jobId: string; delayMs: number };
 
 @Injectable()
 export class DeliveriesService {
-  private readonly enqueuer = batchPerTurn<Queued, true>(
+  private readonly jobs = batchPerTurn<QueuedJob, true>(
     (batch) => this.addJobs(batch),
     ENQUEUE_CHUNK,
   );
@@ -70,7 +78,7 @@ export class DeliveriesService {
     @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(DELIVERY_QUEUE)
-    private readonly queue: Queue<DeliveryJobData, void, DeliveryJobName>,
+    private readonly queue: Queue<DeliveryJob['data'], void, DeliveryJobName>,
     private readonly settings: Settings,
     private readonly matcher: SubscriptionMatcher,
     private readonly store: BatchedDeliveryStore,
@@ -104,21 +112,50 @@ export class DeliveriesService {
   }
 
   /**
-   * Queues one job per delivery run. The job id is the delivery id (plus the run after a
-   * re-drive), so queueing twice is harmless; the processor decides retries and their delays.
-   * What concurrent callers queue within one event-loop turn goes to Redis as one addBulk.
+   * Queues the first attempts of an event's new deliveries as one job, which makes them together
+   * (a failed one is then retried by a job of its own). Its id names the event and the first
+   * delivery, so queueing the same deliveries twice (a retried ingest job) is harmless.
    */
-  async enqueue(deliveries: Queued[]): Promise<void> {
-    await Promise.all(deliveries.map((delivery) => this.enqueuer.load(delivery)));
+  async enqueueFirstAttempts(eventId: string, deliveries: Queued[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const sorted = [...deliveries].sort((a, b) => a.id.localeCompare(b.id));
+    await this.jobs.load({
+      name: 'delivery.fanout',
+      data: {
+        eventId,
+        deliveries: sorted.map((delivery) => ({ deliveryId: delivery.id, run: delivery.run })),
+      },
+      jobId: `${eventId}-${sorted[0].id}`,
+      delayMs: 0,
+    });
   }
 
-  private async addJobs(deliveries: readonly Queued[]): Promise<true[]> {
-    await this.queue.addBulk(
-      deliveries.map((delivery) => ({
-        name: 'delivery.send' as const,
-        data: { deliveryId: delivery.id, run: delivery.run },
-        opts: {
+  /**
+   * Queues one job per delivery run, after `delayMs`. The job id is the delivery id (plus the run
+   * after a re-drive), so queueing twice is harmless; the processor decides retries and delays.
+   */
+  async enqueue(deliveries: Queued[], delayMs = 0): Promise<void> {
+    await Promise.all(
+      deliveries.map((delivery) =>
+        this.jobs.load({
+          name: 'delivery.send',
+          data: { deliveryId: delivery.id, run: delivery.run },
           jobId: delivery.run === 0 ? delivery.id : `${delivery.id}-r${delivery.run}`,
+          delayMs,
+        }),
+      ),
+    );
+  }
+
+  /** What concurrent callers queue within one event-loop turn goes to Redis as one addBulk. */
+  private async addJobs(jobs: readonly QueuedJob[]): Promise<true[]> {
+    await this.queue.addBulk(
+      jobs.map(({ name, data, jobId, delayMs }) => ({
+        name,
+        data,
+        opts: {
+          jobId,
+          delay: delayMs > 0 ? delayMs : undefined,
           attempts: JOB_ATTEMPTS,
           backoff: { type: 'delivery' },
           removeOnComplete: { age: 3600, count: 10_000 },
@@ -126,7 +163,7 @@ export class DeliveriesService {
         },
       })),
     );
-    return deliveries.map(() => true);
+    return jobs.map(() => true);
   }
 
   /**
@@ -162,6 +199,7 @@ export class DeliveriesService {
         run: row.run,
         attemptCount: row.attempt_count,
         runAttemptBase: row.run_attempt_base,
+        nextAttemptAt: row.next_attempt_at,
       },
       subscription,
       canonicalJson: row.canonical,

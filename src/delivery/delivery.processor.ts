@@ -1,9 +1,17 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError } from 'bullmq';
+import type { Logger as PinoLogger } from 'pino';
+import { LINE_LOGGER } from '../common/logging';
 import { Settings } from '../config/settings';
 import { MetricsService } from '../monitoring/metrics.service';
-import { DELIVERY_QUEUE, DeliveryJobData, DeliveryJobName } from '../queues/queue-names';
+import {
+  DELIVERY_QUEUE,
+  DeliveryJob,
+  DeliveryJobData,
+  DeliveryJobName,
+  FanOutJobData,
+} from '../queues/queue-names';
 import { SharedRedis } from '../queues/shared-redis';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { DeliveriesService, DeliveryToSend } from './deliveries.service';
@@ -21,6 +29,15 @@ export class RetryableDeliveryError extends Error {
     this.name = 'RetryableDeliveryError';
   }
 }
+
+/** What follows an attempt, or the decision not to make one. */
+type NextStep =
+  | { kind: 'done' }
+  | { kind: 'wait'; delayMs: number }
+  | { kind: 'retry'; delayMs: number; error: string }
+  | { kind: 'dead'; error: string };
+
+const DONE: NextStep = { kind: 'done' };
 
 /**
  * BullMQ asks this for every retry's delay. Attempts are planned by the processor (it threw the
@@ -43,6 +60,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     private readonly settings: Settings,
     private readonly metrics: MetricsService,
     redis: SharedRedis,
+    @Inject(LINE_LOGGER) private readonly lines: PinoLogger,
   ) {
     super();
     this.rateLimiter = new SubscriptionRateLimiter(redis.client, settings.QUEUE_PREFIX);
@@ -52,45 +70,93 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     this.worker.concurrency = this.settings.DELIVERY_CONCURRENCY;
   }
 
-  async process(job: Job<DeliveryJobData, void, DeliveryJobName>, token?: string): Promise<void> {
-    switch (job.name) {
+  async process(job: Job<DeliveryJob['data'], void, DeliveryJobName>, token?: string) {
+    const typed = job as DeliveryJob;
+    switch (typed.name) {
       case 'delivery.send':
-        return this.send(job, token);
+        return this.sendQueued(job, typed.data, token);
+      case 'delivery.fanout':
+        return this.fanOut(typed.data);
       default: {
-        const unknown: never = job.name;
-        throw new UnrecoverableError(`unknown delivery job ${String(unknown)}`);
+        const unknown: never = typed;
+        throw new UnrecoverableError(`unknown delivery job ${(unknown as Job).name}`);
       }
     }
   }
 
-  private async send(job: Job<DeliveryJobData, void, DeliveryJobName>, token?: string) {
-    const target = await this.deliveries.loadForSending(job.data.deliveryId);
+  /** One delivery's job: its first attempt was made by a fan-out job, or it was re-driven. */
+  private async sendQueued(job: Job, data: DeliveryJobData, token?: string): Promise<void> {
+    const next = await this.sendOne(data.deliveryId, data.run ?? 0, false);
+    switch (next.kind) {
+      case 'done':
+        return;
+      case 'wait':
+        // Rate limited: waits outside the worker's slots and costs no attempt.
+        await job.moveToDelayed(Date.now() + next.delayMs, token);
+        throw new DelayedError();
+      case 'retry':
+        throw new RetryableDeliveryError(next.error, next.delayMs);
+      case 'dead':
+        throw new UnrecoverableError(next.error);
+    }
+  }
+
+  /**
+   * The first attempts of an event's deliveries, made together: one job instead of one per
+   * subscription. A delivery that must wait (rate limit) or be tried again gets a job of its
+   * own for later. Run again after a failure inside the router, it skips what is done and makes
+   * sure every delivery waiting for a retry has its job.
+   */
+  private async fanOut({ deliveries }: FanOutJobData): Promise<void> {
+    const results = await Promise.allSettled(
+      deliveries.map(async ({ deliveryId, run }) => {
+        const next = await this.sendOne(deliveryId, run, true);
+        if (next.kind === 'wait' || next.kind === 'retry') {
+          await this.deliveries.enqueue([{ id: deliveryId, run }], next.delayMs);
+        }
+      }),
+    );
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  }
+
+  /**
+   * Decides and makes one attempt. `resuming`: from a fan-out job, where a delivery already
+   * failed once only needs its retry job (it may not have been queued before a crash).
+   */
+  private async sendOne(deliveryId: string, run: number, resuming: boolean): Promise<NextStep> {
+    const target = await this.deliveries.loadForSending(deliveryId);
     // Deleted since, re-driven as a newer run, or already finished by a duplicate job.
-    if (!target || target.delivery.run !== (job.data.run ?? 0)) return;
+    if (!target || target.delivery.run !== run) return DONE;
     const { delivery, subscription } = target;
-    if (delivery.status === 'succeeded' || delivery.status === 'dead') return;
+    if (delivery.status === 'succeeded' || delivery.status === 'dead') return DONE;
+    if (resuming && delivery.status === 'failed') {
+      const delayMs = Math.max(0, (delivery.nextAttemptAt?.getTime() ?? 0) - Date.now());
+      return { kind: 'retry', delayMs, error: 'retry' };
+    }
     if (!subscription.enabled) {
       await this.deliveries.abandon(
         delivery,
         `subscription disabled${subscription.disabledReason ? `: ${subscription.disabledReason}` : ''}; retry once it is enabled again`,
       );
-      return;
+      return DONE;
     }
     if (subscription.rateLimitMax && subscription.rateLimitPerSeconds) {
       const slot = await this.rateLimiter.acquire(subscription.id, {
         max: subscription.rateLimitMax,
         perSeconds: subscription.rateLimitPerSeconds,
       });
-      if (!slot.allowed) {
-        // Waits outside the worker's slots and costs no attempt; other subscriptions go on.
-        await job.moveToDelayed(Date.now() + slot.retryInMs, token);
-        throw new DelayedError();
-      }
+      if (!slot.allowed) return { kind: 'wait', delayMs: slot.retryInMs };
     }
-    await this.attempt(target);
+    return this.attempt(target);
   }
 
-  private async attempt({ delivery, subscription, canonicalJson, rawBody }: DeliveryToSend) {
+  private async attempt({
+    delivery,
+    subscription,
+    canonicalJson,
+    rawBody,
+  }: DeliveryToSend): Promise<NextStep> {
     const startedAt = new Date();
     const outcome = await this.dispatcher.dispatch(
       { subscription, messageId: delivery.eventId, canonicalJson, rawBody },
@@ -109,23 +175,26 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       nextAttemptAt: final ? null : new Date(Date.now() + delayMs),
     });
     this.metrics.deliveryAttempted(recorded.status, outcome.durationMs);
-    this.logger[recorded.status === 'dead' ? 'warn' : 'log']({
-      msg: 'delivery attempt',
-      eventId: delivery.eventId,
-      deliveryId: delivery.id,
-      subscriptionId: subscription.id,
-      attemptInRun,
-      statusCode: outcome.statusCode,
-      durationMs: outcome.durationMs,
-      outcome: recorded.status,
-      nextAttemptAt: final ? null : new Date(Date.now() + delayMs).toISOString(),
-    });
+    this.lines[recorded.status === 'dead' ? 'warn' : 'info'](
+      {
+        context: DeliveryProcessor.name,
+        eventId: delivery.eventId,
+        deliveryId: delivery.id,
+        subscriptionId: subscription.id,
+        attemptInRun,
+        statusCode: outcome.statusCode,
+        durationMs: outcome.durationMs,
+        outcome: recorded.status,
+        nextAttemptAt: final ? null : new Date(Date.now() + delayMs).toISOString(),
+      },
+      'delivery attempt',
+    );
     if (recorded.disabledReason) {
       this.logger.warn(`subscription ${subscription.id}: ${recorded.disabledReason}`);
       await this.matcher.invalidate();
     }
-    if (outcome.succeeded) return;
-    if (final) throw new UnrecoverableError(outcome.error ?? 'delivery failed');
-    throw new RetryableDeliveryError(outcome.error ?? 'delivery failed', delayMs);
+    if (outcome.succeeded) return DONE;
+    if (final) return { kind: 'dead', error: outcome.error ?? 'delivery failed' };
+    return { kind: 'retry', delayMs, error: outcome.error ?? 'delivery failed' };
   }
 }

@@ -85,7 +85,10 @@ export class EventsService {
     const toQueue = stored ? deliveries : null;
     // null: a retried job whose statement had committed; queue what may not have been queued.
     if (toQueue) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
-    await this.deliveries.enqueue(toQueue ?? (await this.deliveries.pendingForEvent(job.eventId)));
+    await this.deliveries.enqueueFirstAttempts(
+      job.eventId,
+      toQueue ?? (await this.deliveries.pendingForEvent(job.eventId)),
+    );
   }
 
   async get(id: string): Promise<EventDetail> {
@@ -118,7 +121,7 @@ export class EventsService {
     const created = await this.dataSource.transaction((manager) =>
       this.deliveries.createForEvent(manager, id, targets),
     );
-    await this.deliveries.enqueue(created);
+    await this.deliveries.enqueueFirstAttempts(id, created);
     const createdIds = new Set(created.map((delivery) => delivery.id));
     return (await this.deliveries.forEvent(id)).filter((delivery) => createdIds.has(delivery.id));
   }

@@ -20,12 +20,19 @@ export interface DeliveryJobData {
   run?: number;
 }
 
+/** The first attempts of an event's new deliveries, made together; each retry is a job of its own. */
+export interface FanOutJobData {
+  eventId: string;
+  deliveries: { deliveryId: string; run: number }[];
+}
+
 export interface IngestJobs {
   'webhook.received': IngestJobData;
 }
 
 export interface DeliveryJobs {
   'delivery.send': DeliveryJobData;
+  'delivery.fanout': FanOutJobData;
 }
 
 export interface MaintenanceJobs {
@@ -34,4 +41,8 @@ export interface MaintenanceJobs {
 
 export type IngestJobName = keyof IngestJobs;
 export type DeliveryJobName = keyof DeliveryJobs;
+/** A delivery queue job, its data typed by its name. */
+export type DeliveryJob = {
+  [Name in DeliveryJobName]: { name: Name; data: DeliveryJobs[Name] };
+}[DeliveryJobName];
 export type MaintenanceJobName = keyof MaintenanceJobs;

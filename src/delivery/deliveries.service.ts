@@ -5,9 +5,9 @@ import { Queue } from 'bullmq';
 import { DataSource, EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
-import { batchPerTurn } from '../database/batching';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { Settings } from '../config/settings';
+import { batchPerTurn } from '../database/batching';
 import { DELIVERY_QUEUE, DeliveryJob, DeliveryJobName } from '../queues/queue-names';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
@@ -168,19 +168,12 @@ export class DeliveriesService {
 
   /**
    * A delivery with what sending it needs: its state and event from one (batched) query, the
-   * subscription from the matcher's in-memory index (Postgres only when it is not enabled there).
+   * subscription from the matcher (its in-memory index, Postgres when not enabled there).
    */
   async loadForSending(deliveryId: string): Promise<DeliveryToSend | null> {
     const row = await this.store.load(deliveryId);
     if (!row?.canonical) return null;
-    const subscription =
-      (await this.matcher.enabled(row.subscription_id)) ??
-      (await this.dataSource
-        .getRepository(SubscriptionEntity)
-        .createQueryBuilder('subscription')
-        .addSelect(['subscription.secret', 'subscription.previousSecret'])
-        .where('subscription.id = :id', { id: row.subscription_id })
-        .getOne());
+    const subscription = await this.matcher.withSecrets(row.subscription_id);
     if (!subscription) return null;
     const rawBody =
       subscription.payloadFormat === 'raw'

@@ -131,8 +131,10 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     const { delivery, subscription } = target;
     if (delivery.status === 'succeeded' || delivery.status === 'dead') return DONE;
     if (resuming && delivery.status === 'failed') {
-      const delayMs = Math.max(0, (delivery.nextAttemptAt?.getTime() ?? 0) - Date.now());
-      return { kind: 'retry', delayMs, error: 'retry' };
+      return {
+        kind: 'wait',
+        delayMs: Math.max(0, (delivery.nextAttemptAt?.getTime() ?? 0) - Date.now()),
+      };
     }
     if (!subscription.enabled) {
       await this.deliveries.abandon(

@@ -82,12 +82,11 @@ export class EventsService {
       canonical: canonical ? JSON.stringify(canonical) : null,
       deliveries,
     });
-    const toQueue = stored ? deliveries : null;
-    // null: a retried job whose statement had committed; queue what may not have been queued.
-    if (toQueue) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
+    if (stored) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
+    // Not stored: a retried job whose statement had committed; queue what may not have been.
     await this.deliveries.enqueueFirstAttempts(
       job.eventId,
-      toQueue ?? (await this.deliveries.pendingForEvent(job.eventId)),
+      stored ? deliveries : await this.deliveries.pendingForEvent(job.eventId),
     );
   }
 

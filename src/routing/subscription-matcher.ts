@@ -45,10 +45,16 @@ export class SubscriptionMatcher {
     return index.match(event, canonical);
   }
 
-  /** An enabled subscription, as of the current version; null when disabled or deleted. */
-  async enabled(id: string): Promise<SubscriptionEntity | null> {
+  /**
+   * A subscription with its secrets: from the index when it is enabled (as of the current
+   * version), else from Postgres; null when it does not exist.
+   */
+  async withSecrets(id: string): Promise<SubscriptionEntity | null> {
     const { byId } = await this.current();
-    return byId.get(id) ?? null;
+    return (
+      byId.get(id) ??
+      (await this.selectWithSecrets().where('subscription.id = :id', { id }).getOne())
+    );
   }
 
   /** Tells every process that subscriptions changed; call after the change is committed. */
@@ -73,11 +79,7 @@ export class SubscriptionMatcher {
 
   private async load(version: string): Promise<LoadedIndex> {
     const started = performance.now();
-    const enabled = await this.subscriptions
-      .createQueryBuilder('subscription')
-      .addSelect(['subscription.secret', 'subscription.previousSecret'])
-      .where('subscription.enabled')
-      .getMany();
+    const enabled = await this.selectWithSecrets().where('subscription.enabled').getMany();
     const index = new SubscriptionIndex(
       enabled.map((subscription) => ({
         id: subscription.id,
@@ -93,6 +95,12 @@ export class SubscriptionMatcher {
       `indexed ${index.size} subscriptions (version ${version}) in ${Math.round(performance.now() - started)} ms`,
     );
     return this.loaded;
+  }
+
+  private selectWithSecrets() {
+    return this.subscriptions
+      .createQueryBuilder('subscription')
+      .addSelect(['subscription.secret', 'subscription.previousSecret']);
   }
 
   /** Filters are validated on write; one that still fails to compile matches nothing, not everything. */

@@ -199,11 +199,7 @@ export class SubscriptionsService {
   }
 
   private async findWithSecrets(id: string): Promise<SubscriptionEntity> {
-    const subscription = await this.subscriptions
-      .createQueryBuilder('subscription')
-      .addSelect(['subscription.secret', 'subscription.previousSecret'])
-      .where('subscription.id = :id', { id })
-      .getOne();
+    const subscription = await this.matcher.withSecrets(id);
     if (!subscription) throw notFound(`Subscription ${id}`);
     return subscription;
   }

@@ -1,4 +1,7 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
 import { Webhook } from 'standardwebhooks';
+import { DELIVERY_QUEUE } from '../../src/queues/queue-names';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink, SinkRequest } from '../support/http-sink';
 import { resetDatabase, startTestApp, TestApp } from '../support/test-app';
@@ -346,6 +349,31 @@ describe('delivery policies end to end', () => {
       problems: ['subscription sub_missing does not exist'],
     });
     expect((await app.admin('POST', '/api/events/evt_missing/replay', {})).status).toBe(404);
+  });
+
+  it('runs a fan-out job again without sending a failed delivery before its retry is due', async () => {
+    sink.respondWith([{ status: 500, body: 'down' }]);
+    await subscribe({ retryPolicy: { maxAttempts: 3, schedule: [3] } });
+    const eventId = await sendMessage();
+    const failed = (await waitFor(async () => {
+      const [delivery] = await deliveriesOf(eventId);
+      return delivery?.status === 'failed' ? delivery : null;
+    }))!;
+    const nextAttemptAt = Date.parse((await deliveryDetail(failed.id)).nextAttemptAt);
+    // The retry job is lost (say a crash before it was queued) and the fan-out job runs again.
+    const queue = app.running.context.get<Queue>(getQueueToken(DELIVERY_QUEUE));
+    expect(await queue.remove(failed.id)).toBe(1);
+    await queue.add(
+      'delivery.fanout',
+      { eventId, deliveries: [{ deliveryId: failed.id, run: 0 }] },
+      { jobId: `${eventId}-again` },
+    );
+
+    const settled = await settledDelivery(eventId);
+    expect(settled.status).toBe('succeeded');
+    expect(settled.attempts).toHaveLength(2);
+    expect(sink.requests).toHaveLength(2);
+    expect(sink.requests[1].receivedAt).toBeGreaterThanOrEqual(nextAttemptAt - 50);
   });
 
   it('signs with both secrets during a rotation, and only the new one after it', async () => {

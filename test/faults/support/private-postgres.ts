@@ -1,10 +1,24 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../support/processes';
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** The server binaries: PG_BIN, else the newest Debian install (/usr/lib/postgresql/<n>/bin). */
+const PG_BIN = process.env.PG_BIN ?? debianPostgresBin();
+
+function debianPostgresBin(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((name) => /^\d+$/.test(name) && existsSync(join(root, name, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (versions.length === 0) {
+    throw new Error(`No PostgreSQL server binaries under ${root}; set PG_BIN to their directory`);
+  }
+  return join(root, versions[0], 'bin');
+}
 
 /** Clusters still running, stopped at once if the test process exits before it cleans up. */
 const running = new Set<PrivatePostgres>();

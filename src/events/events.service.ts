@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, FindOptionsWhere, In, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
-import { buildCanonicalEvent } from '../canonical/build-event';
-import { isRecord } from '../canonical/coerce';
+import { nestsDeeperThan } from '../canonical/depth-bound';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
@@ -11,12 +10,15 @@ import { DeliveryView } from '../delivery/dto/delivery.response';
 import { MetricsService } from '../monitoring/metrics.service';
 import { IngestJobData } from '../queues/queue-names';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
-import { NormalizeResult } from '../sources/source-normalizer';
 import { SourceRegistry } from '../sources/source-registry';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { EventDetail, EventSummary } from './dto/event.response';
 import { BatchedEventStore } from './batched-event-store';
+import { canonicalOf, parseRaw } from './canonical-of';
 import { EventEntity } from './event.entity';
+
+/** Deeper than this, GET /api/events/:id answers `raw` as the text received. */
+export const RAW_MAX_DEPTH_AS_JSON = 1000;
 
 export interface EventListQuery {
   type?: string;
@@ -46,15 +48,8 @@ export class EventsService {
    * delivery per matching subscription, queue them. Safe to run twice for the same job.
    */
   async storeAndRoute(job: IngestJobData): Promise<void> {
-    const normalized = this.normalize(job);
-    const canonical =
-      normalized.status === 'ok'
-        ? buildCanonicalEvent(normalized.event, {
-            id: job.eventId,
-            receivedAt: job.receivedAt,
-            source: { kind: job.sourceKind, id: job.sourceId, deliveryId: job.sourceDeliveryId },
-          })
-        : null;
+    const outcome = canonicalOf(job, this.registry);
+    const canonical = outcome.status === 'ok' ? outcome.event : null;
 
     // Matched before the transaction: loading the matcher's index takes a pool connection of its
     // own, which INGEST_CONCURRENCY transactions each holding one would wait for forever.
@@ -74,12 +69,12 @@ export class EventsService {
       sourceDeliveryId: indexable(job.sourceDeliveryId),
       type: canonical?.type ?? null,
       status: canonical ? 'routed' : 'unprocessable',
-      error: indexable(normalized.status === 'unprocessable' ? normalized.reason : null),
+      error: indexable(outcome.status === 'unprocessable' ? outcome.reason : null),
       conversationKey: indexable(canonical?.conversation?.key),
       occurredAt: canonical?.occurredAt ?? job.receivedAt,
       receivedAt: job.receivedAt,
       rawBody: job.rawBody,
-      canonical: canonical ? JSON.stringify(canonical) : null,
+      canonical: outcome.status === 'ok' ? outcome.json : null,
       deliveries,
     });
     if (stored) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
@@ -96,7 +91,7 @@ export class EventsService {
     return {
       ...toEventSummary(event),
       event: event.canonical,
-      raw: parseRaw(event.rawBody),
+      raw: readableRaw(event.rawBody),
       deliveries: await this.deliveries.forEvent(id),
     };
   }
@@ -171,15 +166,6 @@ export class EventsService {
     if (query.until) builder.andWhere('event.received_at < :until', { until: query.until });
     return toPage(await builder.getMany(), limit, toEventSummary);
   }
-
-  private normalize(job: IngestJobData): NormalizeResult {
-    const payload = parseRaw(job.rawBody);
-    if (!isRecord(payload)) return { status: 'unprocessable', reason: 'body is not a JSON object' };
-    return this.registry.normalize(job.sourceKind, payload, {
-      sourceId: job.sourceId,
-      kind: job.sourceKind,
-    });
-  }
 }
 
 /**
@@ -191,12 +177,13 @@ function indexable(value: string | null | undefined): string | null {
   return value == null ? null : value.replaceAll(String.fromCharCode(0), '');
 }
 
-function parseRaw(rawBody: string): unknown {
-  try {
-    return JSON.parse(rawBody);
-  } catch {
-    return rawBody;
-  }
+/**
+ * The raw payload as JSON, or as the text received when it is not JSON or nests deeper than
+ * RAW_MAX_DEPTH_AS_JSON: serialising such a value again would overflow the stack.
+ */
+function readableRaw(rawBody: string): unknown {
+  const parsed = parseRaw(rawBody);
+  return nestsDeeperThan(parsed, RAW_MAX_DEPTH_AS_JSON) ? rawBody : parsed;
 }
 
 function toEventSummary(event: EventEntity): EventSummary {

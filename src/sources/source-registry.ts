@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JsonRecord } from '../canonical/coerce';
+import { boundEventDepth } from '../canonical/depth-bound';
 import {
   NormalizeContext,
   NormalizeResult,
@@ -29,12 +30,18 @@ export class SourceRegistry {
     return [...this.byKind.keys()];
   }
 
-  /** Normalizers promise never to throw; this keeps a broken one from losing the event anyway. */
+  /**
+   * Normalizers promise never to throw; this keeps a broken one from losing the event anyway.
+   * What they copy from the payload is cut at CANONICAL_MAX_DEPTH, whatever the plug-in.
+   */
   normalize(kind: string, payload: JsonRecord, context: NormalizeContext): NormalizeResult {
     const normalizer = this.byKind.get(kind);
     if (!normalizer) return { status: 'unprocessable', reason: `no plug-in for kind "${kind}"` };
     try {
-      return normalizer.normalize(payload, context);
+      const result = normalizer.normalize(payload, context);
+      return result.status === 'ok'
+        ? { status: 'ok', event: boundEventDepth(result.event) }
+        : result;
     } catch (error) {
       return {
         status: 'unprocessable',

@@ -50,7 +50,8 @@ export class EventDetail extends EventSummary {
   event: CanonicalEvent | null;
 
   @ApiProperty({
-    description: 'The payload as the source sent it',
+    description:
+      'The payload as the source sent it: parsed, or the text as received when it is not JSON or nests deeper than 1,000 levels',
     type: Object,
     example: { event: 'message_created', id: 9120, content: 'Olá!' },
   })

@@ -1,0 +1,45 @@
+import { buildCanonicalEvent } from '../canonical/build-event';
+import { CanonicalEvent } from '../canonical/canonical-event';
+import { isRecord } from '../canonical/coerce';
+import { IngestJobData } from '../queues/queue-names';
+import { SourceRegistry } from '../sources/source-registry';
+
+/** An ingest job's canonical event with the JSON text stored and sent, or why there is none. */
+export type CanonicalOutcome =
+  | { status: 'ok'; event: CanonicalEvent; json: string }
+  | { status: 'unprocessable'; reason: string };
+
+/**
+ * Normalizes and serialises an ingest job's body. Never throws: what fails here fails the same
+ * on every retry, so it becomes an unprocessable event stored with its raw body, not a job that
+ * exhausts its attempts and stores nothing.
+ */
+export function canonicalOf(job: IngestJobData, registry: SourceRegistry): CanonicalOutcome {
+  try {
+    const payload = parseRaw(job.rawBody);
+    if (!isRecord(payload)) return { status: 'unprocessable', reason: 'body is not a JSON object' };
+    const normalized = registry.normalize(job.sourceKind, payload, {
+      sourceId: job.sourceId,
+      kind: job.sourceKind,
+    });
+    if (normalized.status !== 'ok') return normalized;
+    const event = buildCanonicalEvent(normalized.event, {
+      id: job.eventId,
+      receivedAt: job.receivedAt,
+      source: { kind: job.sourceKind, id: job.sourceId, deliveryId: job.sourceDeliveryId },
+    });
+    return { status: 'ok', event, json: JSON.stringify(event) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { status: 'unprocessable', reason: `the canonical event could not be made: ${message}` };
+  }
+}
+
+/** The body as JSON, or the text itself when it is not JSON. */
+export function parseRaw(rawBody: string): unknown {
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    return rawBody;
+  }
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { monotonicFactory } from 'ulid';
+import { monotonicFactory, ulid } from 'ulid';
 
 const POOL_BYTES = 4096;
 let pool = randomBytes(POOL_BYTES);
@@ -27,4 +27,13 @@ export type IdPrefix = 'evt' | 'src' | 'sub' | 'dlv';
 /** Sortable, unique ids (`evt_01JD…`): the ULID's time prefix makes newest-first paging cheap. */
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${nextUlid()}`;
+}
+
+/**
+ * The same shape as newId, made from a time and a digest instead of the clock and randomness:
+ * the same input gives the same id. The digest's first 16 bytes give the 80 "random" bits.
+ */
+export function derivedId(prefix: IdPrefix, time: Date, digest: Buffer): string {
+  let next = 0;
+  return `${prefix}_${ulid(time.getTime(), () => digest[next++ % digest.length] / 256)}`;
 }

@@ -1,16 +1,17 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
+import { createHash } from 'node:crypto';
 import { buildCanonicalEvent } from '../canonical/build-event';
 import { isRecord, JsonRecord } from '../canonical/coerce';
 import { AppError } from '../common/app-error';
-import { newId } from '../common/ids';
+import { derivedId, newId } from '../common/ids';
 import { UnparseableBody } from '../common/raw-body';
 import { Settings } from '../config/settings';
 import { INGEST_QUEUE, IngestJobData, IngestJobName } from '../queues/queue-names';
 import { DedupeStore } from './dedupe-store';
 import { EnrichmentClient } from './enrichment.client';
-import { SourceNormalizer } from './source-normalizer';
+import { SignedRequest, SourceNormalizer } from './source-normalizer';
 import { SourceRegistry } from './source-registry';
 import { AuthenticatedSource, SourcesService } from './sources.service';
 
@@ -66,7 +67,7 @@ export class IngestService {
     if (!verdict.ok) throw new AppError('signature_invalid', verdict.reason);
 
     const job: IngestJobData = {
-      eventId: newId('evt'),
+      eventId: eventIdFor(source.id, verdict.signed),
       sourceId: source.id,
       sourceKind: source.kind,
       sourceDeliveryId: normalizer.deliveryId(request, source),
@@ -145,4 +146,16 @@ export class IngestService {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * A signed webhook's event id follows from its signature. Resent as it is (a replay, with a new
+ * or no delivery id), it is queued under the same job id, which BullMQ answers with the first's
+ * in the call that also checks the dedupe id; once that job is gone, Postgres stores the id
+ * once. The id's time is the signing time. Anything else gets a fresh id.
+ */
+export function eventIdFor(sourceId: string, signed: SignedRequest | undefined): string {
+  if (!signed) return newId('evt');
+  const digest = createHash('sha256').update(`${sourceId}:${signed.signature}`).digest();
+  return derivedId('evt', signed.signedAt, digest);
 }

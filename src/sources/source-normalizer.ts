@@ -24,7 +24,19 @@ export interface InboundRequest {
   payload: JsonRecord;
 }
 
-export type VerificationResult = { ok: true } | { ok: false; reason: string };
+export type VerificationResult =
+  { ok: true; signed?: SignedRequest } | { ok: false; reason: string };
+
+/**
+ * A request whose signature was checked. Resent as it is (a replay, whatever its unsigned
+ * headers say), it carries the same signature, so it is the same webhook.
+ */
+export interface SignedRequest {
+  /** The verified signature: unique to the signed bytes (for Chatwoot, timestamp and body). */
+  signature: string;
+  /** When the sender signed it. */
+  signedAt: Date;
+}
 
 export type NormalizeResult =
   { status: 'ok'; event: CanonicalEventBody } | { status: 'unprocessable'; reason: string };

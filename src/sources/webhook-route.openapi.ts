@@ -30,7 +30,8 @@ export const webhookRouteOpenApi = (): PathsObject => ({
         'The URL a user pastes into Jivo or Chatwoot (the `url` of a source). No admin key: the ' +
         'token identifies the source. The body is parsed as JSON whatever the Content-Type and ' +
         'must be an object. A 200 means the event is durably queued; a webhook repeated within ' +
-        'the dedupe window gets the first answer and is not routed again. Unknown event names ' +
+        'the dedupe window, or a signed request sent again as it is, gets the first answer and ' +
+        'is not routed again. Unknown event names ' +
         'are accepted and routed as `source.unknown`.',
       parameters: [
         {

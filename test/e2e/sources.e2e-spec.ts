@@ -1,5 +1,8 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { INGEST_QUEUE } from '../../src/queues/queue-names';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
 import { resetDatabase, startTestApp, TestApp } from '../support/test-app';
@@ -170,6 +173,59 @@ describe('sources: verification, dedupe, enrichment, unknown events', () => {
       expect(sink.requests).toHaveLength(2);
       const events = await eventsOf(source.id);
       expect(events).toHaveLength(2);
+    });
+
+    it('answers a replayed signed Chatwoot request as the first, whatever its delivery header', async () => {
+      const source = await createSource({ kind: 'chatwoot', signingSecret: SIGNING_SECRET });
+      await subscribeAll(source.id);
+      const url = `/webhooks/chatwoot/${source.token}`;
+      const body = fixtureText('chatwoot', 'message_created.json');
+      const signedAt = new Date();
+      const captured = {
+        ...chatwootHeaders(body, SIGNING_SECRET, 'X-Chatwoot', signedAt),
+        'X-Chatwoot-Delivery': '5d0c1f6e-3b2a-4e8f-9c7d-6a5b4c3d2e1f',
+      };
+      const eventIdOf = async (headers: Record<string, string>) => {
+        const response = await app.post(url, body, headers);
+        expect(response.status).toBe(200);
+        return ((await response.json()) as any).eventId as string;
+      };
+      const first = await eventIdOf(captured);
+      const { 'X-Chatwoot-Delivery': _delivery, ...withoutDelivery } = captured;
+      const replays = [
+        { ...captured, 'X-Chatwoot-Delivery': 'e4f5a6b7-1c2d-4e3f-8a9b-0c1d2e3f4a5b' },
+        withoutDelivery,
+        { ...captured, 'X-Chatwoot-Delivery': '' },
+      ];
+      for (const headers of replays) expect(await eventIdOf(headers)).toBe(first);
+
+      // Chatwoot's own retry: same delivery id, signed again a second later.
+      const retried = {
+        ...chatwootHeaders(body, SIGNING_SECRET, 'X-Chatwoot', new Date(signedAt.getTime() + 1000)),
+        'X-Chatwoot-Delivery': captured['X-Chatwoot-Delivery'],
+      };
+      expect(retried['X-Chatwoot-Signature']).not.toBe(captured['X-Chatwoot-Signature']);
+      expect(await eventIdOf(retried)).toBe(first);
+
+      // The first's ingest job gone from Redis (with its dedupe id): still the same event.
+      const ingest = app.running.context.get<Queue>(getQueueToken(INGEST_QUEUE));
+      await waitFor(async () => (await ingest.getJobState(first)) === 'completed');
+      await ingest.remove(first);
+      expect(
+        await eventIdOf({
+          ...captured,
+          'X-Chatwoot-Delivery': '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+        }),
+      ).toBe(first);
+
+      await app.drainQueues();
+      expect(sink.requests).toHaveLength(1);
+      expect(await eventsOf(source.id)).toEqual([expect.objectContaining({ id: first })]);
+
+      const another = fixtureText('chatwoot', 'message_created.outgoing_agent.json');
+      const next = await app.post(url, another, chatwootHeaders(another, SIGNING_SECRET));
+      expect(((await next.json()) as any).eventId).not.toBe(first);
+      await waitFor(() => sink.requests.length === 2);
     });
 
     it('dedupes a sender without delivery ids by the body, per source', async () => {

@@ -1234,8 +1234,11 @@ describe('verify, deliveryId and acceptedResponse', () => {
     });
   });
 
-  it('accepts a correctly signed request', () => {
-    expect(normalizer.verify(request(signedHeaders()), source(), now)).toEqual({ ok: true });
+  it('accepts a correctly signed request, and names its signature and time', () => {
+    expect(normalizer.verify(request(signedHeaders()), source(), now)).toEqual({
+      ok: true,
+      signed: { signature, signedAt: new Date(Number(timestamp) * 1000) },
+    });
   });
 
   it('requires the signature headers when the source has a secret', () => {
@@ -1266,7 +1269,7 @@ describe('verify, deliveryId and acceptedResponse', () => {
 
   it('reads the headers of a fork prefix, and only those', () => {
     const konversio = source({ signatureHeaderPrefix: 'X-Konversio' });
-    expect(normalizer.verify(request(signedHeaders('x-konversio')), konversio, now)).toEqual({
+    expect(normalizer.verify(request(signedHeaders('x-konversio')), konversio, now)).toMatchObject({
       ok: true,
     });
     expect(normalizer.verify(request(signedHeaders()), konversio, now)).toEqual({
@@ -1277,7 +1280,7 @@ describe('verify, deliveryId and acceptedResponse', () => {
 
   it('takes the first value of a repeated header', () => {
     const headers = { ...signedHeaders(), 'x-chatwoot-signature': [signature, 'sha256=00'] };
-    expect(normalizer.verify(request(headers), source(), now)).toEqual({ ok: true });
+    expect(normalizer.verify(request(headers), source(), now)).toMatchObject({ ok: true });
   });
 
   it('reads the delivery id under the configured prefix', () => {

@@ -59,7 +59,7 @@ export function verifyChatwootSignature({
   }
   const expected = chatwootSignature(rawBody, sentAt, secret);
   return constantTimeEquals(expected, presented.toLowerCase())
-    ? { ok: true }
+    ? { ok: true, signed: { signature: expected, signedAt: new Date(Number(sentAt) * 1000) } }
     : { ok: false, reason: 'signature mismatch' };
 }
 

@@ -181,7 +181,7 @@ describe('sources: verification, dedupe, enrichment, unknown events', () => {
       const url = `/webhooks/chatwoot/${source.token}`;
       const body = fixtureText('chatwoot', 'message_created.json');
       const signedAt = new Date();
-      const captured = {
+      const captured: Record<string, string> = {
         ...chatwootHeaders(body, SIGNING_SECRET, 'X-Chatwoot', signedAt),
         'X-Chatwoot-Delivery': '5d0c1f6e-3b2a-4e8f-9c7d-6a5b4c3d2e1f',
       };
@@ -200,7 +200,7 @@ describe('sources: verification, dedupe, enrichment, unknown events', () => {
       for (const headers of replays) expect(await eventIdOf(headers)).toBe(first);
 
       // Chatwoot's own retry: same delivery id, signed again a second later.
-      const retried = {
+      const retried: Record<string, string> = {
         ...chatwootHeaders(body, SIGNING_SECRET, 'X-Chatwoot', new Date(signedAt.getTime() + 1000)),
         'X-Chatwoot-Delivery': captured['X-Chatwoot-Delivery'],
       };

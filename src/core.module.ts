@@ -7,6 +7,7 @@ import { ENTITIES } from './database/entities';
 import { BatchedDeliveryStore } from './delivery/batched-delivery-store';
 import { BatchedEventStore } from './events/batched-event-store';
 import { DeliveriesService } from './delivery/deliveries.service';
+import { StrandedDeliveries } from './delivery/stranded-deliveries';
 import { HttpSender } from './delivery/http-sender';
 import { WebhookDispatcher } from './delivery/webhook-dispatcher';
 import { EventsService } from './events/events.service';
@@ -30,6 +31,7 @@ const SHARED_PROVIDERS = [
   SubscriptionMatcher,
   EventsService,
   DeliveriesService,
+  StrandedDeliveries,
   BatchedDeliveryStore,
   BatchedEventStore,
   HttpSender,

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { CoreModule } from './core.module';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { IngestProcessor } from './events/ingest.processor';
-import { RetentionProcessor } from './maintenance/retention.processor';
+import { MaintenanceProcessor } from './maintenance/maintenance.processor';
 import { RetentionService } from './maintenance/retention.service';
 import { WorkerHealthServer } from './monitoring/worker-health-server';
 
@@ -13,7 +13,7 @@ import { WorkerHealthServer } from './monitoring/worker-health-server';
     IngestProcessor,
     DeliveryProcessor,
     WorkerHealthServer,
-    RetentionProcessor,
+    MaintenanceProcessor,
     RetentionService,
   ],
 })

@@ -227,6 +227,13 @@ export class Settings {
   @Max(7 * 24 * 60)
   RETENTION_INTERVAL_MINUTES = 60;
 
+  /** How often one of the workers re-queues deliveries whose job is gone; 0 turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(24 * 60)
+  DELIVERY_SWEEP_INTERVAL_MINUTES = 5;
+
   get publicBaseUrl(): string {
     return (this.PUBLIC_BASE_URL ?? `http://localhost:${this.PORT}`).replace(/\/+$/, '');
   }

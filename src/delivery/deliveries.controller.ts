@@ -36,12 +36,14 @@ export class DeliveryListQueryDto extends PageQuery {
 
 export class RedriveDeliveriesDto {
   @ApiProperty({
-    enum: ['dead', 'failed'],
-    description: 'dead: dead letters; failed: waiting for a retry, sent now instead',
+    enum: ['dead', 'failed', 'pending'],
+    description:
+      'dead: dead letters; failed: waiting for a retry, sent now instead; pending: only those ' +
+      'stranded, whose job is gone (failed for good or removed), not those still queued',
     example: 'dead',
   })
-  @IsIn(['dead', 'failed'])
-  status: 'dead' | 'failed';
+  @IsIn(['dead', 'failed', 'pending'])
+  status: 'dead' | 'failed' | 'pending';
 
   @ApiPropertyOptional({
     description: 'Only this subscription’s deliveries',
@@ -112,7 +114,8 @@ export class DeliveriesController {
   @Post('retry')
   @HttpCode(202)
   @ApiOperation({
-    summary: 'Bulk re-drive: queue again every dead (or failed) delivery of enabled subscriptions',
+    summary:
+      'Bulk re-drive: queue again every dead (or failed, or stranded pending) delivery of enabled subscriptions',
   })
   @ApiBody({
     type: RedriveDeliveriesDto,
@@ -151,7 +154,10 @@ export class DeliveriesController {
 
   @Post(':id/retry')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Send one delivery again now, with a fresh attempt budget' })
+  @ApiOperation({
+    summary:
+      'Send one delivery again now, with a fresh attempt budget (a pending one only if its job is gone)',
+  })
   @ApiAcceptedResponse({ type: DeliveryView })
   @NotFound
   @ApiErrorResponse(409, 'Already queued, or its subscription is disabled', Disabled, {

@@ -12,6 +12,12 @@ import { DELIVERY_QUEUE, DeliveryJob, DeliveryJobName } from '../queues/queue-na
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { BatchedDeliveryStore } from './batched-delivery-store';
+import {
+  deliveryJobId,
+  fanOutJobId,
+  QueuedDelivery,
+  StrandedDeliveries,
+} from './stranded-deliveries';
 import { DeliveryView } from './dto/delivery.response';
 import { DeliveryEntity, DeliveryStatus } from './delivery.entity';
 import { AttemptOutcome } from './http-sender';
@@ -23,6 +29,18 @@ import { AttemptOutcome } from './http-sender';
  */
 const JOB_ATTEMPTS = 150;
 const ENQUEUE_CHUNK = 1000;
+/** Rows are written before their jobs are queued: a delivery untouched this long may be stranded. */
+export const STRANDED_AFTER_MS = 5 * 60_000;
+const SWEEP_PAGE = 500;
+/** Deliveries one sweep looks at, oldest first; the next sweep starts again from the oldest. */
+const SWEEP_LIMIT = 10_000;
+/**
+ * Of `deliveries d`: pending, or failed and overdue for its retry, untouched for `$2`
+ * milliseconds by Postgres's clock (which stamps updated_at).
+ */
+const UNTOUCHED_FOR_$2_MS = `d.status IN ('pending', 'failed')
+  AND d.updated_at < now() - $2 * interval '1 millisecond'
+  AND (d.status = 'pending' OR d.next_attempt_at < now() - $2 * interval '1 millisecond')`;
 
 export interface DeliveryListQuery {
   status?: DeliveryStatus;
@@ -33,7 +51,8 @@ export interface DeliveryListQuery {
 }
 
 export interface RedriveQuery {
-  status: 'dead' | 'failed';
+  /** pending: only those no queued job holds (stranded). */
+  status: 'dead' | 'failed' | 'pending';
   subscriptionId?: string;
   since?: Date;
 }
@@ -82,6 +101,7 @@ export class DeliveriesService {
     private readonly settings: Settings,
     private readonly matcher: SubscriptionMatcher,
     private readonly store: BatchedDeliveryStore,
+    private readonly stranded: StrandedDeliveries,
   ) {}
 
   /** Persists one pending delivery per subscription; rows exist before any job is queued. */
@@ -107,8 +127,11 @@ export class DeliveriesService {
     return rows;
   }
 
-  async pendingForEvent(eventId: string): Promise<DeliveryEntity[]> {
-    return this.deliveries.find({ where: { eventId, status: 'pending' } });
+  /** The event's pending deliveries that no queued job holds. */
+  async strandedOfEvent(eventId: string): Promise<DeliveryEntity[]> {
+    const pending = await this.deliveries.find({ where: { eventId, status: 'pending' } });
+    const stranded = new Set(await this.stranded.among(pending));
+    return pending.filter((delivery) => stranded.has(delivery));
   }
 
   /**
@@ -125,7 +148,7 @@ export class DeliveriesService {
         eventId,
         deliveries: sorted.map((delivery) => ({ deliveryId: delivery.id, run: delivery.run })),
       },
-      jobId: `${eventId}-${sorted[0].id}`,
+      jobId: fanOutJobId(eventId, sorted[0].id),
       delayMs: 0,
     });
   }
@@ -140,7 +163,7 @@ export class DeliveriesService {
         this.jobs.load({
           name: 'delivery.send',
           data: { deliveryId: delivery.id, run: delivery.run },
-          jobId: delivery.run === 0 ? delivery.id : `${delivery.id}-r${delivery.run}`,
+          jobId: deliveryJobId(delivery),
           delayMs,
         }),
       ),
@@ -274,7 +297,7 @@ export class DeliveriesService {
         lock: { mode: 'pessimistic_write' },
       });
       if (!delivery) throw notFound(`Delivery ${id}`);
-      if (delivery.status === 'pending') {
+      if (delivery.status === 'pending' && !(await this.isStranded(delivery))) {
         throw new AppError('conflict', `Delivery ${id} is already queued`);
       }
       const subscription = await manager.findOneBy(SubscriptionEntity, {
@@ -304,7 +327,10 @@ export class DeliveriesService {
     return this.get(id);
   }
 
-  /** Re-drives every dead (or failed) delivery of enabled subscriptions that the query selects. */
+  /**
+   * Re-drives every dead (or failed, or stranded pending) delivery of enabled subscriptions that
+   * the query selects.
+   */
   async redrive(query: RedriveQuery): Promise<{ redriven: number }> {
     if (query.subscriptionId) {
       const subscription = await this.dataSource
@@ -328,6 +354,11 @@ export class DeliveriesService {
       parameters.push(query.since);
       conditions.push(`d.created_at >= $${parameters.length}`);
     }
+    if (query.status === 'pending') {
+      const stranded = await this.strandedMatching(conditions.join(' AND '), parameters);
+      parameters.push(stranded.map((delivery) => delivery.id));
+      conditions.push(`d.id = ANY($${parameters.length}::text[])`);
+    }
     const [rows]: [Queued[], number] = await this.dataSource.query(
       `UPDATE deliveries d
           SET run = d.run + 1, run_attempt_base = d.attempt_count, status = 'pending',
@@ -339,6 +370,75 @@ export class DeliveriesService {
     );
     await this.enqueue(rows);
     return { redriven: rows.length };
+  }
+
+  /** The deliveries a re-drive's conditions select (page by page) that no queued job holds. */
+  private async strandedMatching(
+    conditions: string,
+    parameters: unknown[],
+  ): Promise<QueuedDelivery[]> {
+    const stranded: QueuedDelivery[] = [];
+    let after = '';
+    for (;;) {
+      const page = (await this.dataSource.query(
+        `SELECT d.id, d.event_id AS "eventId", d.run FROM deliveries d
+           JOIN subscriptions s ON s.id = d.subscription_id
+          WHERE ${conditions} AND d.id > $${parameters.length + 1}
+          ORDER BY d.id LIMIT ${SWEEP_PAGE}`,
+        [...parameters, after],
+      )) as QueuedDelivery[];
+      stranded.push(...(await this.stranded.among(page)));
+      if (page.length < SWEEP_PAGE) return stranded;
+      after = page[page.length - 1].id;
+    }
+  }
+
+  private async isStranded(delivery: QueuedDelivery): Promise<boolean> {
+    return (await this.stranded.among([delivery])).length > 0;
+  }
+
+  /**
+   * Queues again the deliveries no job will attempt, among those untouched for
+   * STRANDED_AFTER_MS: pending ones, and failed ones whose retry is that overdue. Each is
+   * claimed by moving it to a new run in a conditional update, so sweepers running at once
+   * queue it once, and a job of the old run that turns up after all finds itself stale. Unlike
+   * a re-drive, the run keeps its status and attempt budget: the lost job is replaced, no more.
+   */
+  async requeueStranded(): Promise<{ checked: number; requeued: number }> {
+    let checked = 0;
+    let requeued = 0;
+    let after = '';
+    while (checked < SWEEP_LIMIT) {
+      const page = (await this.dataSource.query(
+        `SELECT d.id, d.event_id AS "eventId", d.run FROM deliveries d
+          WHERE d.id > $1 AND ${UNTOUCHED_FOR_$2_MS}
+          ORDER BY d.id LIMIT $3`,
+        [after, STRANDED_AFTER_MS, SWEEP_PAGE],
+      )) as QueuedDelivery[];
+      checked += page.length;
+      requeued += await this.claimAndRequeue(await this.stranded.among(page));
+      if (page.length < SWEEP_PAGE) break;
+      after = page[page.length - 1].id;
+    }
+    return { checked, requeued };
+  }
+
+  /** Moves each delivery to a new run if it is as it was seen, and queues the ones moved. */
+  private async claimAndRequeue(seen: QueuedDelivery[]): Promise<number> {
+    if (seen.length === 0) return 0;
+    const [claimed]: [Queued[], number] = await this.dataSource.query(
+      `UPDATE deliveries d SET run = d.run + 1, updated_at = now()
+         FROM unnest($1::text[], $3::int[]) AS seen (id, run)
+        WHERE d.id = seen.id AND d.run = seen.run AND ${UNTOUCHED_FOR_$2_MS}
+        RETURNING d.id, d.run`,
+      [
+        seen.map((delivery) => delivery.id),
+        STRANDED_AFTER_MS,
+        seen.map((delivery) => delivery.run),
+      ],
+    );
+    await this.enqueue(claimed);
+    return claimed.length;
   }
 
   private async judgeSubscription(

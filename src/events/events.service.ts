@@ -78,10 +78,11 @@ export class EventsService {
       deliveries,
     });
     if (stored) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
-    // Not stored: a retried job whose statement had committed; queue what may not have been.
+    // Not stored: a retried job (or a replayed signed webhook) whose statement had committed;
+    // queue what no job holds.
     await this.deliveries.enqueueFirstAttempts(
       job.eventId,
-      stored ? deliveries : await this.deliveries.pendingForEvent(job.eventId),
+      stored ? deliveries : await this.deliveries.strandedOfEvent(job.eventId),
     );
   }
 

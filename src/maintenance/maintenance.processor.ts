@@ -2,21 +2,24 @@ import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
 import { Settings } from '../config/settings';
+import { DeliveriesService } from '../delivery/deliveries.service';
 import { MAINTENANCE_QUEUE, MaintenanceJobName } from '../queues/queue-names';
-import { PurgeCounts, RetentionService } from './retention.service';
+import { RetentionService } from './retention.service';
 
 export const RETENTION_SCHEDULER_ID = 'retention';
+export const DELIVERY_SWEEP_SCHEDULER_ID = 'delivery-sweep';
 
 /**
- * Runs the retention purge from a BullMQ job scheduler: every worker upserts the same scheduler,
- * and BullMQ makes one job per interval, which one worker takes.
+ * Runs housekeeping from BullMQ job schedulers: every worker upserts the same schedulers, and
+ * BullMQ makes one job per interval, which one worker takes.
  */
 @Processor(MAINTENANCE_QUEUE, { concurrency: 1 })
-export class RetentionProcessor extends WorkerHost implements OnApplicationBootstrap {
-  private readonly logger = new Logger(RetentionProcessor.name);
+export class MaintenanceProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(MaintenanceProcessor.name);
 
   constructor(
     private readonly retention: RetentionService,
+    private readonly deliveries: DeliveriesService,
     private readonly settings: Settings,
     @InjectQueue(MAINTENANCE_QUEUE) private readonly queue: Queue,
   ) {
@@ -24,27 +27,45 @@ export class RetentionProcessor extends WorkerHost implements OnApplicationBoots
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const minutes = this.settings.RETENTION_INTERVAL_MINUTES;
+    await this.schedule(
+      RETENTION_SCHEDULER_ID,
+      'retention.purge',
+      this.settings.RETENTION_INTERVAL_MINUTES,
+    );
+    await this.schedule(
+      DELIVERY_SWEEP_SCHEDULER_ID,
+      'deliveries.sweep',
+      this.settings.DELIVERY_SWEEP_INTERVAL_MINUTES,
+    );
+  }
+
+  private async schedule(id: string, name: MaintenanceJobName, minutes: number): Promise<void> {
     if (minutes === 0) {
-      await this.queue.removeJobScheduler(RETENTION_SCHEDULER_ID);
+      await this.queue.removeJobScheduler(id);
       return;
     }
     await this.queue.upsertJobScheduler(
-      RETENTION_SCHEDULER_ID,
+      id,
       { every: minutes * 60_000 },
       {
-        name: 'retention.purge' satisfies MaintenanceJobName,
+        name,
         data: {},
         opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
       },
     );
   }
 
-  async process(job: Job<unknown, unknown, MaintenanceJobName>): Promise<PurgeCounts> {
+  async process(job: Job<unknown, unknown, MaintenanceJobName>): Promise<unknown> {
     switch (job.name) {
       case 'retention.purge': {
         const counts = await this.retention.purge(new Date());
         this.logger.log({ msg: 'retention purge', ...counts });
+        return counts;
+      }
+      case 'deliveries.sweep': {
+        const counts = await this.deliveries.requeueStranded();
+        if (counts.requeued > 0)
+          this.logger.warn({ msg: 'stranded deliveries re-queued', ...counts });
         return counts;
       }
       default: {

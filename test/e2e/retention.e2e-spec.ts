@@ -1,7 +1,7 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { RETENTION_SCHEDULER_ID } from '../../src/maintenance/retention.processor';
+import { RETENTION_SCHEDULER_ID } from '../../src/maintenance/maintenance.processor';
 import { RETENTION_BATCH_SIZE, RetentionService } from '../../src/maintenance/retention.service';
 import { MAINTENANCE_QUEUE } from '../../src/queues/queue-names';
 import { startTestApp, TestApp } from '../support/test-app';

@@ -19,6 +19,9 @@ export function testSettings(overrides: Record<string, string> = {}): Settings {
     ALLOW_PRIVATE_TARGETS: 'true',
     DELIVERY_RETRY_SCHEDULE: '0.05,0.05,0.05,0.05',
     WORKER_HEALTH_PORT: '0',
+    // Each app has its own queue prefix, so to its sweep every older pending delivery in the
+    // shared test database would look stranded. Specs of the sweep turn it on.
+    DELIVERY_SWEEP_INTERVAL_MINUTES: '0',
     ...overrides,
   });
 }

@@ -1,10 +1,11 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { createHmac } from 'node:crypto';
 import { DeliveriesService, STRANDED_AFTER_MS } from '../../src/delivery/deliveries.service';
 import { DeliveryProcessor } from '../../src/delivery/delivery.processor';
 import { fanOutJobId } from '../../src/delivery/stranded-deliveries';
 import { DELIVERY_SWEEP_SCHEDULER_ID } from '../../src/maintenance/maintenance.processor';
-import { DELIVERY_QUEUE, MAINTENANCE_QUEUE } from '../../src/queues/queue-names';
+import { DELIVERY_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE } from '../../src/queues/queue-names';
 import { redisOptionsFromUrl } from '../../src/queues/redis-connection';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
@@ -207,6 +208,46 @@ describe('stranded deliveries: pending with no job left to attempt them', () => 
     for (const { id } of [removed, queued, failed]) {
       await waitFor(async () => (await deliveryOf(id)).status === 'succeeded');
     }
+    await app.drainQueues();
+    expect(sink.requests).toHaveLength(3);
+  });
+
+  it('runs an event again (its ingest job gone) without queuing a delivery a job still holds', async () => {
+    const secret = 'Zx8vN2qLr5TmWc7Kp3HdYb9J';
+    const signed = (
+      await app.admin('POST', '/api/sources', {
+        name: 'signed',
+        kind: 'chatwoot',
+        signingSecret: secret,
+      })
+    ).body;
+    await subscribe({ name: 'first' });
+    await subscribe({ name: 'second' });
+    const body = fixtureText('chatwoot', 'message_created.outgoing_agent.json');
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const headers = {
+      'content-type': 'application/json',
+      'X-Chatwoot-Timestamp': timestamp,
+      'X-Chatwoot-Signature': `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`,
+    };
+    const sent = await app.post(`/webhooks/chatwoot/${signed.token}`, body, headers);
+    const { eventId } = (await sent.json()) as { eventId: string };
+    await waitFor(() => sink.requests.length === 2);
+
+    // The second delivery retried while no worker takes jobs: its run-1 job is waiting.
+    const [, second] = (await app.admin('GET', `/api/events/${eventId}`)).body.deliveries;
+    await pauseDeliveries();
+    expect((await app.admin('POST', `/api/deliveries/${second.id}/retry`)).status).toBe(202);
+
+    // Replayed once its ingest job is gone: the event runs again and finds itself stored.
+    const ingest = app.running.context.get<Queue>(getQueueToken(INGEST_QUEUE));
+    await waitFor(async () => (await ingest.getJobState(eventId)) === 'completed');
+    await ingest.remove(eventId);
+    const replayed = await app.post(`/webhooks/chatwoot/${signed.token}`, body, headers);
+    expect(((await replayed.json()) as { eventId: string }).eventId).toBe(eventId);
+    await waitFor(async () => (await ingest.getJobState(eventId)) === 'completed');
+
+    await resumeDeliveries();
     await app.drainQueues();
     expect(sink.requests).toHaveLength(3);
   });

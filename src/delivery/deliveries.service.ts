@@ -130,8 +130,7 @@ export class DeliveriesService {
   /** The event's pending deliveries that no queued job holds. */
   async strandedOfEvent(eventId: string): Promise<DeliveryEntity[]> {
     const pending = await this.deliveries.find({ where: { eventId, status: 'pending' } });
-    const stranded = new Set(await this.stranded.among(pending));
-    return pending.filter((delivery) => stranded.has(delivery));
+    return this.stranded.among(pending);
   }
 
   /**

@@ -29,7 +29,7 @@ export function fanOutJobId(eventId: string, firstDeliveryId: string): string {
  * Finds deliveries that no queued job will attempt: their job failed for good (a worker crashing
  * on it, attempts exhausted), was removed from Redis, or was never queued (a crash between the
  * row and the job). A delivery is held by its own job of its run, or in run 0 by the fan-out job
- * of the deliveries created with it; a job held if it is waiting, delayed or active.
+ * of the deliveries created with it; a job holds it while waiting, delayed or active.
  */
 @Injectable()
 export class StrandedDeliveries {
@@ -39,7 +39,7 @@ export class StrandedDeliveries {
   ) {}
 
   /** Those of the deliveries no unfinished job holds. */
-  async among(deliveries: QueuedDelivery[]): Promise<QueuedDelivery[]> {
+  async among<T extends QueuedDelivery>(deliveries: T[]): Promise<T[]> {
     if (deliveries.length === 0) return [];
     // Fan-out jobs first: one hands a delivery a job of its own before it finishes, so a fan-out
     // seen finished here means that job, if any, is there to be seen next.
@@ -58,9 +58,9 @@ export class StrandedDeliveries {
    * delivery, one of the event's deliveries whose id is not above its own; a live fan-out of
    * another batch only makes the delivery look held until that job finishes.
    */
-  private async fanOutCandidates(
-    deliveries: QueuedDelivery[],
-  ): Promise<Map<QueuedDelivery, string[]>> {
+  private async fanOutCandidates<T extends QueuedDelivery>(
+    deliveries: T[],
+  ): Promise<Map<T, string[]>> {
     const firstRuns = deliveries.filter((delivery) => delivery.run === 0);
     if (firstRuns.length === 0) return new Map();
     const rows = (await this.dataSource.query(

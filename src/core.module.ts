@@ -8,6 +8,7 @@ import { BatchedDeliveryStore } from './delivery/batched-delivery-store';
 import { BatchedEventStore } from './events/batched-event-store';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { HttpSender } from './delivery/http-sender';
+import { TransformSandboxPool } from './delivery/transform-sandbox';
 import { WebhookDispatcher } from './delivery/webhook-dispatcher';
 import { EventsService } from './events/events.service';
 import { HealthChecks } from './monitoring/health-checks';
@@ -33,6 +34,15 @@ const SHARED_PROVIDERS = [
   BatchedDeliveryStore,
   BatchedEventStore,
   HttpSender,
+  {
+    provide: TransformSandboxPool,
+    inject: [Settings],
+    useFactory: (settings: Settings) =>
+      new TransformSandboxPool({
+        size: settings.TRANSFORM_SANDBOXES,
+        heapMb: settings.TRANSFORM_HEAP_MB,
+      }),
+  },
   WebhookDispatcher,
   SharedRedis,
   MetricsService,

@@ -20,7 +20,6 @@ import {
   $type,
   createEqualsOperation,
   createQueryTester,
-  OperationCreator,
 } from 'sift';
 import { compileLinearRegex, linearRegexProblem } from './linear-regex';
 
@@ -32,7 +31,11 @@ export const MAX_FILTER_DEPTH = 20;
 export const MAX_REGEX_LENGTH = 500;
 
 /** sift's `$regex` on RE2 instead of JavaScript's backtracking RegExp (see linear-regex.ts). */
-const $regex: OperationCreator<unknown> = (pattern: string, ownerQuery, options) => {
+const $regex = (
+  pattern: string,
+  ownerQuery: { $options?: string },
+  options: Parameters<typeof createEqualsOperation>[2],
+) => {
   const regex = compileLinearRegex(pattern, ownerQuery.$options ?? '');
   return createEqualsOperation(
     (value: unknown) => typeof value === 'string' && regex.test(value),

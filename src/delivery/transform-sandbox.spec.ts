@@ -59,7 +59,7 @@ describe('TransformSandboxPool', () => {
 
   it('survives the invalid-size bomb: that run fails for memory, the sandbox is replaced', async () => {
     pool = new TransformSandboxPool({ size: 1, heapMb: 64 });
-    const error = await failure(run(BOMB));
+    const error = await failure(run(BOMB, { timeoutMs: 30_000 }));
     expect(error.reason).toBe('memory');
     expect(error.message).toMatch(
       /^transform (needed more than its 64 MB heap|built a value larger than V8 can hold)$/,
@@ -86,7 +86,7 @@ describe('TransformSandboxPool', () => {
 
   it('answers the other runs while one blows up its sandbox', async () => {
     const others = Array.from({ length: 10 }, (_, i) => run(`{"n": ${i}}`));
-    const bomb = failure(run(BOMB));
+    const bomb = failure(run(BOMB, { timeoutMs: 30_000 }));
     const later = Array.from({ length: 10 }, (_, i) => run(`{"m": ${i}}`));
     expect((await bomb).reason).toBe('memory');
     expect(await Promise.all(others)).toEqual(others.map((_, i) => `{"n":${i}}`));

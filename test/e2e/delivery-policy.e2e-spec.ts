@@ -16,7 +16,8 @@ describe('delivery policies end to end', () => {
   let messageNumber = 0;
 
   beforeAll(async () => {
-    app = await startTestApp();
+    // A transform bomb then always dies of the heap cap, never of the deadline on a busy machine.
+    app = await startTestApp({ TRANSFORM_TIMEOUT_MS: '30000' });
     await resetDatabase(app.dataSource);
     await sink.start();
     const created = await app.admin('POST', '/api/sources', { kind: 'chatwoot', name: 'Acme' });

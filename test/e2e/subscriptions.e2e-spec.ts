@@ -111,7 +111,8 @@ describe('subscriptions API end to end', () => {
   const sink = new HttpSink();
 
   beforeAll(async () => {
-    app = await startTestApp();
+    // A transform bomb then always dies of the heap cap, never of the deadline on a busy machine.
+    app = await startTestApp({ TRANSFORM_TIMEOUT_MS: '30000' });
     await resetDatabase(app.dataSource);
     await sink.start();
   });

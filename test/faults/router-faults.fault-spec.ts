@@ -322,9 +322,10 @@ describe('fault injection under steady load', () => {
       expect(bombs.length).toBeGreaterThan(5);
       expect(bomb.sequences).toEqual(bombs);
       expect(bomb).toMatchObject({ dead: bombs.length, succeeded: 0, other: 0 });
+      // It fills the sandbox's heap within the deadline, unless the machine is too busy.
       for (const error of Object.keys(bomb.deadErrors)) {
         expect(error).toMatch(
-          /^transform (needed more than its 128 MB heap|built a value larger than V8 can hold)$/,
+          /^transform (needed more than its 128 MB heap|built a value larger than V8 can hold|timed out after 1000 ms)$/,
         );
       }
       const matching = acknowledged.filter((sequence) => sequence % matchEvery === 0);

@@ -18,7 +18,8 @@ export class HealthWatch {
   constructor(
     private readonly urls: Record<string, string>,
     private readonly intervalMs = 250,
-    private readonly timeoutMs = 2_000,
+    // Generous for a machine the suite shares: a frozen process misses it by a minute.
+    private readonly timeoutMs = 5_000,
   ) {}
 
   start(): void {

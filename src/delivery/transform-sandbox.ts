@@ -16,7 +16,7 @@ import type { SandboxMessage, SandboxRequest } from './transform-sandbox.child';
  * killed only when it has not answered this long after the budget (stuck in one call).
  */
 export const HARD_DEADLINE_GRACE_MS = 200;
-/** A sandbox not ready after this long is killed; runs waiting for it fail if none is left. */
+/** A sandbox not ready after this long is killed, and the runs waiting fail. */
 const START_TIMEOUT_MS = 30_000;
 const STDERR_TAIL_CHARS = 4096;
 
@@ -113,7 +113,10 @@ export class TransformSandboxPool implements OnApplicationShutdown {
     this.startedCount += 1;
   }
 
-  /** A dead sandbox is replaced at once, unless it never started (that would only repeat). */
+  /**
+   * A dead sandbox is replaced at once. One that never started fails what waits instead: another
+   * would most likely fail too, and the jobs are retried with a backoff.
+   */
   private forget(sandbox: Sandbox, startFailure: string | null): void {
     this.sandboxes.delete(sandbox);
     const index = this.idle.indexOf(sandbox);
@@ -121,12 +124,12 @@ export class TransformSandboxPool implements OnApplicationShutdown {
     if (this.closing) return;
     if (startFailure === null) {
       this.spawn();
-    } else if (this.sandboxes.size === 0) {
-      for (const run of this.waiting.splice(0)) {
-        run.reject(new SandboxUnavailableError(`transform sandbox did not start: ${startFailure}`));
-      }
+      this.dispatch();
+      return;
     }
-    this.dispatch();
+    for (const run of this.waiting.splice(0)) {
+      run.reject(new SandboxUnavailableError(`transform sandbox did not start: ${startFailure}`));
+    }
   }
 }
 

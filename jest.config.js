@@ -6,6 +6,13 @@ const terminusTransform = {
   '/node_modules/@nestjs/terminus/.+\\.js$': '<rootDir>/test/support/esm-package-transform.cjs',
 };
 
+// Transform sandboxes are child processes forked from the TypeScript sources under test.
+const { env } = require('node:process');
+const typescriptRequire = `--require "${require('node:path').join(module.path, 'test/support/typescript-require.cjs')}"`;
+if (!(env.NODE_OPTIONS ?? '').includes(typescriptRequire)) {
+  env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} ${typescriptRequire}`.trim();
+}
+
 module.exports = {
   testTimeout: 60000,
   projects: [
@@ -42,7 +49,7 @@ module.exports = {
  * with RUN_FAULTS=1, which `npm run test:faults` sets, so a plain `npm test` never runs it.
  * Transformed exactly as the e2e project is.
  */
-if (require('node:process').env.RUN_FAULTS === '1') {
+if (env.RUN_FAULTS === '1') {
   const e2e = module.exports.projects.find((project) => project.displayName === 'e2e');
   module.exports.projects.push({
     displayName: 'faults',

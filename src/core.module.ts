@@ -9,6 +9,7 @@ import { BatchedEventStore } from './events/batched-event-store';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { StrandedDeliveries } from './delivery/stranded-deliveries';
 import { HttpSender } from './delivery/http-sender';
+import { TransformSandboxPool } from './delivery/transform-sandbox';
 import { WebhookDispatcher } from './delivery/webhook-dispatcher';
 import { EventsService } from './events/events.service';
 import { HealthChecks } from './monitoring/health-checks';
@@ -35,6 +36,15 @@ const SHARED_PROVIDERS = [
   BatchedDeliveryStore,
   BatchedEventStore,
   HttpSender,
+  {
+    provide: TransformSandboxPool,
+    inject: [Settings],
+    useFactory: (settings: Settings) =>
+      new TransformSandboxPool({
+        size: settings.TRANSFORM_SANDBOXES,
+        heapMb: settings.TRANSFORM_HEAP_MB,
+      }),
+  },
   WebhookDispatcher,
   SharedRedis,
   MetricsService,

@@ -23,4 +23,18 @@ describe('settings added for operations', () => {
       expect(() => loadSettings({ HEAP_GROWING_PERCENT: value })).toThrow(/HEAP_GROWING_PERCENT/);
     }
   });
+
+  it('bounds transform sandboxes: 128 MB heap and 2 sandboxes by default, refused by name', () => {
+    const defaults = loadSettings({});
+    expect([defaults.TRANSFORM_HEAP_MB, defaults.TRANSFORM_SANDBOXES]).toEqual([128, 2]);
+    const chosen = loadSettings({ TRANSFORM_HEAP_MB: '64', TRANSFORM_SANDBOXES: '4' });
+    expect([chosen.TRANSFORM_HEAP_MB, chosen.TRANSFORM_SANDBOXES]).toEqual([64, 4]);
+    for (const value of ['8', '4097', 'lots']) {
+      expect(() => loadSettings({ TRANSFORM_HEAP_MB: value })).toThrow(/TRANSFORM_HEAP_MB/);
+    }
+    for (const value of ['0', '65', 'some']) {
+      expect(() => loadSettings({ TRANSFORM_SANDBOXES: value })).toThrow(/TRANSFORM_SANDBOXES/);
+    }
+    expect(() => loadSettings({ TRANSFORM_TIMEOUT_MS: '5' })).toThrow(/TRANSFORM_TIMEOUT_MS/);
+  });
 });

@@ -173,11 +173,26 @@ export class Settings {
   @Max(30 * 24 * 3600)
   SUBSCRIPTION_SECRET_GRACE_SECONDS = 86400;
 
+  /** Wall-clock budget of one transform; its sandbox is killed a little after it (see transform-sandbox.ts). */
   @Transform(toInt)
   @IsInt()
   @Min(10)
   @Max(30_000)
   TRANSFORM_TIMEOUT_MS = 1000;
+
+  /** Heap (V8 old space, MB) of each transform sandbox; a transform that needs more kills it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(16)
+  @Max(4096)
+  TRANSFORM_HEAP_MB = 128;
+
+  /** Transform sandboxes (child processes, one transform at a time each) per process. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  TRANSFORM_SANDBOXES = 2;
 
   @Transform(toInt)
   @IsInt()

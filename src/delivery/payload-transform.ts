@@ -22,7 +22,17 @@ export const DEFAULT_TRANSFORM_LIMITS: Readonly<TransformLimits> = Object.freeze
 });
 
 export type TransformFailure =
-  'invalid' | 'evaluation' | 'timeout' | 'depth' | 'no_output' | 'not_json' | 'too_large';
+  | 'invalid'
+  | 'evaluation'
+  | 'timeout'
+  | 'depth'
+  | 'no_output'
+  | 'not_json'
+  | 'too_large'
+  /** Killed its sandbox by outgrowing the heap budget, or a value larger than V8 can hold. */
+  | 'memory'
+  /** Its sandbox died of something else while it ran. */
+  | 'crashed';
 
 /** Why a transform gave no body; the message is meant for the delivery attempt's record. */
 export class TransformError extends Error {

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { Settings } from '../config/settings';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { AttemptOutcome, failure, HttpSender } from './http-sender';
-import { getCompiledTransform, TransformError } from './payload-transform';
+import { TransformError } from './payload-transform';
+import { SandboxUnavailableError, TransformSandboxPool } from './transform-sandbox';
 import { signWebhook } from './webhook-signer';
 
 /** What one attempt needs: the subscription with its secrets, and the event in both forms. */
@@ -27,12 +28,14 @@ export interface DispatchRequest {
 
 /**
  * Makes and sends one attempt: shapes the body (canonical, raw or transformed), signs it with
- * the current secret (and the rotated-out one while it is in grace), POSTs it. Never throws.
+ * the current secret (and the rotated-out one while it is in grace), POSTs it. Throws only when
+ * the router itself cannot run a transform (SandboxUnavailableError): no attempt was made.
  */
 @Injectable()
 export class WebhookDispatcher {
   constructor(
     private readonly sender: HttpSender,
+    private readonly sandboxes: TransformSandboxPool,
     private readonly settings: Settings,
   ) {}
 
@@ -42,6 +45,7 @@ export class WebhookDispatcher {
     try {
       body = await this.body(request);
     } catch (error) {
+      if (error instanceof SandboxUnavailableError) throw error;
       // TransformError messages already say "transform …".
       return failure(
         0,
@@ -63,7 +67,11 @@ export class WebhookDispatcher {
     });
   }
 
-  private async body({ subscription, canonicalJson, rawBody }: DispatchRequest): Promise<string> {
+  private body({
+    subscription,
+    canonicalJson,
+    rawBody,
+  }: DispatchRequest): Promise<string> | string {
     switch (subscription.payloadFormat) {
       case 'canonical':
         return canonicalJson;
@@ -72,7 +80,7 @@ export class WebhookDispatcher {
         return rawBody;
       case 'transformed':
         if (!subscription.transform) throw new TransformError('no transform is set');
-        return getCompiledTransform(subscription.transform).apply(JSON.parse(canonicalJson), {
+        return this.sandboxes.run(subscription.transform, canonicalJson, {
           timeoutMs: this.settings.TRANSFORM_TIMEOUT_MS,
           maxOutputBytes: this.settings.TRANSFORM_MAX_OUTPUT_BYTES,
           maxDepth: 200,

@@ -201,6 +201,90 @@ describe('compileContentFilter', () => {
   });
 });
 
+describe('$regex on a linear-time engine', () => {
+  const textEvent = (text: unknown) => ({ message: { text } });
+  const regex = (pattern: string, $options?: string) =>
+    compileContentFilter({ 'message.text': { $regex: pattern, ...($options && { $options }) } });
+
+  it("never runs JavaScript's backtracking RegExp", () => {
+    const pedido = regex('pedido', 'i');
+    const catastrophic = regex('(a+)+$');
+    const test = jest.spyOn(RegExp.prototype, 'test');
+    const exec = jest.spyOn(RegExp.prototype, 'exec');
+    try {
+      expect(pedido(messageEvent())).toBe(true);
+      expect(catastrophic(textEvent(`${'a'.repeat(24)}!`))).toBe(false);
+      expect(test).not.toHaveBeenCalled();
+      expect(exec).not.toHaveBeenCalled();
+    } finally {
+      test.mockRestore();
+      exec.mockRestore();
+    }
+  });
+
+  it.each([
+    ['(a+)+$', `${'a'.repeat(32)}!`, false],
+    ['(a+)+$', 'a'.repeat(32), true],
+    ['^(\\w+\\s?)+$', `${'palavra '.repeat(5)}ok!`, false],
+    ['^(\\w+\\s?)+$', 'quero saber do meu pedido', true],
+  ])('answers %p on %p at once: %p', (pattern, text, expected) => {
+    expect(regex(pattern)(textEvent(text))).toBe(expected);
+  });
+
+  it('keeps the documented options', () => {
+    expect(regex('PEDIDO')(messageEvent())).toBe(true);
+    expect(regex('pedido')(messageEvent())).toBe(false);
+    expect(regex('pedido', 'i')(messageEvent())).toBe(true);
+    expect(regex('^bom', '')(textEvent('oi\nbom dia'))).toBe(false);
+    expect(regex('^bom', 'm')(textEvent('oi\nbom dia'))).toBe(true);
+    expect(regex('oi.bom')(textEvent('oi\nbom dia'))).toBe(false);
+    expect(regex('oi.bom', 's')(textEvent('oi\nbom dia'))).toBe(true);
+    expect(regex('^\\p{L}+$', 'u')(textEvent('Olá'))).toBe(true);
+    expect(regex('^\\u00e9$')(textEvent('é'))).toBe(true);
+    expect(regex('^(?<year>\\d{4})-')(textEvent('2025-05-02'))).toBe(true);
+  });
+
+  it('tests strings only, and each element of an array', () => {
+    const labels = compileContentFilter({ 'conversation.labels': { $regex: '^ped' } });
+    expect(labels(messageEvent())).toBe(true);
+    expect(labels(telegramEvent())).toBe(false);
+    expect(regex('1')(textEvent(1))).toBe(false);
+    expect(regex('null')(textEvent(null))).toBe(false);
+  });
+
+  it.each([
+    ['(a)\\1', 'uses a backreference (\\1)'],
+    ['(?<n>a)\\k<n>', 'uses a named backreference (\\k<…>)'],
+    ['pedido(?= 123)', 'uses a lookahead ((?=…)'],
+    ['pedido(?!s)', 'uses a negative lookahead ((?!…)'],
+    ['(?<=meu )pedido', 'uses a lookbehind ((?<=…)'],
+    ['(?<!seu )pedido', 'uses a negative lookbehind ((?<!…)'],
+  ])('refuses %p when written, naming where', (pattern, construct) => {
+    const filter = { $or: [{ 'message.text': { $regex: pattern } }] };
+    expect(contentFilterProblems(filter)).toEqual([
+      `filter $regex at $or[0].message.text.$regex ${construct}, which the linear-time regex engine cannot run`,
+    ]);
+    expect(() => compileContentFilter(filter)).toThrow(/invalid content filter/);
+  });
+
+  it('refuses what RE2 cannot parse, and patterns too costly for it', () => {
+    expect(contentFilterProblems({ t: { $regex: 'a{1001}' } })).toEqual([
+      'filter $regex at t.$regex is not supported by the linear-time regex engine: error parsing regexp: invalid repeat count: `{1001}`',
+    ]);
+    expect(contentFilterProblems({ t: { $regex: '[a-z]{2,400}' } })).toEqual([]);
+    expect(contentFilterProblems({ t: { $regex: '\\p{L}{1,1000}\\d' } })).toEqual([
+      'filter $regex at t.$regex is too complex for the linear-time regex engine (2002 instructions, at most 1000)',
+    ]);
+  });
+
+  it('reads escapes and classes as JavaScript does', () => {
+    for (const pattern of ['\\(?=x', '[(?=]', '[(?<!]x', '\\\\k', 'a\\\\1']) {
+      expect(contentFilterProblems({ t: { $regex: pattern } })).toEqual([]);
+    }
+    expect(contentFilterProblems({ t: { $regex: '[x]\\1' } })).toHaveLength(1);
+  });
+});
+
 describe('contentFilterProblems', () => {
   it('accepts a plain filter', () => {
     expect(contentFilterProblems({ 'conversation.channel.type': 'whatsapp' })).toEqual([]);

@@ -16,11 +16,12 @@ import {
   $not,
   $options,
   $or,
-  $regex,
   $size,
   $type,
+  createEqualsOperation,
   createQueryTester,
 } from 'sift';
+import { compileLinearRegex, linearRegexProblem } from './linear-regex';
 
 /** A MongoDB-query-syntax object evaluated against the canonical event (see docs/filters). */
 export type ContentFilter = Record<string, unknown>;
@@ -28,6 +29,20 @@ export type ContentFilter = Record<string, unknown>;
 export const MAX_FILTER_BYTES = 16 * 1024;
 export const MAX_FILTER_DEPTH = 20;
 export const MAX_REGEX_LENGTH = 500;
+
+/** sift's `$regex` on RE2 instead of JavaScript's backtracking RegExp (see linear-regex.ts). */
+const $regex = (
+  pattern: string,
+  ownerQuery: { $options?: string },
+  options: Parameters<typeof createEqualsOperation>[2],
+) => {
+  const regex = compileLinearRegex(pattern, ownerQuery.$options ?? '');
+  return createEqualsOperation(
+    (value: unknown) => typeof value === 'string' && regex.test(value),
+    ownerQuery,
+    options,
+  );
+};
 
 /**
  * The only operations sift may build. Passed explicitly, so `$where` (which sift turns into
@@ -155,13 +170,8 @@ function operatorProblems(
       } else if (value.length > MAX_REGEX_LENGTH) {
         problems.push(`filter $regex at ${at(path)} is longer than ${MAX_REGEX_LENGTH} characters`);
       } else {
-        try {
-          new RegExp(value, validFlags(owner.$options) ? owner.$options : '');
-        } catch (error) {
-          problems.push(
-            `filter $regex at ${at(path)} is not a valid regular expression: ${(error as Error).message}`,
-          );
-        }
+        const problem = regexProblem(value, validFlags(owner.$options) ? owner.$options : '');
+        if (problem) problems.push(`filter $regex at ${at(path)} ${problem}`);
       }
       return;
     }
@@ -180,6 +190,16 @@ function operatorProblems(
       }
       return;
   }
+}
+
+/** Valid JavaScript (the syntax filters are written in) that RE2 can also run. */
+function regexProblem(pattern: string, flags: string): string | undefined {
+  try {
+    new RegExp(pattern, flags);
+  } catch (error) {
+    return `is not a valid regular expression: ${(error as Error).message}`;
+  }
+  return linearRegexProblem(pattern, flags);
 }
 
 function validFlags(flags: unknown): flags is string {

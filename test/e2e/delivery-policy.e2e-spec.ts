@@ -1,6 +1,7 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import { Webhook } from 'standardwebhooks';
+import { TransformSandboxPool } from '../../src/delivery/transform-sandbox';
 import { DELIVERY_QUEUE } from '../../src/queues/queue-names';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink, SinkRequest } from '../support/http-sink';
@@ -15,7 +16,8 @@ describe('delivery policies end to end', () => {
   let messageNumber = 0;
 
   beforeAll(async () => {
-    app = await startTestApp();
+    // A transform bomb then always dies of the heap cap, never of the deadline on a busy machine.
+    app = await startTestApp({ TRANSFORM_TIMEOUT_MS: '30000' });
     await resetDatabase(app.dataSource);
     await sink.start();
     const created = await app.admin('POST', '/api/sources', { kind: 'chatwoot', name: 'Acme' });
@@ -139,6 +141,41 @@ describe('delivery policies end to end', () => {
     expect(delivery.attempts).toHaveLength(1);
     expect(delivery.attempts[0].error).toMatch(/^transform failed: /);
     expect(sink.requests).toHaveLength(0);
+  });
+
+  it('a transform that kills its sandbox kills only its own delivery, event after event', async () => {
+    const bomb = await subscribe({
+      transform:
+        '($f := function($s,$i){ $i = 0 ? $s : $f($s & $s, $i - 1) }; {"n": $length($f("x", 27))})',
+    });
+    const healthy = await subscribe({
+      url: `${sink.url}/healthy`,
+      transform: '{"text": message.text}',
+    });
+    for (const content of ['primeira', 'segunda']) {
+      const eventId = await sendMessage({ content });
+      const dead = await settledDelivery(eventId, bomb.id);
+      expect(dead.status).toBe('dead');
+      expect(dead.attempts).toHaveLength(1);
+      expect(dead.attempts[0].error).toMatch(
+        /^transform (needed more than its 128 MB heap|built a value larger than V8 can hold)$/,
+      );
+      expect((await settledDelivery(eventId, healthy.id)).status).toBe('succeeded');
+    }
+    expect(sink.requests.map((request) => [request.path, JSON.parse(request.body)])).toEqual([
+      ['/healthy', { text: 'primeira' }],
+      ['/healthy', { text: 'segunda' }],
+    ]);
+  });
+
+  it('answers a catastrophic $regex filter at once, matched or not', async () => {
+    await subscribe({ filter: { 'message.text': { $regex: '(a+)+$' } } });
+    const unmatched = await sendMessage({ content: `${'a'.repeat(32)}!` });
+    const matched = await sendMessage({ content: 'a'.repeat(32) });
+    expect((await settledDelivery(matched)).status).toBe('succeeded');
+    await app.drainQueues();
+    expect(await deliveriesOf(unmatched)).toEqual([]);
+    expect(sink.requests.map((request) => request.headers['webhook-id'])).toEqual([matched]);
   });
 
   it('succeeds on attempt 3 after 500, 500', async () => {
@@ -408,5 +445,31 @@ describe('delivery policies end to end', () => {
     expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
     expect(() => new Webhook(latest).verify(after.body, headersOf(after))).not.toThrow();
     expect(() => new Webhook(newSecret).verify(after.body, headersOf(after))).toThrow();
+  });
+});
+
+describe('the transform sandboxes of an app', () => {
+  it('start when a transform first runs, and stop with the app', async () => {
+    const sink = new HttpSink();
+    await sink.start();
+    const app = await startTestApp({ TRANSFORM_SANDBOXES: '1' });
+    const pool = app.running.context.get(TransformSandboxPool);
+    try {
+      expect(pool.size).toBe(0);
+      const created = await app.admin('POST', '/api/subscriptions', {
+        name: 'sandboxed',
+        url: `${sink.url}/hook`,
+        eventTypes: ['*'],
+        transform: '{ "kind": type }',
+      });
+      const sent = await app.admin('POST', `/api/subscriptions/${created.body.id}/test`, {});
+      expect(sent.body).toMatchObject({ succeeded: true });
+      expect(pool.size).toBe(1);
+      await app.admin('DELETE', `/api/subscriptions/${created.body.id}`);
+    } finally {
+      await app.close();
+      await sink.stop();
+    }
+    expect(pool.size).toBe(0);
   });
 });

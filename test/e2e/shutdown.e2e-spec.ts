@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
-import { buildProject, freePort, RouterProcess } from '../support/processes';
+import { buildProject, freePort, isRunning, RouterProcess } from '../support/processes';
 import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-settings';
 import { waitFor } from '../support/wait-for';
 
@@ -127,7 +127,7 @@ describe('graceful shutdown (SIGTERM on node dist/main.js)', () => {
     expect(await worker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   }, 120_000);
 
-  it('lets a worker finish and record the delivery attempt in flight before it exits', async () => {
+  it('lets a worker finish and record the delivery attempt in flight before it exits, its transform sandbox with it', async () => {
     sink.respondWith([], { status: 200, body: 'slow ok', delayMs: 1000 });
     const api = router('api');
     const worker = router('worker');
@@ -138,6 +138,7 @@ describe('graceful shutdown (SIGTERM on node dist/main.js)', () => {
       url: `${sink.url}/slow`,
       eventTypes: ['*'],
       sourceIds: [source.body.id],
+      transform: '{ "text": message.text }',
     });
     expect(subscription.status).toBe(201);
     const before = sink.requests.length;
@@ -150,6 +151,8 @@ describe('graceful shutdown (SIGTERM on node dist/main.js)', () => {
     const { eventId } = (await answer.json()) as { eventId: string };
     // The sink has the request and holds its answer for a second: the attempt is in flight.
     await waitFor(() => sink.requests.length > before, 20_000);
+    const sandboxes = worker.childPids();
+    expect(sandboxes).toHaveLength(1);
 
     const signalledAt = Date.now();
     const exit = await worker.stop('SIGTERM');
@@ -166,6 +169,7 @@ describe('graceful shutdown (SIGTERM on node dist/main.js)', () => {
       [eventId],
     );
     expect(rows).toEqual([{ status: 'succeeded', status_code: 200, succeeded: true }]);
+    expect(sandboxes.filter(isRunning)).toEqual([]);
     await api.stop('SIGTERM');
   }, 120_000);
 });

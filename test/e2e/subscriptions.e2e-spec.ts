@@ -111,7 +111,8 @@ describe('subscriptions API end to end', () => {
   const sink = new HttpSink();
 
   beforeAll(async () => {
-    app = await startTestApp();
+    // A transform bomb then always dies of the heap cap, never of the deadline on a busy machine.
+    app = await startTestApp({ TRANSFORM_TIMEOUT_MS: '30000' });
     await resetDatabase(app.dataSource);
     await sink.start();
   });
@@ -348,6 +349,32 @@ describe('subscriptions API end to end', () => {
       expect(list.body.data).toEqual([]);
     });
 
+    it('names the $regex the linear-time engine refuses, on create and on update', async () => {
+      const created = await app.admin('POST', '/api/subscriptions', {
+        name: 'CRM',
+        url: `${sink.url}/hook`,
+        eventTypes: ['*'],
+        filter: { 'message.text': { $regex: '(?<!não )pedido', $options: 'i' } },
+      });
+      expectValidationError(created, ['filter']);
+      expect(problemsOf(created, 'filter')).toBe(
+        'filter $regex at message.text.$regex uses a negative lookbehind ((?<!…), which the linear-time regex engine cannot run',
+      );
+
+      const subscription = await createSubscription(app, `${sink.url}/hook`, {
+        filter: { 'message.text': { $regex: '^(\\w+\\s?)+$' } },
+      });
+      const updated = await app.admin('PATCH', `/api/subscriptions/${subscription.id}`, {
+        filter: { $or: [{ 'contact.name': { $regex: '(\\w)\\1' } }] },
+      });
+      expectValidationError(updated, ['filter']);
+      expect(problemsOf(updated, 'filter')).toBe(
+        'filter $regex at $or[0].contact.name.$regex uses a backreference (\\1), which the linear-time regex engine cannot run',
+      );
+      const unchanged = await app.admin('GET', `/api/subscriptions/${subscription.id}`);
+      expect(unchanged.body.filter).toEqual({ 'message.text': { $regex: '^(\\w+\\s?)+$' } });
+    });
+
     it('names a filter with an unknown operator', async () => {
       const response = await app.admin('POST', '/api/subscriptions', {
         name: 'CRM',
@@ -485,6 +512,27 @@ describe('subscriptions API end to end', () => {
         text: expect.any(String),
         who: expect.any(String),
       });
+    });
+
+    it('runs the transform in a sandbox: one that kills it is reported, the API answers on', async () => {
+      const bomb = await createSubscription(app, `${sink.url}/hook`, {
+        transform:
+          '($f := function($s,$i){ $i = 0 ? $s : $f($s & $s, $i - 1) }; {"n": $length($f("x", 27))})',
+      });
+      const sent = await app.admin('POST', `/api/subscriptions/${bomb.id}/test`, {});
+      expect(sent.status).toBe(200);
+      expect(sent.body).toMatchObject({ succeeded: false, statusCode: null });
+      expect(sent.body.error).toMatch(
+        /^transform (needed more than its \d+ MB heap|built a value larger than V8 can hold)$/,
+      );
+      expect(sink.requests).toHaveLength(0);
+
+      const healthy = await createSubscription(app, `${sink.url}/hook`, {
+        transform: '{ "who": contact.name }',
+      });
+      const after = await app.admin('POST', `/api/subscriptions/${healthy.id}/test`, {});
+      expect(after.body).toMatchObject({ succeeded: true, error: null });
+      expect(sink.requests).toHaveLength(1);
     });
 
     it('stores nothing: no event, no delivery', async () => {

@@ -3,7 +3,8 @@ import { buildProject } from '../support/processes';
 import { settle } from './support/accounting';
 import { FaultHarness, HarnessOptions } from './support/fault-harness';
 import { SinkResponder } from './support/fault-sink';
-import { LoadDriver, SentWebhook } from './support/load-driver';
+import { HealthRecord, HealthWatch } from './support/health-watch';
+import { LoadDriver, LoadDriverOptions, SentWebhook } from './support/load-driver';
 import { PrivatePostgres } from './support/private-postgres';
 import { PrivateRedis } from './support/private-redis';
 import { formatTable, ScenarioResult, writeResults } from './support/results';
@@ -21,6 +22,10 @@ const OUTAGE_MS = 4_000;
 /** A job a killed worker held is only taken back after BullMQ's stall check (30 s lock). */
 const SETTLE_TIMEOUT_MS = 150_000;
 const SCENARIO_TIMEOUT_MS = 300_000;
+
+/** Issue 10's transform: a string doubled 27 times, whose length V8 cannot count. */
+const TRANSFORM_BOMB =
+  '($f := function($s,$i){ $i = 0 ? $s : $f($s & $s, $i - 1) }; {"n": $length($f("x", 27))})';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -50,7 +55,10 @@ function heldThrough(sent: SentWebhook[], { downAt, upAt }: Outage): number {
 interface Scenario {
   name: string;
   description: string;
-  harness?: Pick<HarnessOptions, 'subscription' | 'sinkResponder'>;
+  harness?: Pick<HarnessOptions, 'subscription' | 'sinkResponder' | 'extraSubscriptions'>;
+  load?: Pick<LoadDriverOptions, 'messageText'>;
+  /** Watch both processes' liveness from before the load until everything settled. */
+  watchHealth?: boolean;
   /** Runs under load; returns the outage it caused, if any, and what else it observed. */
   inject(harness: FaultHarness): Promise<{ outage?: Outage; [note: string]: unknown }>;
 }
@@ -71,14 +79,17 @@ describe('fault injection under steady load', () => {
   async function run(
     scenario: Scenario,
     services: Pick<HarnessOptions, 'databaseUrl' | 'redisUrl' | 'cleanup'>,
-  ): Promise<ScenarioResult> {
+  ): Promise<ScenarioResult & { sent: SentWebhook[] }> {
     const startedAt = Date.now();
     const harness = await FaultHarness.start({ ...scenario.harness, ...services });
     const driver = new LoadDriver({
       webhookUrl: harness.webhookUrl,
       ratePerSecond: RATE_PER_SECOND,
+      ...scenario.load,
     });
+    const health = scenario.watchHealth ? new HealthWatch(harness.healthUrls()) : null;
     try {
+      health?.start();
       driver.start();
       await sleep(WARMUP_MS);
       const { outage, ...notes } = await scenario.inject(harness);
@@ -90,6 +101,8 @@ describe('fault injection under steady load', () => {
         driver.sent,
         SETTLE_TIMEOUT_MS,
       );
+      if (health) notes.health = await health.stop();
+      notes.processesRunning = harness.processesRunning();
       const result: ScenarioResult = {
         scenario: scenario.name,
         description: scenario.description,
@@ -103,8 +116,9 @@ describe('fault injection under steady load', () => {
         processOutput: harness.outputTails(),
       };
       results.push(result);
-      return result;
+      return { ...result, sent: driver.sent };
     } finally {
+      await health?.stop();
       await driver.stop();
       await harness.close();
     }
@@ -252,6 +266,71 @@ describe('fault injection under steady load', () => {
       expect(result.notes.sinkRequests).toBeGreaterThanOrEqual(
         result.accounting.deliveries.succeeded * 3,
       );
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    '(e) a transform bomb and a catastrophic regex under load: lost 0, the process stays up, other subscriptions unaffected',
+    async () => {
+      // Every 25th message says "bomb": a subscription with the transform from issue 10 (V8's
+      // fatal "invalid size" error, which aborted the worker) takes those and is never disabled.
+      // Every message ends in 32 a's, and all but every 10th then in "!": a subscription whose
+      // filter is (a+)+$ (67 s of backtracking on such a text) takes only those 10th.
+      const bombEvery = 25;
+      const matchEvery = 10;
+      const messageText = (sequence: number, deliveryId: string) =>
+        `fault load #${sequence} (${deliveryId})${sequence % bombEvery === 0 ? ' bomb' : ''} ` +
+        `${'a'.repeat(32)}${sequence % matchEvery === 0 ? '' : '!'}`;
+      const result = await run(
+        {
+          name: 'e-transform-bomb-regex',
+          description: `transform bomb on every ${bombEvery}th event, (a+)+$ filter on every event (matching every ${matchEvery}th)`,
+          harness: {
+            extraSubscriptions: {
+              '/bomb': {
+                filter: { 'message.text': { $regex: ' bomb ' } },
+                transform: TRANSFORM_BOMB,
+                disableAfterDeadDeliveries: 0,
+              },
+              '/regex': { filter: { 'message.text': { $regex: '(a+)+$' } } },
+            },
+          },
+          load: { messageText },
+          watchHealth: true,
+          async inject() {
+            return {};
+          },
+        },
+        sharedServices(),
+      );
+      expectNoLoss(result);
+      expect(result.accounting.unprocessable).toBe(0);
+      expect(result.notes.processesRunning).toEqual({ api: true, worker: true });
+      expect(result.processOutput.worker).not.toMatch(/fatal/i);
+      for (const record of Object.values(result.notes.health as Record<string, HealthRecord>)) {
+        expect(record.checks).toBeGreaterThan(20);
+        expect(record.failures).toBe(0);
+      }
+
+      const acknowledged = result.sent
+        .filter((webhook) => webhook.status === 200)
+        .map((webhook) => webhook.sequence)
+        .sort((a, b) => a - b);
+      const { '/bomb': bomb, '/regex': regex } = result.accounting.extraDeliveries;
+      const bombs = acknowledged.filter((sequence) => sequence % bombEvery === 0);
+      expect(bombs.length).toBeGreaterThan(5);
+      expect(bomb.sequences).toEqual(bombs);
+      expect(bomb).toMatchObject({ dead: bombs.length, succeeded: 0, other: 0 });
+      // It fills the sandbox's heap within the deadline, unless the machine is too busy.
+      for (const error of Object.keys(bomb.deadErrors)) {
+        expect(error).toMatch(
+          /^transform (needed more than its 128 MB heap|built a value larger than V8 can hold|timed out after 1000 ms)$/,
+        );
+      }
+      const matching = acknowledged.filter((sequence) => sequence % matchEvery === 0);
+      expect(regex.sequences).toEqual(matching);
+      expect(regex).toMatchObject({ succeeded: matching.length, dead: 0, other: 0 });
     },
     SCENARIO_TIMEOUT_MS,
   );

@@ -1,4 +1,5 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { waitFor } from './wait-for';
@@ -11,6 +12,15 @@ export function buildProject(): void {
     cwd: PROJECT_ROOT,
     stdio: 'inherit',
   });
+}
+
+/** Running: a zombie has exited, whether or not anyone reaped it yet. */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 export async function freePort(): Promise<number> {
@@ -27,6 +37,13 @@ export class RouterProcess {
   private child: ChildProcess | null = null;
 
   constructor(private readonly env: Record<string, string>) {}
+
+  /** The pids of the processes this one started (its transform sandboxes), oldest first. */
+  childPids(): number[] {
+    if (!this.child?.pid) return [];
+    const listed = spawnSync('pgrep', ['-P', String(this.child.pid)], { encoding: 'utf8' });
+    return listed.stdout.split('\n').filter(Boolean).map(Number);
+  }
 
   async start(readyLine: RegExp): Promise<void> {
     this.output = '';

@@ -17,13 +17,26 @@ export interface Accounting {
   otherAnswers: number;
   /** Stored but not normalizable, so routed nowhere. */
   unprocessable: number;
-  /** One per routed event and subscription; `missing` were never created. */
+  /** One per routed event and subscription of SINK_PATHS; `missing` were never created. */
   deliveries: { expected: number; missing: number; succeeded: number; dead: number; other: number };
+  /** The deliveries of the extra subscriptions, by sink path: the scenario judges them. */
+  extraDeliveries: Record<string, ExtraDeliveries>;
   /** Deliveries recorded succeeded that the sink never accepted: must be 0. */
   unconfirmed: number;
   /** (path, webhook-id) pairs the sink accepted more than once: allowed, counted. */
   duplicates: number;
   statusHistogram: Record<string, number>;
+}
+
+export interface ExtraDeliveries {
+  succeeded: number;
+  dead: number;
+  /** Not final yet (pending or failed). */
+  other: number;
+  /** The acknowledged webhooks (by their load sequence) that got a delivery here. */
+  sequences: number[];
+  /** The dead ones' last errors, counted. */
+  deadErrors: Record<string, number>;
 }
 
 /** Polls until every acknowledged webhook is stored and every delivery is final, or time runs out. */
@@ -40,7 +53,8 @@ export async function settle(
       accounting.lost === 0 &&
       deliveries.other === 0 &&
       deliveries.missing === 0 &&
-      deliveries.succeeded + deliveries.dead === deliveries.expected;
+      deliveries.succeeded + deliveries.dead === deliveries.expected &&
+      Object.values(accounting.extraDeliveries).every((extra) => extra.other === 0);
     const settleMs = Date.now() - startedAt;
     if (settled || settleMs > timeoutMs) return { accounting, settled, settleMs };
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -58,12 +72,44 @@ async function account(harness: FaultHarness, sent: SentWebhook[]): Promise<Acco
       [eventIds],
     );
     const routed = events.rows.filter((event) => event.status === 'routed');
-    const deliveries = await client.query<{ event_id: string; status: string; url: string }>(
-      `SELECT d.event_id, d.status, s.url
+    const allDeliveries = await client.query<{
+      event_id: string;
+      status: string;
+      url: string;
+      last_error: string | null;
+    }>(
+      `SELECT d.event_id, d.status, s.url, d.last_error
          FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
         WHERE d.event_id = ANY($1::text[])`,
       [eventIds],
     );
+    const pathOf = (url: string) => new URL(url).pathname;
+    const healthy = (path: string) => (SINK_PATHS as readonly string[]).includes(path);
+    const deliveries = {
+      rows: allDeliveries.rows.filter((delivery) => healthy(pathOf(delivery.url))),
+    };
+    const sequenceOf = new Map(acknowledged.map((webhook) => [webhook.eventId, webhook.sequence]));
+    const extraDeliveries: Record<string, ExtraDeliveries> = {};
+    for (const delivery of allDeliveries.rows) {
+      const path = pathOf(delivery.url);
+      if (healthy(path)) continue;
+      const extra = (extraDeliveries[path] ??= {
+        succeeded: 0,
+        dead: 0,
+        other: 0,
+        sequences: [],
+        deadErrors: {},
+      });
+      extra.sequences.push(sequenceOf.get(delivery.event_id)!);
+      if (delivery.status === 'succeeded') extra.succeeded += 1;
+      else if (delivery.status !== 'dead') extra.other += 1;
+      else {
+        extra.dead += 1;
+        const error = delivery.last_error ?? 'none';
+        extra.deadErrors[error] = (extra.deadErrors[error] ?? 0) + 1;
+      }
+    }
+    for (const extra of Object.values(extraDeliveries)) extra.sequences.sort((a, b) => a - b);
     const refusedStored = await client.query<{ count: string }>(
       'SELECT count(*) FROM events WHERE source_delivery_id = ANY($1::text[])',
       [refused.map((webhook) => webhook.deliveryId)],
@@ -75,7 +121,7 @@ async function account(harness: FaultHarness, sent: SentWebhook[]): Promise<Acco
     const unconfirmed = deliveries.rows.filter(
       (delivery) =>
         delivery.status === 'succeeded' &&
-        harness.sink.acceptedCount(new URL(delivery.url).pathname, delivery.event_id) === 0,
+        harness.sink.acceptedCount(pathOf(delivery.url), delivery.event_id) === 0,
     ).length;
     const expected = routed.length * SINK_PATHS.length;
     const statusHistogram: Record<string, number> = {};
@@ -99,6 +145,7 @@ async function account(harness: FaultHarness, sent: SentWebhook[]): Promise<Acco
         dead,
         other: deliveries.rows.length - succeeded - dead,
       },
+      extraDeliveries,
       unconfirmed,
       duplicates: harness.sink.duplicates(),
       statusHistogram,

@@ -14,6 +14,11 @@ export interface HarnessOptions {
   redisUrl: string;
   /** Extra fields for both subscriptions (retryPolicy, timeoutMs…). */
   subscription?: Record<string, unknown>;
+  /**
+   * More subscriptions, by sink path (not one of SINK_PATHS), with their fields (filter,
+   * transform…). Their deliveries are accounted apart: the scenario says what they should be.
+   */
+  extraSubscriptions?: Record<string, Record<string, unknown>>;
   sinkResponder?: SinkResponder;
   /** Remove what the run left on the machine's shared services: its database, its queue keys. */
   cleanup: { dropDatabase: boolean; deleteQueueKeys: boolean };
@@ -21,7 +26,7 @@ export interface HarnessOptions {
 
 /**
  * One router deployment under test: an API process, a worker process, a local sink, a Chatwoot
- * source and two subscriptions (every event type, one sink path each).
+ * source and two subscriptions (every event type, one sink path each), and any extra ones.
  */
 export class FaultHarness {
   readonly queuePrefix = `faults_${randomBytes(4).toString('hex')}`;
@@ -30,6 +35,7 @@ export class FaultHarness {
   private worker: ManagedProcess | null = null;
   apiUrl = '';
   webhookUrl = '';
+  private workerHealthUrl = '';
   private env: Record<string, string> = {};
 
   private constructor(private readonly options: HarnessOptions) {
@@ -82,6 +88,25 @@ export class FaultHarness {
         ...this.options.subscription,
       });
     }
+    for (const [path, fields] of Object.entries(this.options.extraSubscriptions ?? {})) {
+      await this.admin('POST', '/api/subscriptions', {
+        name: `fault sink ${path}`,
+        url: `${this.sink.url}${path}`,
+        eventTypes: ['*'],
+        sourceIds: [source.id],
+        ...fields,
+      });
+    }
+  }
+
+  /** The liveness URLs of the API and of the current worker. */
+  healthUrls(): { api: string; worker: string } {
+    return { api: `${this.apiUrl}/health/live`, worker: this.workerHealthUrl };
+  }
+
+  /** Whether the API and the worker this harness started last are still running. */
+  processesRunning(): { api: boolean; worker: boolean } {
+    return { api: this.api?.isRunning ?? false, worker: this.worker?.isRunning ?? false };
   }
 
   /** `kill -9`: the worker gets no chance to finish, release or record anything. */
@@ -93,10 +118,8 @@ export class FaultHarness {
   async startWorker(): Promise<void> {
     const healthPort = await freePort();
     this.worker = this.routerProcess('worker', { WORKER_HEALTH_PORT: String(healthPort) });
-    await this.worker.start(
-      () => this.answers(`http://127.0.0.1:${healthPort}/health/live`),
-      60_000,
-    );
+    this.workerHealthUrl = `http://127.0.0.1:${healthPort}/health/live`;
+    await this.worker.start(() => this.answers(this.workerHealthUrl), 60_000);
   }
 
   /** The last output of the API and the current worker, for a report or a failure. */

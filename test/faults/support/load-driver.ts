@@ -3,6 +3,8 @@ import { fixtureText } from '../../support/fixtures';
 
 /** One webhook sent and what the API answered. */
 export interface SentWebhook {
+  /** 1 for the first webhook sent, and so on. */
+  sequence: number;
   deliveryId: string;
   sentAt: number;
   answeredAt: number;
@@ -16,7 +18,12 @@ export interface LoadDriverOptions {
   webhookUrl: string;
   ratePerSecond: number;
   requestTimeoutMs?: number;
+  /** The chat message's text; by default one that names the webhook. */
+  messageText?: (sequence: number, deliveryId: string) => string;
 }
+
+const DEFAULT_TEXT = (sequence: number, deliveryId: string) =>
+  `fault load #${sequence} (${deliveryId})`;
 
 /**
  * Posts unique Chatwoot `message_created` webhooks at a steady rate, without waiting for
@@ -61,7 +68,7 @@ export class LoadDriver {
     const body = JSON.stringify({
       ...this.template,
       id: 1_000_000 + sequence,
-      content: `fault load #${sequence} (${deliveryId})`,
+      content: (this.options.messageText ?? DEFAULT_TEXT)(sequence, deliveryId),
     });
     const sentAt = Date.now();
     let status = 0;
@@ -79,6 +86,6 @@ export class LoadDriver {
     } catch {
       status = 0;
     }
-    this.sent.push({ deliveryId, sentAt, answeredAt: Date.now(), status, eventId });
+    this.sent.push({ sequence, deliveryId, sentAt, answeredAt: Date.now(), status, eventId });
   }
 }

@@ -540,6 +540,11 @@ describe('subscriptions API end to end', () => {
       'http://169.254.169.254/latest/meta-data',
       'http://[::1]:8080/',
       'http://[::ffff:127.0.0.1]/',
+      'http://[::127.0.0.1]/',
+      'http://[::ffff:0:10.0.0.1]/',
+      'http://[64:ff9b::169.254.169.254]/',
+      'http://[64:ff9b:1::7f00:1]/',
+      'http://[2002:c0a8:101::1]/',
       `http://localhost:${port}/`,
     ];
 

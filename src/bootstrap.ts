@@ -11,6 +11,7 @@ import { AppError } from './common/app-error';
 import { gracefulClose } from './common/graceful-shutdown';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createLoggers, RequestLogLines } from './common/logging';
+import { NulCharactersPipe } from './common/nul-characters.pipe';
 import { setupOpenApi } from './common/openapi';
 import { installJsonBodyParser } from './common/raw-body';
 import { MetricsService } from './monitoring/metrics.service';
@@ -68,6 +69,7 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
   // Nest's error handler runs this filter for errors from plain Fastify routes too.
   app.useGlobalFilters(new HttpErrorFilter());
   app.useGlobalPipes(
+    new NulCharactersPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,

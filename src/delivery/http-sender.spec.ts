@@ -176,6 +176,19 @@ describe('HttpSender', () => {
     expect(sink.requests.map((request) => request.path)).not.toContain('/elsewhere');
   });
 
+  it('keeps the credentials of its URL out of the redirect it records', async () => {
+    const outcome = await sender.send({
+      url: sink.url.replace('http://', 'http://crm-user:crm-pass@') + '/moved',
+      body: '{}',
+      headers: {},
+      timeoutMs: 2000,
+      allowPrivateTargets: true,
+    });
+    expect(outcome.error).toBe(
+      `HTTP 302 redirect to ${sink.url}/elsewhere (redirects are not followed)`,
+    );
+  });
+
   it.each([
     ['no answer at all', '/hang'],
     ['headers then a stalled body', '/stall-body'],

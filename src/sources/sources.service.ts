@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { LessThan, Repository } from 'typeorm';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
+import { DEFAULT_PAGE_SIZE, Page, PageQuery, toPage } from '../common/pagination';
 import { newSigningSecret, randomToken, sha256 } from '../common/secrets';
 import { Settings } from '../config/settings';
 import { checkTarget } from '../delivery/target-guard';
@@ -79,9 +80,16 @@ export class SourcesService {
     });
   }
 
-  async list(): Promise<SourceResponse[]> {
-    const sources = await this.sources.find({ select: [...WITH_SECRETS], order: { id: 'DESC' } });
-    return sources.map((source) => this.present(source));
+  /** One page, newest first. */
+  async list(query: PageQuery): Promise<Page<SourceResponse>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const sources = await this.sources.find({
+      select: [...WITH_SECRETS],
+      where: query.cursor ? { id: LessThan(query.cursor) } : {},
+      order: { id: 'DESC' },
+      take: limit + 1,
+    });
+    return toPage(sources, limit, (source) => this.present(source));
   }
 
   async get(id: string): Promise<SourceResponse> {

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { ulid } from 'ulid';
-import { Repository } from 'typeorm';
+import { LessThan, Repository } from 'typeorm';
 import { buildSampleEvent } from '../canonical/sample-event';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
+import { DEFAULT_PAGE_SIZE, Page, PageQuery, toPage } from '../common/pagination';
 import { newSigningSecret } from '../common/secrets';
 import { Settings } from '../config/settings';
 import { checkTarget } from '../delivery/target-guard';
@@ -60,9 +61,17 @@ export class SubscriptionsService {
     return toSubscriptionResponse(saved, this.settings, { secret, credentials: true });
   }
 
-  async list(): Promise<SubscriptionResponse[]> {
-    const all = await this.subscriptions.find({ order: { id: 'DESC' } });
-    return all.map((subscription) => toSubscriptionResponse(subscription, this.settings));
+  /** One page, newest first. */
+  async list(query: PageQuery): Promise<Page<SubscriptionResponse>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.subscriptions.find({
+      where: query.cursor ? { id: LessThan(query.cursor) } : {},
+      order: { id: 'DESC' },
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (subscription) =>
+      toSubscriptionResponse(subscription, this.settings),
+    );
   }
 
   async get(id: string): Promise<SubscriptionResponse> {

@@ -4,6 +4,7 @@ import { AdminKeyGuard } from './auth/admin-key.guard';
 import { CoreModule } from './core.module';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { EventsController } from './events/events.controller';
+import { FailedIngestJobs } from './monitoring/failed-ingest-jobs';
 import { HealthController } from './monitoring/health.controller';
 import { MetricsController } from './monitoring/metrics.controller';
 import { QueuesController } from './monitoring/queues.controller';
@@ -32,6 +33,7 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
     IngestService,
     DedupeStore,
     EnrichmentClient,
+    FailedIngestJobs,
     { provide: APP_GUARD, useClass: AdminKeyGuard },
   ],
 })

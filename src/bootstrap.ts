@@ -4,12 +4,14 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { FastifyBaseLogger } from 'fastify';
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
+import type { Server } from 'node:net';
 import { Logger as JsonLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppError } from './common/app-error';
 import { gracefulClose } from './common/graceful-shutdown';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createLoggers, RequestLogLines } from './common/logging';
+import { NulCharactersPipe } from './common/nul-characters.pipe';
 import { setupOpenApi } from './common/openapi';
 import { installJsonBodyParser } from './common/raw-body';
 import { MetricsService } from './monitoring/metrics.service';
@@ -46,6 +48,7 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
   }
 
   const adapter = new FastifyAdapter({
+    ...httpLimits(settings),
     bodyLimit: settings.INGEST_BODY_LIMIT_BYTES,
     loggerInstance: loggers.lines,
     logController: new RequestLogLines(),
@@ -61,10 +64,12 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
   );
   app.useLogger(app.get(JsonLogger));
   const fastify = app.getHttpAdapter().getInstance();
+  capConnections(fastify.server, settings, app.get(MetricsService));
   installJsonBodyParser(fastify, settings.INGEST_BODY_LIMIT_BYTES);
   // Nest's error handler runs this filter for errors from plain Fastify routes too.
   app.useGlobalFilters(new HttpErrorFilter());
   app.useGlobalPipes(
+    new NulCharactersPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
@@ -86,6 +91,34 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('0.0.0.0', '127.0.0.1');
   logger.log(`${settings.APP_ROLE === 'all' ? 'API and worker' : 'API'} listening on ${url}`);
   return { context: app, url, close };
+}
+
+/**
+ * A client that trickles its request (slow loris) is answered 408 and cut off once
+ * HTTP_REQUEST_TIMEOUT_MS have passed since it connected or began the request; Node checks
+ * its connections every second (or each quarter of the timeout, when shorter).
+ */
+function httpLimits(settings: Settings) {
+  const requestTimeout = settings.HTTP_REQUEST_TIMEOUT_MS;
+  return {
+    requestTimeout,
+    connectionTimeout: settings.HTTP_IDLE_TIMEOUT_MS,
+    http: {
+      headersTimeout: requestTimeout,
+      connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(requestTimeout / 4))),
+    },
+  };
+}
+
+/**
+ * Past HTTP_MAX_CONNECTIONS open connections, Node closes new ones as they arrive. Node and
+ * Fastify have no per-client cap: behind a load balancer every client has its address anyway,
+ * so per-client limits belong to the proxy.
+ */
+function capConnections(server: Server, settings: Settings, metrics: MetricsService): void {
+  if (settings.HTTP_MAX_CONNECTIONS === 0) return;
+  server.maxConnections = settings.HTTP_MAX_CONNECTIONS;
+  server.on('drop', () => metrics.connectionRefused());
 }
 
 /** One 400 naming every failing field, nested fields by their dotted path. */

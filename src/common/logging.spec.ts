@@ -1,7 +1,8 @@
 import Fastify from 'fastify';
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { loadSettings } from '../config/settings';
-import { createLoggers, maskUrl, RequestLogLines } from './logging';
+import { createLoggers, loggedUrl, maskUrl, RequestLogLines } from './logging';
 
 function capture(): { stream: Writable; lines: () => Record<string, any>[]; text: () => string } {
   let output = '';
@@ -27,6 +28,26 @@ describe('logging', () => {
     expect(maskUrl('/webhooks/chatwoot/s3cr3tToken')).toBe('/webhooks/chatwoot/[token]');
     expect(maskUrl('/webhooks/jivo/s3cr3tToken?x=1')).toBe('/webhooks/jivo/[token]?x=1');
     expect(maskUrl('/api/events?limit=5')).toBe('/api/events?limit=5');
+  });
+
+  it('masks the token in absolute form, with doubled slashes, in any letter case', () => {
+    expect(maskUrl('http://x/webhooks/jivo/s3cr3t')).toBe('http://x/webhooks/jivo/[token]');
+    expect(maskUrl('HTTPS://u:p@x:1/webhooks/jivo/s3cr3t?a')).toBe(
+      'HTTPS://u:p@x:1/webhooks/jivo/[token]?a',
+    );
+    expect(maskUrl('//webhooks//jivo/s3cr3t/')).toBe('//webhooks//jivo/[token]/');
+    expect(maskUrl('/WEBHOOKS/jivo/s3cr3t')).toBe('/WEBHOOKS/jivo/[token]');
+    expect(maskUrl('http://x/api/events')).toBe('http://x/api/events');
+  });
+
+  it('masks the last path segment of a request the router matched to a :token route', () => {
+    const route = '/webhooks/:kind/:token';
+    expect(loggedUrl('/%77ebhooks/jivo/s3cr3t?x=1', route)).toBe('/%77ebhooks/jivo/[token]?x=1');
+    expect(loggedUrl('http://x/webhooks/jivo/s3cr%33t#f', route)).toBe(
+      'http://x/webhooks/jivo/[token]#f',
+    );
+    expect(loggedUrl('/api/events/evt_1', '/api/events/:id')).toBe('/api/events/evt_1');
+    expect(loggedUrl('/webhooks/jivo/s3cr3t/', undefined)).toBe('/webhooks/jivo/[token]/');
   });
 
   it('never prints secret, signingSecret, token or authorization fields', () => {
@@ -78,6 +99,47 @@ describe('logging', () => {
     });
     expect(requests[0].req.headers).toBeUndefined();
     expect(requests[1]).toMatchObject({ level: 50, res: { statusCode: 500 } });
+  });
+
+  it('masks the token of targets no client would send: absolute form, percent-encoded', async () => {
+    const output = capture();
+    const app = Fastify({
+      loggerInstance: createLoggers(loadSettings({ LOG_LEVEL: 'info' }), output.stream).lines,
+      logController: new RequestLogLines(),
+    });
+    app.post('/webhooks/:kind/:token', async () => ({ result: 'ok' }));
+    // As Nest's: Fastify's own 404 handler logs the raw URL on a line of its own.
+    app.setNotFoundHandler((_request, reply) => reply.code(404).send({ statusCode: 404 }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    for (const target of [
+      'http://x/webhooks/jivo/s3cr3tToken',
+      '/%77ebhooks/jivo/s3cr3tToken',
+      'http://x//webhooks/jivo/s3cr3tToken',
+    ]) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', reject);
+        socket.on('close', () => resolve());
+        socket.on('data', () => undefined);
+        socket.end(
+          `POST ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n` +
+            'Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+        );
+      });
+    }
+    await app.close();
+
+    const urls = output
+      .lines()
+      .filter((line) => line.responseTime !== undefined)
+      .map((line) => `${line.req.url} ${line.res.statusCode}`);
+    expect(urls).toEqual([
+      'http://x/webhooks/jivo/[token] 200',
+      '/%77ebhooks/jivo/[token] 200',
+      'http://x//webhooks/jivo/[token] 404',
+    ]);
+    expect(output.text()).not.toContain('s3cr3tToken');
   });
 
   it('defaults to info, and to warn under NODE_ENV=test', () => {

@@ -24,9 +24,26 @@ declare module 'fastify' {
   }
 }
 
-/** `/webhooks/<kind>/<token>` with the token (the source's only credential) masked. */
+/**
+ * `/webhooks/<kind>/<token>` with the token (the source's only credential) masked, also in
+ * absolute form (`http://host/webhooks/…`) and with doubled slashes or other letter cases.
+ */
 export function maskUrl(url: string): string {
-  return url.replace(/^(\/webhooks\/[^/?#]+\/)[^/?#]+/, '$1[token]');
+  return url.replace(
+    /^((?:[a-z][a-z\d+.-]*:\/\/[^/?#]*)?\/+webhooks\/+[^/?#]+\/+)[^/?#]+/i,
+    '$1[token]',
+  );
+}
+
+/**
+ * The URL of a request's log line. When the router matched a route ending in `:token`, that
+ * last path segment is masked however the target spelled it (`/%77ebhooks/…`); else maskUrl.
+ */
+export function loggedUrl(url: string, matchedRoute: string | undefined): string {
+  if (!matchedRoute?.endsWith('/:token')) return maskUrl(url);
+  const pathEnd = url.search(/[?#]|$/);
+  const tokenStart = url.lastIndexOf('/', pathEnd - 1) + 1;
+  return `${url.slice(0, tokenStart)}[token]${url.slice(pathEnd)}`;
 }
 
 export interface Loggers {
@@ -83,7 +100,7 @@ export class RequestLogLines extends LogController {
     reply: FastifyReply,
   ): void {
     const statusCode = reply.statusCode;
-    const url = maskUrl(request.url);
+    const url = loggedUrl(request.url, request.routeOptions?.url);
     const line = {
       reqId: request.id,
       req: { method: request.method, url, remoteAddress: request.ip },

@@ -1,17 +1,31 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
+/** `?cursor=&limit=` of every list route. */
 export class PageQuery {
-  /** The `nextCursor` of the previous page. */
+  @ApiPropertyOptional({
+    description: 'The `nextCursor` of the previous page; absent: the first page',
+  })
   @IsOptional()
   @IsString()
   cursor?: string;
 
+  @ApiPropertyOptional({
+    description: 'Items per page',
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+    type: 'integer',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(200)
+  @Max(MAX_PAGE_SIZE)
   limit?: number;
 }
 
@@ -19,8 +33,6 @@ export interface Page<T> {
   data: T[];
   nextCursor: string | null;
 }
-
-export const DEFAULT_PAGE_SIZE = 50;
 
 /** Rows were fetched newest first with one extra row; the extra one says whether more follow. */
 export function toPage<T extends { id: string }, R>(

@@ -37,4 +37,22 @@ describe('settings added for operations', () => {
     }
     expect(() => loadSettings({ TRANSFORM_TIMEOUT_MS: '5' })).toThrow(/TRANSFORM_TIMEOUT_MS/);
   });
+
+  it('bounds HTTP requests and connections by default, and names a bad value', () => {
+    expect(loadSettings({})).toMatchObject({
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      HTTP_IDLE_TIMEOUT_MS: 120_000,
+      HTTP_MAX_CONNECTIONS: 10_000,
+    });
+    expect(loadSettings({ HTTP_MAX_CONNECTIONS: '0' }).HTTP_MAX_CONNECTIONS).toBe(0);
+    for (const [name, value] of [
+      ['HTTP_REQUEST_TIMEOUT_MS', '0'],
+      ['HTTP_REQUEST_TIMEOUT_MS', '600001'],
+      ['HTTP_IDLE_TIMEOUT_MS', 'soon'],
+      ['HTTP_IDLE_TIMEOUT_MS', '999'],
+      ['HTTP_MAX_CONNECTIONS', '-1'],
+    ]) {
+      expect(() => loadSettings({ [name]: value })).toThrow(new RegExp(name));
+    }
+  });
 });

@@ -111,6 +111,30 @@ export class Settings {
   @Min(100)
   INGEST_ENQUEUE_TIMEOUT_MS = 5000;
 
+  /** Time a client has to send a whole request, headers and body; then 408 and the connection is closed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(10 * 60_000)
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
+  /**
+   * A connection on which nothing is sent or received for this long is closed. Keep it above
+   * the longest answer: a subscription test send waits up to 60 s for its target.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(60 * 60_000)
+  HTTP_IDLE_TIMEOUT_MS = 120_000;
+
+  /** Connections the API holds open at once; beyond it new ones are closed as they arrive (0: no cap). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  HTTP_MAX_CONNECTIONS = 10_000;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)

@@ -176,6 +176,19 @@ describe('HttpSender', () => {
     expect(sink.requests.map((request) => request.path)).not.toContain('/elsewhere');
   });
 
+  it('keeps the credentials of its URL out of the redirect it records', async () => {
+    const outcome = await sender.send({
+      url: sink.url.replace('http://', 'http://crm-user:crm-pass@') + '/moved',
+      body: '{}',
+      headers: {},
+      timeoutMs: 2000,
+      allowPrivateTargets: true,
+    });
+    expect(outcome.error).toBe(
+      `HTTP 302 redirect to ${sink.url}/elsewhere (redirects are not followed)`,
+    );
+  });
+
   it.each([
     ['no answer at all', '/hang'],
     ['headers then a stalled body', '/stall-body'],
@@ -239,23 +252,27 @@ describe('HttpSender', () => {
       expect(guarded.connections).toBe(0);
     });
 
-    it.each(['127.0.0.1', '[::ffff:127.0.0.1]'])(
-      'refuses the IP literal %s before connecting',
-      async (host) => {
-        const guarded = await open();
-        const port = new URL(guarded.url).port;
-        const outcome = await sender.send({
-          url: `http://${host}:${port}/hook`,
-          body: '{}',
-          headers: {},
-          timeoutMs: 2000,
-          allowPrivateTargets: false,
-        });
-        expect(outcome).toMatchObject({ succeeded: false, statusCode: null, retryable: false });
-        expect(outcome.error).toMatch(/^target refused: url resolves to .*private or reserved/);
-        expect(guarded.connections).toBe(0);
-      },
-    );
+    it.each([
+      '127.0.0.1',
+      '[::ffff:127.0.0.1]',
+      '[::127.0.0.1]',
+      '[::ffff:0:127.0.0.1]',
+      '[64:ff9b::127.0.0.1]',
+      '[2002:7f00:1::1]',
+    ])('refuses the IP literal %s before connecting', async (host) => {
+      const guarded = await open();
+      const port = new URL(guarded.url).port;
+      const outcome = await sender.send({
+        url: `http://${host}:${port}/hook`,
+        body: '{}',
+        headers: {},
+        timeoutMs: 2000,
+        allowPrivateTargets: false,
+      });
+      expect(outcome).toMatchObject({ succeeded: false, statusCode: null, retryable: false });
+      expect(outcome.error).toMatch(/^target refused: url resolves to .*private or reserved/);
+      expect(guarded.connections).toBe(0);
+    });
 
     it('is the default when neither the request nor the settings allow them', async () => {
       const guarded = await open();

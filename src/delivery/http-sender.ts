@@ -169,10 +169,14 @@ function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** Where a redirect points, without the credentials a relative one inherits from `base`. */
 function resolveLocation(location: string, base: string): string {
   let resolved: string;
   try {
-    resolved = new URL(location, base).href;
+    const url = new URL(location, base);
+    url.username = '';
+    url.password = '';
+    resolved = url.href;
   } catch {
     resolved = location;
   }

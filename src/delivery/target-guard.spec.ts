@@ -37,16 +37,36 @@ describe('isBlockedAddress', () => {
     'fe80::1',
     'fd00::1',
     'ff02::1',
+    '::127.0.0.1',
+    '::7f00:1',
+    '::a00:1',
+    '::a9fe:a9fe',
+    '::ffff:0:127.0.0.1',
+    '::ffff:0:7f00:1',
+    '0:0:0:0:0:ffff:a9fe:a9fe',
+    '64:ff9b::127.0.0.1',
+    '64:ff9b::7f00:1',
+    '64:ff9b::c0a8:101',
+    '64:ff9b:1::808:808',
+    '64:ff9b:1:7f00:1::',
+    '2002:7f00:1::',
+    '2002:a00:1::1',
+    '2002:a9fe:a9fe:1::1',
+    '2001:0:4136:e378:8000:63bf:3fff:fdd2',
   ])('refuses %s', (address) => {
     expect(isBlockedAddress(address)).toBe(true);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111', '::ffff:8.8.8.8'])(
-    'allows %s',
-    (address) => {
-      expect(isBlockedAddress(address)).toBe(false);
-    },
-  );
+  it.each([
+    '93.184.216.34',
+    '8.8.8.8',
+    '2606:4700:4700::1111',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+    '2002:808:808::1',
+  ])('allows %s', (address) => {
+    expect(isBlockedAddress(address)).toBe(false);
+  });
 });
 
 describe('checkTarget', () => {
@@ -77,6 +97,11 @@ describe('checkTargetUrl', () => {
       'http://127.0.0.1/hook',
       'http://2130706433/',
       'http://[::ffff:7f00:1]/',
+      'http://[::127.0.0.1]/',
+      'http://[::ffff:0:10.0.0.1]/',
+      'http://[64:ff9b::169.254.169.254]/',
+      'http://[64:ff9b:1::a00:1]/',
+      'http://[2002:c0a8:101::1]/',
       'http://169.254.169.254/latest/meta-data',
       'ftp://example.com/',
       'not a url',

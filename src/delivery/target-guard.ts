@@ -29,8 +29,12 @@ for (const [network, prefix] of [
 for (const [network, prefix] of [
   ['::', 128],
   ['::1', 128],
-  ['64:ff9b::', 96],
+  // NAT64 for local use (RFC 8215): where the IPv4 address sits depends on the local prefix.
+  ['64:ff9b:1::', 48],
   ['100::', 64],
+  // Teredo tunnels (IPv4 endpoints inside, one of them obfuscated) and benchmarking.
+  ['2001::', 32],
+  ['2001:2::', 48],
   ['2001:db8::', 32],
   ['fc00::', 7],
   ['fe80::', 10],
@@ -40,24 +44,48 @@ for (const [network, prefix] of [
   blocked.addSubnet(network, prefix, 'ipv6');
 }
 
-/** IPv4-mapped (`::ffff:127.0.0.1`) and IPv4-compatible IPv6 forms are checked as IPv4. */
-function embeddedIpv4(address: string): string | null {
-  const match = /^(?:0*:)*(?:::)?(?:0*:)*(?:ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  if (match) return match[1];
-  const hexMapped = /^(?:0*:)*:?ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (!hexMapped) return null;
-  const high = parseInt(hexMapped[1], 16);
-  const low = parseInt(hexMapped[2], 16);
-  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+/** The eight 16-bit groups of a valid IPv6 address (`::` expanded, a dotted IPv4 tail read). */
+function ipv6Groups(address: string): number[] {
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+  const hex = dotted ? address.slice(0, dotted.index) + asTwoGroups(dotted.slice(1)) : address;
+  const groupsOf = (part: string) =>
+    part ? part.split(':').map((group) => parseInt(group, 16)) : [];
+  const [head, tail] = hex.split('::');
+  if (tail === undefined) return groupsOf(head);
+  const [before, after] = [groupsOf(head), groupsOf(tail)];
+  return [...before, ...Array<number>(8 - before.length - after.length).fill(0), ...after];
 }
 
+function asTwoGroups(octets: string[]): string {
+  const [a, b, c, d] = octets.map(Number);
+  return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+}
+
+/**
+ * The IPv4 address an IPv6 one carries, where the IPv6 form says it does: IPv4-compatible
+ * (`::a.b.c.d`), IPv4-mapped (`::ffff:a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`), NAT64's
+ * well-known prefix (`64:ff9b::a.b.c.d`) and 6to4 (`2002:aabb:ccdd::/48`). Null otherwise.
+ */
+function embeddedIpv4(address: string): string | null {
+  const groups = ipv6Groups(address);
+  const zero = (from: number, to: number) => groups.slice(from, to).every((group) => group === 0);
+  const ipv4 = (high: number, low: number) =>
+    [high >> 8, high & 255, low >> 8, low & 255].join('.');
+  if (zero(0, 5) && (groups[5] === 0 || groups[5] === 0xffff)) return ipv4(groups[6], groups[7]);
+  if (zero(0, 4) && groups[4] === 0xffff && groups[5] === 0) return ipv4(groups[6], groups[7]);
+  if (groups[0] === 0x64 && groups[1] === 0xff9b && zero(2, 6)) return ipv4(groups[6], groups[7]);
+  if (groups[0] === 0x2002) return ipv4(groups[1], groups[2]);
+  return null;
+}
+
+/** Whether an address (IPv4 or IPv6, bracketed or with a zone) may not be delivered to. */
 export function isBlockedAddress(address: string): boolean {
   const bare = address.replace(/^\[|\]$/g, '').split('%')[0];
   const family = isIP(bare);
   if (family === 4) return blocked.check(bare, 'ipv4');
   if (family === 6) {
     const ipv4 = embeddedIpv4(bare);
-    return ipv4 ? blocked.check(ipv4, 'ipv4') : blocked.check(bare, 'ipv6');
+    return (ipv4 !== null && blocked.check(ipv4, 'ipv4')) || blocked.check(bare, 'ipv6');
   }
   return true;
 }

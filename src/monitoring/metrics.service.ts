@@ -63,6 +63,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly connectionsRefused = new Counter({
+    name: `${PREFIX}http_connections_refused_total`,
+    help: 'Connections closed on arrival because HTTP_MAX_CONNECTIONS were open',
+    registers: [this.registry],
+  });
+
   constructor(
     private readonly sources: SourceRegistry,
     queueStats: QueueStats,
@@ -112,6 +118,11 @@ export class MetricsService {
       stopTimer({ status_code: String(error instanceof AppError ? error.status : 500) });
       throw error;
     }
+  }
+
+  /** A connection refused at HTTP_MAX_CONNECTIONS. */
+  connectionRefused(): void {
+    this.connectionsRefused.inc();
   }
 
   /** One event the worker stored: `type` is null when it could not be normalized. */

@@ -4,34 +4,39 @@ import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
 import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { requireAdminKey } from '../auth/admin-key.hook';
 import { Settings } from '../config/settings';
 import { DELIVERY_QUEUE, INGEST_QUEUE } from '../queues/queue-names';
-import { adminPathGuard } from './admin-path.guard';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 /**
  * Mounts bull-board at /admin/queues on the Nest Fastify instance, behind the admin key. Call
  * before listen. bull-board's routes are plain Fastify routes, which Nest's AdminKeyGuard never
- * sees, so an onRequest hook guards every /admin path instead.
+ * sees, so they live in a plugin scope of their own whose onRequest hook asks for the key.
  *
- * The delivery queue is read-only: its state lives in Postgres, and re-sending goes through
- * POST /api/deliveries/redrive. An ingest job that failed for good is the only copy of what a
- * source sent, so it can be retried from the dashboard.
+ * Both queues are read-only there: the delivery queue's state lives in Postgres (re-send with
+ * POST /api/deliveries/retry), and an ingest job is the only copy of a webhook already
+ * answered 200, which pausing, emptying or a forged job would lose or corrupt. Failed ingest
+ * jobs are retried with POST /api/queues/ingest/retry.
  */
 export function mountQueueDashboard(app: NestFastifyApplication, settings: Settings): void {
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', adminPathGuard(settings.ADMIN_API_KEYS));
-
   const serverAdapter = new BullBoardFastifyAdapter();
   serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
-    queues: [
-      new BullMQAdapter(app.get<Queue>(getQueueToken(INGEST_QUEUE))),
-      new BullMQAdapter(app.get<Queue>(getQueueToken(DELIVERY_QUEUE)), { readOnlyMode: true }),
-    ],
+    queues: [INGEST_QUEUE, DELIVERY_QUEUE].map(
+      (name) => new BullMQAdapter(app.get<Queue>(getQueueToken(name)), { readOnlyMode: true }),
+    ),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'webhook-router' } },
   });
-  void fastify.register(serverAdapter.registerPlugin(), { prefix: QUEUE_DASHBOARD_PATH });
+  void fastify.register(
+    async (dashboard: FastifyInstance) => {
+      dashboard.addHook('onRequest', requireAdminKey(settings.ADMIN_API_KEYS));
+      await dashboard.register(serverAdapter.registerPlugin());
+    },
+    { prefix: QUEUE_DASHBOARD_PATH },
+  );
 }

@@ -1,6 +1,13 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ApiAdminAuth, ApiQueueUnavailableResponse } from '../common/openapi';
+import { FailedIngestJobs } from './failed-ingest-jobs';
 import { QueueStats } from './queue-stats';
 
 class JobCountsView {
@@ -39,6 +46,11 @@ export class QueueListResponse {
   queues: QueueView[];
 }
 
+export class IngestRetryResponse {
+  @ApiProperty({ description: 'Failed ingest jobs moved back to waiting', example: 3 })
+  retried: number;
+}
+
 const EXAMPLE: QueueListResponse = {
   queues: [
     {
@@ -72,18 +84,36 @@ const EXAMPLE: QueueListResponse = {
 @ApiAdminAuth()
 @Controller('api/queues')
 export class QueuesController {
-  constructor(private readonly stats: QueueStats) {}
+  constructor(
+    private readonly stats: QueueStats,
+    private readonly failedIngestJobs: FailedIngestJobs,
+  ) {}
 
   @Get()
   @ApiOperation({
     summary: 'Jobs per queue and state',
     description:
       'Read from Redis now. `ingest` holds received webhooks not yet stored; `delivery` holds ' +
-      'deliveries to send (delayed: waiting for a retry). The dashboard is at /admin/queues.',
+      'deliveries to send (delayed: waiting for a retry). The dashboard (read-only) is at ' +
+      '/admin/queues.',
   })
   @ApiOkResponse({ type: QueueListResponse, example: EXAMPLE })
   @ApiQueueUnavailableResponse('Redis did not answer in time')
   async list(): Promise<QueueListResponse> {
     return { queues: await this.stats.counts() };
+  }
+
+  @Post('ingest/retry')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Retry the failed ingest jobs',
+    description:
+      'An ingest job fails for good after 15 attempts to store its webhook (Postgres down for ' +
+      'long); it still holds the raw body. Once Postgres is back, this queues them all again, ' +
+      'each with its 15 attempts.',
+  })
+  @ApiAcceptedResponse({ type: IngestRetryResponse, example: { retried: 3 } })
+  async retryFailedIngest(): Promise<IngestRetryResponse> {
+    return { retried: await this.failedIngestJobs.retryAll() };
   }
 }

@@ -52,9 +52,10 @@ export class IngestService {
   ) {}
 
   async accept(webhook: InboundWebhook): Promise<AcceptedWebhook> {
-    const normalizer = this.registry.get(webhook.kind);
-    const source = normalizer ? await this.sources.authenticate(webhook.kind, webhook.token) : null;
-    if (!normalizer || !source) throw new AppError('not_found', 'Unknown webhook endpoint');
+    // The token first, whatever the kind: an unknown kind takes as long as an unknown token.
+    const source = await this.sources.authenticate(webhook.kind, webhook.token);
+    const normalizer = source ? this.registry.get(source.kind) : undefined;
+    if (!source || !normalizer) throw new AppError('not_found', 'Unknown webhook endpoint');
 
     if (webhook.body instanceof UnparseableBody) {
       throw new AppError('invalid_json', webhook.body.reason);

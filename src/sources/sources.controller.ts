@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBody,
   ApiCreatedResponse,
@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { ApiAdminAuth, ApiErrorResponse, ApiPageResponse } from '../common/openapi';
 import { ERROR_EXAMPLES, EXAMPLE_IDS } from '../common/openapi-examples';
+import { Page, PageQuery } from '../common/pagination';
 import { CreateSourceDto } from './dto/create-source.dto';
 import {
   SOURCE_CREATED_EXAMPLE,
@@ -85,12 +86,10 @@ export class SourcesController {
 
   @Get()
   @ApiOperation({ summary: 'List sources', description: 'Newest first; tokens masked.' })
-  @ApiPageResponse(SourceResponse, {
-    description: 'Every source (one page: nextCursor is always null)',
-    example: { data: [SOURCE_EXAMPLE], nextCursor: null },
-  })
-  async list(): Promise<{ data: SourceResponse[]; nextCursor: null }> {
-    return { data: await this.sources.list(), nextCursor: null };
+  @ApiPageResponse(SourceResponse, { example: { data: [SOURCE_EXAMPLE], nextCursor: null } })
+  @ApiErrorResponse(400, 'A bad query parameter', ERROR_EXAMPLES.validationFailed)
+  list(@Query() query: PageQuery): Promise<Page<SourceResponse>> {
+    return this.sources.list(query);
   }
 
   @Get('kinds')

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { LessThan, Repository } from 'typeorm';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
+import { DEFAULT_PAGE_SIZE, Page, PageQuery, toPage } from '../common/pagination';
 import { newSigningSecret, randomToken, sha256 } from '../common/secrets';
 import { Settings } from '../config/settings';
 import { checkTarget } from '../delivery/target-guard';
@@ -16,6 +17,11 @@ import { SourceRegistry } from './source-registry';
 
 const AUTH_CACHE_TTL_MS = 5_000;
 const AUTH_CACHE_MAX_ENTRIES = 10_000;
+
+interface CachedAuth {
+  source: AuthenticatedSource | null;
+  expiresAt: number;
+}
 
 const WITH_SECRETS = [
   'id',
@@ -39,11 +45,18 @@ export interface AuthenticatedSource extends SourceSettings {
 
 @Injectable()
 export class SourcesService {
-  /** Token hash → source, so the ingest path rarely touches Postgres. Other processes see changes within the TTL. */
-  private readonly authCache = new Map<
-    string,
-    { source: AuthenticatedSource; expiresAt: number }
-  >();
+  /**
+   * Token hash → source, so the ingest path rarely touches Postgres. Other processes see
+   * changes within the TTL.
+   */
+  private readonly knownTokens = new Map<string, CachedAuth>();
+  /**
+   * Token hash → no source, for as long, so a sender (or a probe) repeating an unknown token
+   * costs no query either. Kept apart, so a flood of unknown tokens never evicts known ones.
+   * It cannot hide a source created or rotated meanwhile, here or in another process: a new
+   * token is 24 fresh random bytes, which no request can have sent before it existed.
+   */
+  private readonly unknownTokens = new Map<string, CachedAuth>();
 
   constructor(
     @InjectRepository(SourceEntity) private readonly sources: Repository<SourceEntity>,
@@ -79,9 +92,16 @@ export class SourcesService {
     });
   }
 
-  async list(): Promise<SourceResponse[]> {
-    const sources = await this.sources.find({ select: [...WITH_SECRETS], order: { id: 'DESC' } });
-    return sources.map((source) => this.present(source));
+  /** One page, newest first. */
+  async list(query: PageQuery): Promise<Page<SourceResponse>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const sources = await this.sources.find({
+      select: [...WITH_SECRETS],
+      where: query.cursor ? { id: LessThan(query.cursor) } : {},
+      order: { id: 'DESC' },
+      take: limit + 1,
+    });
+    return toPage(sources, limit, (source) => this.present(source));
   }
 
   async get(id: string): Promise<SourceResponse> {
@@ -107,7 +127,7 @@ export class SourcesService {
       }
     }
     const saved = await this.sources.save(source);
-    this.authCache.clear();
+    this.knownTokens.clear();
     return toSourceResponse(saved, this.settings.publicBaseUrl, {
       enrichmentSecret: newEnrichmentSecret,
       hasSigningSecret: saved.signingSecret !== null,
@@ -117,14 +137,14 @@ export class SourcesService {
   async remove(id: string): Promise<void> {
     const result = await this.sources.delete({ id });
     if (!result.affected) throw notFound(`Source ${id}`);
-    this.authCache.clear();
+    this.knownTokens.clear();
   }
 
   async rotateToken(id: string): Promise<SourceResponse> {
     const source = await this.load(id);
     const token = randomToken();
     await this.sources.update({ id }, { tokenHash: sha256(token), tokenHint: token.slice(-4) });
-    this.authCache.clear();
+    this.knownTokens.clear();
     return toSourceResponse(await this.load(id), this.settings.publicBaseUrl, {
       token,
       hasSigningSecret: source.signingSecret !== null,
@@ -133,32 +153,34 @@ export class SourcesService {
 
   /**
    * The source a `/webhooks/:kind/:token` request belongs to, or null. Tokens are looked up
-   * by their SHA-256, so no comparison ever runs over the secret itself.
+   * by their SHA-256, so no comparison ever runs over the secret itself. The kind is compared
+   * after the lookup, so an unknown kind costs what an unknown token does.
    */
   async authenticate(kind: string, token: string): Promise<AuthenticatedSource | null> {
-    const cacheKey = hash('sha256', token, 'base64');
+    const tokenHash = hash('sha256', token, 'buffer');
+    const cacheKey = tokenHash.toString('base64');
     const now = Date.now();
-    const cached = this.authCache.get(cacheKey);
-    let source = cached && cached.expiresAt > now ? cached.source : null;
-    if (!source) {
-      const found = await this.sources
-        .findOne({
-          where: { tokenHash: Buffer.from(cacheKey, 'base64') },
-          select: [...WITH_SECRETS],
-        })
-        .catch((error: unknown) => {
-          // Postgres is down: the sender should retry later, as when Redis is (never a 500).
-          throw new AppError(
-            'queue_unavailable',
-            `The source cannot be looked up right now (${(error as Error).message}); retry later`,
-          );
-        });
-      if (!found) return null;
-      source = this.toAuthenticated(found);
-      if (this.authCache.size >= AUTH_CACHE_MAX_ENTRIES) this.authCache.clear();
-      this.authCache.set(cacheKey, { source, expiresAt: now + AUTH_CACHE_TTL_MS });
-    }
-    return source.kind === kind ? source : null;
+    const cached = this.knownTokens.get(cacheKey) ?? this.unknownTokens.get(cacheKey);
+    const source =
+      cached && cached.expiresAt > now ? cached.source : await this.lookUp(tokenHash, cacheKey);
+    return source?.kind === kind ? source : null;
+  }
+
+  private async lookUp(tokenHash: Buffer, cacheKey: string): Promise<AuthenticatedSource | null> {
+    const found = await this.sources
+      .findOne({ where: { tokenHash }, select: [...WITH_SECRETS] })
+      .catch((error: unknown) => {
+        // Postgres is down: the sender should retry later, as when Redis is (never a 500).
+        throw new AppError(
+          'queue_unavailable',
+          `The source cannot be looked up right now (${(error as Error).message}); retry later`,
+        );
+      });
+    const source = found ? this.toAuthenticated(found) : null;
+    const cache = source ? this.knownTokens : this.unknownTokens;
+    if (cache.size >= AUTH_CACHE_MAX_ENTRIES) cache.clear();
+    cache.set(cacheKey, { source, expiresAt: Date.now() + AUTH_CACHE_TTL_MS });
+    return source;
   }
 
   private toAuthenticated(found: SourceEntity): AuthenticatedSource {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBody,
   ApiCreatedResponse,
@@ -7,8 +7,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiAdminAuth, ApiErrorResponse } from '../common/openapi';
-import { ERROR_EXAMPLES, EXAMPLE_IDS } from '../common/openapi-examples';
+import { ApiAdminAuth, ApiErrorResponse, ApiPageResponse } from '../common/openapi';
+import { ERROR_EXAMPLES, EXAMPLE_IDS, EXAMPLE_TIMESTAMP } from '../common/openapi-examples';
+import { Page, PageQuery } from '../common/pagination';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { RotateSecretDto, TestSubscriptionDto } from './dto/subscription-actions.dto';
 import { SubscriptionResponse } from './dto/subscription.response';
@@ -29,6 +30,29 @@ const NotFound = ApiErrorResponse(404, 'No subscription with this id', {
   ...ERROR_EXAMPLES.notFound,
   message: `Subscription ${EXAMPLE_IDS.subscription} not found`,
 });
+
+const SUBSCRIPTION_EXAMPLE: SubscriptionResponse = {
+  id: EXAMPLE_IDS.subscription,
+  name: 'Pipedrive notes',
+  url: 'https://crm.example.com/hooks/chat',
+  eventTypes: ['message.created', 'conversation.ended'],
+  sourceIds: null,
+  filter: { 'message.direction': 'inbound' },
+  transform: null,
+  payloadFormat: 'canonical',
+  headers: { Authorization: '…Xk2q' },
+  retryPolicy: { maxAttempts: 5, schedule: [5, 60, 600, 3600], custom: true },
+  timeoutMs: 15000,
+  rateLimit: { max: 5, perSeconds: 1 },
+  disableAfterDeadDeliveries: 10,
+  consecutiveDeadDeliveries: 0,
+  enabled: true,
+  disabledReason: null,
+  disabledAt: null,
+  previousSecretExpiresAt: null,
+  createdAt: EXAMPLE_TIMESTAMP,
+  updatedAt: EXAMPLE_TIMESTAMP,
+};
 
 const CREATE_EXAMPLE = {
   name: 'Pipedrive notes',
@@ -69,18 +93,16 @@ export class SubscriptionsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List subscriptions, newest first' })
-  @ApiOkResponse({
-    schema: {
-      type: 'object',
-      properties: {
-        data: { type: 'array', items: { $ref: '#/components/schemas/SubscriptionResponse' } },
-        nextCursor: { type: 'string', nullable: true, example: null },
-      },
-    },
+  @ApiOperation({
+    summary: 'List subscriptions, newest first',
+    description: 'Header values and URL credentials masked; never the signing secret.',
   })
-  async list(): Promise<{ data: SubscriptionResponse[]; nextCursor: null }> {
-    return { data: await this.subscriptions.list(), nextCursor: null };
+  @ApiPageResponse(SubscriptionResponse, {
+    example: { data: [SUBSCRIPTION_EXAMPLE], nextCursor: null },
+  })
+  @ApiErrorResponse(400, 'A bad query parameter', ERROR_EXAMPLES.validationFailed)
+  list(@Query() query: PageQuery): Promise<Page<SubscriptionResponse>> {
+    return this.subscriptions.list(query);
   }
 
   @Get(':id')

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { ulid } from 'ulid';
-import { Repository } from 'typeorm';
+import { LessThan, Repository } from 'typeorm';
 import { buildSampleEvent } from '../canonical/sample-event';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
+import { DEFAULT_PAGE_SIZE, Page, PageQuery, toPage } from '../common/pagination';
 import { newSigningSecret } from '../common/secrets';
 import { Settings } from '../config/settings';
 import { checkTarget } from '../delivery/target-guard';
@@ -16,6 +17,7 @@ import { RotateSecretDto, TestSubscriptionDto } from './dto/subscription-actions
 import { SubscriptionResponse, toSubscriptionResponse } from './dto/subscription.response';
 import { TestSendResult } from './dto/test-send.response';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
+import { unmaskHeaders, unmaskUrl } from './subscription-credentials';
 import { PayloadFormat, SubscriptionEntity } from './subscription.entity';
 import { CANONICAL_EVENT_TYPES } from '../canonical/canonical-event';
 
@@ -30,18 +32,19 @@ export class SubscriptionsService {
   ) {}
 
   async create(dto: CreateSubscriptionDto): Promise<SubscriptionResponse> {
-    await this.assertAllowedTarget(dto.url);
+    const { url = dto.url, headers = {} } = resolveCredentials(dto, null);
+    await this.assertAllowedTarget(url);
     const payloadFormat = resolvePayloadFormat(dto.payloadFormat, dto.transform ?? null);
     const secret = dto.secret ?? newSigningSecret();
     const saved = await this.subscriptions.save(
       this.subscriptions.create({
         id: newId('sub'),
         name: dto.name,
-        url: dto.url,
+        url,
         eventTypes: [...new Set(dto.eventTypes)],
         sourceIds: dto.sourceIds?.length ? [...new Set(dto.sourceIds)] : null,
         secret,
-        headers: dto.headers ?? {},
+        headers,
         filter: dto.filter ?? null,
         transform: dto.transform ?? null,
         payloadFormat,
@@ -55,12 +58,20 @@ export class SubscriptionsService {
       }),
     );
     await this.matcher.invalidate();
-    return toSubscriptionResponse(saved, this.settings, secret);
+    return toSubscriptionResponse(saved, this.settings, { secret, credentials: true });
   }
 
-  async list(): Promise<SubscriptionResponse[]> {
-    const all = await this.subscriptions.find({ order: { id: 'DESC' } });
-    return all.map((subscription) => toSubscriptionResponse(subscription, this.settings));
+  /** One page, newest first. */
+  async list(query: PageQuery): Promise<Page<SubscriptionResponse>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.subscriptions.find({
+      where: query.cursor ? { id: LessThan(query.cursor) } : {},
+      order: { id: 'DESC' },
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (subscription) =>
+      toSubscriptionResponse(subscription, this.settings),
+    );
   }
 
   async get(id: string): Promise<SubscriptionResponse> {
@@ -80,16 +91,17 @@ export class SubscriptionsService {
       ]);
     }
     const subscription = await this.find(id);
-    if (dto.url !== undefined) await this.assertAllowedTarget(dto.url);
+    const { url, headers } = resolveCredentials(dto, subscription);
+    if (url !== undefined) await this.assertAllowedTarget(url);
     const transform = dto.transform !== undefined ? dto.transform : subscription.transform;
     const changes: Partial<SubscriptionEntity> = {
       ...(dto.name !== undefined && { name: dto.name }),
-      ...(dto.url !== undefined && { url: dto.url }),
+      ...(url !== undefined && { url }),
       ...(dto.eventTypes !== undefined && { eventTypes: [...new Set(dto.eventTypes)] }),
       ...(dto.sourceIds !== undefined && {
         sourceIds: dto.sourceIds?.length ? [...new Set(dto.sourceIds)] : null,
       }),
-      ...(dto.headers !== undefined && { headers: dto.headers ?? {} }),
+      ...(headers !== undefined && { headers }),
       ...(dto.filter !== undefined && { filter: dto.filter }),
       ...(dto.transform !== undefined && { transform: dto.transform }),
       ...(dto.retryPolicy !== undefined && {
@@ -161,7 +173,7 @@ export class SubscriptionsService {
     );
     // Delivery workers sign with the secrets of the matcher's index.
     await this.matcher.invalidate();
-    return toSubscriptionResponse(await this.find(id), this.settings, secret);
+    return toSubscriptionResponse(await this.find(id), this.settings, { secret });
   }
 
   /** Sends a sample event through the subscription's format, transform and signing now. */
@@ -223,6 +235,28 @@ const REQUIRED_FIELDS = [
   'payloadFormat',
   'enabled',
 ] as const satisfies readonly (keyof UpdateSubscriptionDto)[];
+
+/**
+ * The url and headers to store: values sent back masked (as reads show them) keep the current
+ * ones; a masked value with nothing to keep is refused, so it is never stored as a credential.
+ */
+function resolveCredentials(
+  dto: { url?: string; headers?: Record<string, string> },
+  current: SubscriptionEntity | null,
+): { url?: string; headers?: Record<string, string> } {
+  const url = dto.url === undefined ? undefined : unmaskUrl(dto.url, current?.url ?? null);
+  const headers =
+    dto.headers === undefined ? undefined : unmaskHeaders(dto.headers, current?.headers ?? {});
+  const problems = [
+    ...(url?.problem ? [{ field: 'url', problems: [url.problem] }] : []),
+    ...(headers?.problems.length ? [{ field: 'headers', problems: headers.problems }] : []),
+  ];
+  if (problems.length > 0) {
+    const fields = problems.map((problem) => problem.field).join(', ');
+    throw new AppError('validation_failed', `Invalid fields: ${fields}`, problems);
+  }
+  return { url: url?.url, headers: headers?.headers };
+}
 
 /** A transform implies the transformed format; the transformed format needs a transform. */
 function resolvePayloadFormat(

@@ -5,7 +5,7 @@ import { TransformSandboxPool } from '../../src/delivery/transform-sandbox';
 import { DELIVERY_QUEUE } from '../../src/queues/queue-names';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink, SinkRequest } from '../support/http-sink';
-import { resetDatabase, startTestApp, TestApp } from '../support/test-app';
+import { listAll, resetDatabase, startTestApp, TestApp } from '../support/test-app';
 import { waitFor } from '../support/wait-for';
 
 /** Issue 4's rules, each proven on real Postgres, Redis and a local HTTP sink. */
@@ -33,11 +33,9 @@ describe('delivery policies end to end', () => {
     sink.requests.length = 0;
     sink.respondWith([]);
     await app.drainQueues();
-    await app.admin('GET', '/api/subscriptions').then(async ({ body }) => {
-      for (const subscription of body.data) {
-        await app.admin('DELETE', `/api/subscriptions/${subscription.id}`);
-      }
-    });
+    for (const subscription of await listAll(app, '/api/subscriptions')) {
+      await app.admin('DELETE', `/api/subscriptions/${subscription.id}`);
+    }
   });
 
   async function subscribe(extra: Record<string, unknown> = {}) {

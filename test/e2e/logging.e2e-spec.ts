@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
 import { buildProject, freePort, RouterProcess } from '../support/processes';
+import { rawRequest } from '../support/raw-http';
 import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-settings';
 import { waitFor } from '../support/wait-for';
 
@@ -84,6 +85,28 @@ describe('structured logs (node dist/main.js, LOG_LEVEL=debug)', () => {
     });
     expect(answer.status).toBe(200);
     const { eventId } = (await answer.json()) as { eventId: string };
+    // The same webhook in targets no client sends but a proxy or a probe may: still masked.
+    const signedHeaders = {
+      'content-type': 'application/json',
+      'x-chatwoot-timestamp': timestamp,
+      'x-chatwoot-signature': signature,
+    };
+    const token = source.body.token as string;
+    const oddTargets = {
+      [`http://hooks.example.com/webhooks/chatwoot/${token}`]: 200,
+      [`/%77ebhooks/chatwoot/${token}`]: 200,
+      [`//webhooks/chatwoot/${token}`]: 404,
+      [`/webhooks/chatwoot/${token}/`]: 404,
+    };
+    for (const [target, status] of Object.entries(oddTargets)) {
+      const odd = await rawRequest(baseUrl, {
+        method: 'POST',
+        target,
+        headers: signedHeaders,
+        body,
+      });
+      expect({ target, status: odd.status }).toEqual({ target, status });
+    }
     await waitFor(() => sink.requests.length === 1, 20_000);
     const delivered = sink.requests[0];
     // Other suites' subscriptions may still be in the shared database; wait for this one's line.
@@ -121,7 +144,18 @@ describe('structured logs (node dist/main.js, LOG_LEVEL=debug)', () => {
     expect(ingest?.req.headers).toBeUndefined();
     const created = lines.find((line) => line.req?.url === '/api/subscriptions');
     expect(created).toMatchObject({ req: { method: 'POST' }, res: { statusCode: 201 } });
-    expect(lines.filter((line) => line.req?.url?.startsWith('/webhooks/'))).toHaveLength(1);
+    expect(
+      lines
+        .filter((line) => line.req?.url === '/webhooks/chatwoot/[token]')
+        .map((line) => line.msg),
+    ).toEqual(['POST /webhooks/chatwoot/[token] 200']);
+    expect(lines.map((line) => line.req?.url).filter((url) => url?.includes('[token]'))).toEqual([
+      '/webhooks/chatwoot/[token]',
+      'http://hooks.example.com/webhooks/chatwoot/[token]',
+      '/%77ebhooks/chatwoot/[token]',
+      '//webhooks/chatwoot/[token]',
+      '/webhooks/chatwoot/[token]/',
+    ]);
     expect(router.output).not.toContain('FSTWRN');
     expect(lines.find(ownAttempt)).toMatchObject({
       context: 'DeliveryProcessor',

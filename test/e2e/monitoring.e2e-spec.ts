@@ -191,7 +191,7 @@ describe('monitoring: health, metrics, queues, dashboard', () => {
       const body = (await response.json()) as { queues: { name: string; readOnlyMode: boolean }[] };
       expect(body.queues.map(({ name, readOnlyMode }) => ({ name, readOnlyMode }))).toEqual(
         expect.arrayContaining([
-          { name: 'ingest', readOnlyMode: false },
+          { name: 'ingest', readOnlyMode: true },
           { name: 'delivery', readOnlyMode: true },
         ]),
       );

@@ -388,6 +388,143 @@ describe('subscriptions API end to end', () => {
     });
   });
 
+  describe('delivery headers', () => {
+    it('refuses headers a delivery cannot carry, naming each one, on create and PATCH', async () => {
+      const refused = [
+        'Expect',
+        'Upgrade',
+        'Keep-Alive',
+        'TE',
+        'Trailer',
+        'Connection',
+        'Transfer-Encoding',
+        'Host',
+        'Content-Length',
+        'Bad Name',
+        'X-Control\u0001',
+      ];
+      const headers = Object.fromEntries(refused.map((name) => [name, 'x']));
+      const created = await app.admin('POST', '/api/subscriptions', {
+        name: 'CRM',
+        url: `${sink.url}/hook`,
+        eventTypes: ['*'],
+        headers: { 'X-Fine': 'ok', ...headers },
+      });
+      expectValidationError(created, ['headers']);
+      for (const name of refused)
+        expect(problemsOf(created, 'headers')).toContain(JSON.stringify(name));
+      expect(problemsOf(created, 'headers')).not.toContain('X-Fine');
+
+      const subscription = await createSubscription(app, `${sink.url}/hook`);
+      for (const [name, value] of [
+        ...refused.map((name) => [name, 'x']),
+        ['X-Value', 'line\u0001break'],
+        ['X-Value', 'café…'],
+      ]) {
+        const patched = await app.admin('PATCH', `/api/subscriptions/${subscription.id}`, {
+          headers: { [name]: value },
+        });
+        expect({ name, status: patched.status }).toEqual({ name, status: 400 });
+        expect(problemsOf(patched, 'headers')).toContain(JSON.stringify(name));
+      }
+      const twice = await app.admin('PATCH', `/api/subscriptions/${subscription.id}`, {
+        headers: { 'X-Token': 'a', 'x-token': 'b' },
+      });
+      expect(problemsOf(twice, 'headers')).toContain('"x-token" is given twice');
+      const read = await app.admin('GET', `/api/subscriptions/${subscription.id}`);
+      expect(read.body.headers).toEqual({});
+    });
+
+    it('shows header values and URL credentials on create only, and delivers the real ones', async () => {
+      const token = 'Bearer crm-live-token-0123456789';
+      const url = sink.url.replace('http://', 'http://crm-user:crm-pass@') + '/hook';
+      const created = await createSubscription(app, url, {
+        headers: { Authorization: token, 'X-Tenant': 'acme' },
+      });
+      expect(created.headers).toEqual({ Authorization: token, 'X-Tenant': 'acme' });
+      expect(created.url).toBe(url);
+
+      const masked = {
+        url: sink.url.replace('http://', 'http://…:…@') + '/hook',
+        headers: { Authorization: '…6789', 'X-Tenant': '…' },
+      };
+      const read = await app.admin('GET', `/api/subscriptions/${created.id}`);
+      expect(read.body).toMatchObject(masked);
+      const list = await app.admin('GET', '/api/subscriptions');
+      expect(list.body.data[0]).toMatchObject(masked);
+      const text = JSON.stringify([read.body, list.body]);
+      for (const secret of ['crm-live-token', 'acme', 'crm-pass', 'crm-user']) {
+        expect(text).not.toContain(secret);
+      }
+
+      const source = await createChatwootSource(app);
+      await sendChatwootMessage(app, source.token);
+      await waitFor(() => sink.requests.length === 1, 20_000);
+      expect(sink.requests[0].headers).toMatchObject({
+        authorization: token,
+        'x-tenant': 'acme',
+      });
+    });
+
+    it('keeps the real values when a PATCH sends back what a read showed', async () => {
+      const url = sink.url.replace('http://', 'http://crm-user:crm-pass@') + '/hook';
+      const created = await createSubscription(app, url, {
+        headers: { Authorization: 'Bearer crm-live-token-0123456789', 'X-Tenant': 'acme' },
+      });
+      const read = (await app.admin('GET', `/api/subscriptions/${created.id}`)).body;
+
+      const patched = await app.admin('PATCH', `/api/subscriptions/${created.id}`, {
+        name: 'CRM (renamed)',
+        url: read.url,
+        headers: { Authorization: read.headers.Authorization, 'x-tenant': 'other-tenant' },
+      });
+      expect(patched.status).toBe(200);
+      expect(patched.body).toMatchObject({
+        name: 'CRM (renamed)',
+        url: read.url,
+        headers: { Authorization: '…6789', 'x-tenant': '…' },
+      });
+      const [row] = await app.dataSource.query(
+        'SELECT url, headers FROM subscriptions WHERE id = $1',
+        [created.id],
+      );
+      expect(row).toEqual({
+        url,
+        headers: { Authorization: 'Bearer crm-live-token-0123456789', 'x-tenant': 'other-tenant' },
+      });
+    });
+
+    it('refuses a masked value that masks nothing, rather than storing it', async () => {
+      const created = await createSubscription(app, `${sink.url}/hook`, {
+        headers: { Authorization: 'Bearer crm-live-token-0123456789' },
+      });
+      for (const body of [
+        { headers: { Authorization: '…0000' } },
+        { headers: { 'X-New': '…' } },
+        { url: sink.url.replace('http://', 'http://…:…@') + '/hook' },
+      ]) {
+        const patched = await app.admin('PATCH', `/api/subscriptions/${created.id}`, body);
+        expect({ body, status: patched.status }).toEqual({ body, status: 400 });
+        expect(JSON.stringify(patched.body.details)).toMatch(/masked/);
+      }
+      const onCreate = await app.admin('POST', '/api/subscriptions', {
+        name: 'CRM',
+        url: `${sink.url}/hook`,
+        eventTypes: ['*'],
+        headers: { Authorization: '…' },
+      });
+      expectValidationError(onCreate, ['headers']);
+      const [row] = await app.dataSource.query(
+        'SELECT url, headers FROM subscriptions WHERE id = $1',
+        [created.id],
+      );
+      expect(row).toEqual({
+        url: `${sink.url}/hook`,
+        headers: { Authorization: 'Bearer crm-live-token-0123456789' },
+      });
+    });
+  });
+
   describe('rotate-secret', () => {
     it('returns a new secret once, the old one in grace for 24 h by default', async () => {
       const created = await createSubscription(app, `${sink.url}/hook`);
@@ -588,6 +725,11 @@ describe('subscriptions API end to end', () => {
       'http://169.254.169.254/latest/meta-data',
       'http://[::1]:8080/',
       'http://[::ffff:127.0.0.1]/',
+      'http://[::127.0.0.1]/',
+      'http://[::ffff:0:10.0.0.1]/',
+      'http://[64:ff9b::169.254.169.254]/',
+      'http://[64:ff9b:1::7f00:1]/',
+      'http://[2002:c0a8:101::1]/',
       `http://localhost:${port}/`,
     ];
 

@@ -88,6 +88,20 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
   };
 }
 
+/** Every item of a list route, following `nextCursor` page after page. */
+export async function listAll(app: TestApp, path: string): Promise<any[]> {
+  const items: any[] = [];
+  let cursor: string | null = null;
+  do {
+    const separator = path.includes('?') ? '&' : '?';
+    const page = await app.admin('GET', cursor ? `${path}${separator}cursor=${cursor}` : path);
+    if (page.status !== 200) throw new Error(`GET ${path}: ${page.status}`);
+    items.push(...page.body.data);
+    cursor = page.body.nextCursor;
+  } while (cursor);
+  return items;
+}
+
 /** Empties every table, so each suite starts from nothing. */
 export async function resetDatabase(dataSource: DataSource): Promise<void> {
   await dataSource.query(

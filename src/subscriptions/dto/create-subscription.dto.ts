@@ -78,7 +78,13 @@ export class CreateSubscriptionDto {
   @MaxLength(200)
   name: string;
 
-  @ApiProperty({ example: 'https://crm.example.com/hooks/chat', maxLength: 2000 })
+  @ApiProperty({
+    example: 'https://crm.example.com/hooks/chat',
+    maxLength: 2000,
+    description:
+      'Credentials in it are masked on reads (`https://…:…@host/…`); sent back masked (PATCH), ' +
+      'they keep the current ones.',
+  })
   @IsUrl(
     { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
     { message: 'url must be an http(s) URL' },
@@ -148,7 +154,12 @@ export class CreateSubscriptionDto {
   payloadFormat?: PayloadFormat;
 
   @ApiPropertyOptional({
-    description: 'Extra request headers sent with every delivery.',
+    description:
+      'Extra request headers sent with every delivery. Not allowed: content-type and webhook-* ' +
+      '(set by the router), host, content-length, transfer-encoding, connection, keep-alive, ' +
+      'proxy-connection, te, trailer, upgrade, expect; names that are not HTTP tokens; values ' +
+      'with control characters. Values are shown in the create answer only, masked on reads; ' +
+      'a masked value sent back (PATCH) keeps the value it masks.',
     example: { 'x-api-token': 'crm-token' },
     type: Object,
   })

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Settings } from '../../config/settings';
 import { resolveRetryPolicy } from '../../delivery/retry-policy';
+import { maskHeaders, maskUrlCredentials } from '../subscription-credentials';
 import { PAYLOAD_FORMATS, PayloadFormat, SubscriptionEntity } from '../subscription.entity';
 
 class EffectiveRetryPolicy {
@@ -22,7 +23,10 @@ class RateLimitView {
   perSeconds: number;
 }
 
-/** A subscription as the API shows it: effective policies, never a secret except on create/rotate. */
+/**
+ * A subscription as the API shows it: effective policies; the signing secret only on create and
+ * rotate, header values and URL credentials only on create.
+ */
 export class SubscriptionResponse {
   @ApiProperty({ example: 'sub_01JD3QB1S5Z3T9K8YQ4V2M7N6P' })
   id: string;
@@ -30,7 +34,12 @@ export class SubscriptionResponse {
   @ApiProperty({ example: 'Pipedrive notes' })
   name: string;
 
-  @ApiProperty({ example: 'https://crm.example.com/hooks/chat' })
+  @ApiProperty({
+    example: 'https://crm.example.com/hooks/chat',
+    description:
+      'Credentials in the URL (`https://user:pass@…`) are shown in the create answer only; reads ' +
+      'mask them as `https://…:…@…`',
+  })
   url: string;
 
   @ApiProperty({ example: ['message.*', 'conversation.ended'], type: [String] })
@@ -52,7 +61,13 @@ export class SubscriptionResponse {
   @ApiProperty({ enum: PAYLOAD_FORMATS, example: 'canonical' })
   payloadFormat: PayloadFormat;
 
-  @ApiProperty({ example: { 'x-api-token': 'crm-token' }, type: Object })
+  @ApiProperty({
+    example: { Authorization: '…Xk2q', 'X-Tenant': '…' },
+    type: Object,
+    description:
+      'Values are shown in the create answer only; reads mask them (`…` and the last 4 ' +
+      'characters of values of 16 or more)',
+  })
   headers: Record<string, string>;
 
   @ApiProperty({ type: EffectiveRetryPolicy })
@@ -105,23 +120,27 @@ export class SubscriptionResponse {
   updatedAt: string;
 }
 
+/**
+ * `revealed.secret` is the signing secret to show (create and rotate); `revealed.credentials`
+ * shows header values and URL credentials unmasked (create only).
+ */
 export function toSubscriptionResponse(
   subscription: SubscriptionEntity,
   settings: Settings,
-  revealedSecret?: string,
+  revealed: { secret?: string; credentials?: boolean } = {},
 ): SubscriptionResponse {
   const retry = resolveRetryPolicy(subscription, settings.DELIVERY_RETRY_SCHEDULE);
   const previousExpiry = subscription.previousSecretExpiresAt;
   return {
     id: subscription.id,
     name: subscription.name,
-    url: subscription.url,
+    url: revealed.credentials ? subscription.url : maskUrlCredentials(subscription.url),
     eventTypes: subscription.eventTypes,
     sourceIds: subscription.sourceIds,
     filter: subscription.filter,
     transform: subscription.transform,
     payloadFormat: subscription.payloadFormat,
-    headers: subscription.headers,
+    headers: revealed.credentials ? subscription.headers : maskHeaders(subscription.headers),
     retryPolicy: {
       maxAttempts: retry.maxAttempts,
       schedule: retry.scheduleSeconds,
@@ -140,7 +159,7 @@ export function toSubscriptionResponse(
     disabledAt: subscription.disabledAt?.toISOString() ?? null,
     previousSecretExpiresAt:
       previousExpiry && previousExpiry.getTime() > Date.now() ? previousExpiry.toISOString() : null,
-    ...(revealedSecret ? { secret: revealedSecret } : {}),
+    ...(revealed.secret ? { secret: revealed.secret } : {}),
     createdAt: subscription.createdAt.toISOString(),
     updatedAt: subscription.updatedAt.toISOString(),
   };

@@ -41,7 +41,7 @@ function itPassesTheSchema(body: CanonicalEventBody) {
 
 const record = (value: unknown) => value as JsonRecord;
 
-// --- The story's cast (shared/docs/wire/chatwoot.md §12) --------------------------------------
+// --- The story's cast: the people and ids the fixtures share --------------------------------
 
 const MARIA: Contact = {
   externalId: '5821',

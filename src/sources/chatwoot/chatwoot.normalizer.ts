@@ -101,7 +101,7 @@ interface Scene {
 
 /**
  * Chatwoot and its rebrands (Evolvy/NEXLOO, Konversio): HMAC-signed account, API-inbox and
- * agent-bot webhooks (shared/docs/wire/chatwoot.md), normalized to canonical events.
+ * agent-bot webhooks (docs/sources.md), normalized to canonical events.
  */
 @Injectable()
 export class ChatwootNormalizer implements SourceNormalizer {

@@ -1,6 +1,6 @@
 /**
  * Wire shapes of Chatwoot webhooks and of its rebrands (Evolvy/NEXLOO), as built by Chatwoot
- * ≈ v4.13 (shared/docs/wire/chatwoot.md §5). They document what to expect, not what arrived:
+ * ≈ v4.13 (its `webhook_data` and `push_event_data`). They document what to expect, not what arrived:
  * old 2022-era instances omit many keys, forks add others, ids may come as strings. Code reads
  * them through `Loose<T>`, so every value has to pass a tolerant reader of canonical/coerce.ts.
  */

@@ -111,7 +111,7 @@ function channel(widgetId: string) {
   return { type: 'web_widget', externalId: widgetId, name: null };
 }
 
-it('covers every payload fixture in the shared folder', () => {
+it('covers every payload fixture in test/fixtures/jivo', () => {
   const onDisk = fs
     .readdirSync(FIXTURE_DIR)
     .filter((file) => file.endsWith('.json') && !/^(response|bot|crm)_/.test(file))

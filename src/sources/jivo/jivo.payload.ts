@@ -1,5 +1,5 @@
 /**
- * Wire shapes of the Jivo Webhooks API (shared/docs/wire/jivo.md §4–5). Permissive on purpose:
+ * Wire shapes of the Jivo Webhooks API (https://www.jivochat.com/docs/webhooks/). Permissive on purpose:
  * any field may be absent or null, ids arrive as numbers or strings (sometimes both for one id
  * within one payload), and new keys appear over time. These types say what to expect, not what
  * arrived: read every value through the tolerant readers of canonical/coerce.ts.

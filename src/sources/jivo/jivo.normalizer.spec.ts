@@ -15,6 +15,7 @@ const PAYLOAD_FIXTURES = [
   'chat_accepted.json',
   'chat_assigned.json',
   'chat_finished.json',
+  'chat_finished.transferred.json',
   'chat_updated.json',
   'client_attribute_updated.json',
   'client_updated.json',
@@ -188,14 +189,14 @@ describe('chat_updated.json', () => {
     expect(event.occurredAt).toBeNull();
   });
 
-  it('takes the assignee from assigned_agent (null here), the agent only as a participant', () => {
+  it("keeps the chat's agent as assignee", () => {
     expect(event.conversation).toEqual({
       key: 'jivo:src_test:7507',
       externalId: '7507',
       status: 'open',
       channel: channel('3948'),
       team: { externalId: '281', name: 'Sales' },
-      assignee: null,
+      assignee: THOMAS_2016,
       agents: [THOMAS_2016],
       labels: ['Discount'],
       rating: null,
@@ -214,10 +215,23 @@ describe('chat_updated.json', () => {
     expect(event.changes).toBeNull();
   });
 
-  it('names the contact as actor when no agent is present', () => {
+  it('names the contact as actor, and no assignee, when no agent is present', () => {
     const withoutAgent = normalizeOk(variant('chat_updated.json', (p) => delete p.agent));
     expect(withoutAgent.actor).toEqual(JOHN_2198_ACTOR);
     expect(withoutAgent.conversation?.agents).toEqual([]);
+    expect(withoutAgent.conversation?.assignee).toBeNull();
+  });
+
+  it("never takes the CRM's responsible person (assigned_agent) for the chat's agent", () => {
+    const crmOwner = { id: 7, email: 'owner@example.com', name: 'Olivia Owner' };
+    const withOwner = normalizeOk(
+      variant('chat_updated.json', (p) => (p.assigned_agent = crmOwner)),
+    );
+    expect(withOwner.conversation?.assignee).toEqual(THOMAS_2016);
+    expect(withOwner.conversation?.agents).toEqual([THOMAS_2016]);
+    expect(withOwner.extensions.jivo).toMatchObject({
+      assignedAgent: humanAgent('7', 'Olivia Owner', 'owner@example.com', null),
+    });
   });
 
   it('keeps organization, client category and topic in extensions', () => {
@@ -252,7 +266,7 @@ describe('chat_finished.json', () => {
       status: 'resolved',
       channel: channel('3948'),
       team: null,
-      assignee: null,
+      assignee: thomas1,
       agents: [thomas1],
       labels: [],
       rating: null,
@@ -323,6 +337,87 @@ describe('chat_finished.json', () => {
 
   it('passes the canonical schema', () => {
     expect(schemaProblems(event)).toEqual([]);
+  });
+});
+
+describe('chat_finished.transferred.json (two agents, a CRM owner)', () => {
+  const event = normalizeOk(fixture('chat_finished.transferred.json'));
+  const thomas1 = humanAgent('1', 'Thomas Anderson', 'agent@jivosite.com');
+  const maria2 = humanAgent('2', 'Maria Lopez', 'maria@jivosite.com', '+14083682347');
+
+  it('takes the last agent who wrote as assignee, both agents as participants', () => {
+    expect(event.conversation).toMatchObject({
+      key: 'jivo:src_test:7688',
+      status: 'resolved',
+      assignee: maria2,
+      agents: [thomas1, maria2],
+      startedAt: '2022-10-10T11:10:00.000Z',
+      endedAt: '2022-10-10T11:11:41.000Z',
+    });
+  });
+
+  it("keeps the CRM's responsible person in extensions only", () => {
+    expect(event.extensions).toEqual({
+      jivo: {
+        topic: TOPIC,
+        blacklisted: false,
+        assignedAgent: humanAgent('7', 'Olivia Owner', 'owner@example.com', null),
+      },
+    });
+  });
+
+  it('goes by message time, not list order, and skips agent messages without an agent id', () => {
+    const reordered = normalizeOk(
+      variant('chat_finished.transferred.json', (p) => {
+        const messages = record(p.chat).messages as JsonRecord[];
+        messages.reverse();
+        messages.push({ message: 'note', timestamp: 1665400400, type: 'agent' });
+      }),
+    );
+    expect(reordered.conversation?.assignee).toEqual(maria2);
+  });
+
+  it('names an agent missing from agents[] by id, and has none without agent messages', () => {
+    const unlisted = normalizeOk(variant('chat_finished.transferred.json', (p) => (p.agents = [])));
+    expect(unlisted.conversation?.assignee).toEqual({
+      externalId: '2',
+      name: null,
+      email: null,
+      phone: null,
+      kind: 'human',
+    });
+    const silent = normalizeOk(
+      variant('chat_finished.transferred.json', (p) => {
+        const messages = record(p.chat).messages as JsonRecord[];
+        record(p.chat).messages = messages.filter((m) => m.type === 'visitor');
+      }),
+    );
+    expect(silent.conversation?.assignee).toBeNull();
+  });
+
+  it('passes the canonical schema', () => {
+    expect(schemaProblems(event)).toEqual([]);
+  });
+});
+
+describe('one chat, one assignee', () => {
+  it('is the same agent from chat_accepted through chat_updated to chat_finished', () => {
+    const sameChat = (p: JsonRecord) => {
+      p.chat_id = 7636;
+      p.assigned_agent = { id: 1, email: 'agent1@gmail.com', name: 'Agent' };
+    };
+    const accepted = normalizeOk(variant('chat_accepted.json', sameChat));
+    const updated = normalizeOk(variant('chat_updated.json', sameChat));
+    const finished = normalizeOk(
+      variant('chat_finished.json', (p) => {
+        sameChat(p);
+        p.agents = [fixture('chat_accepted.json').agent];
+        (record(p.chat).messages as JsonRecord[])[1].agent_id = 2016;
+      }),
+    );
+    for (const event of [accepted, updated, finished]) {
+      expect(event.conversation?.assignee).toEqual(THOMAS_2016);
+    }
   });
 });
 
@@ -485,14 +580,14 @@ describe('chat_assigned.json', () => {
     expect(event.occurredAt).toBeNull();
   });
 
-  it('maps the chat with the agent as participant', () => {
+  it('maps the chat with its agent as assignee', () => {
     expect(event.conversation).toEqual({
       key: 'jivo:src_test:7180',
       externalId: '7180',
       status: 'open',
       channel: channel('3948'),
       team: { externalId: '281', name: 'Sales' },
-      assignee: null,
+      assignee: THOMAS_2016,
       agents: [THOMAS_2016],
       labels: [],
       rating: null,
@@ -533,14 +628,14 @@ function describeCallEvent(file: string, extraExtensions: Record<string, unknown
       expect(event.occurredAt).toBeNull();
     });
 
-    it('maps the chat the call belongs to', () => {
+    it('maps the chat the call belongs to, its agent as assignee', () => {
       expect(event.conversation).toEqual({
         key: 'jivo:src_test:4398',
         externalId: '4398',
         status: 'unknown',
         channel: channel('2853'),
         team: { externalId: '181', name: 'Sales' },
-        assignee: null,
+        assignee: thomas3599,
         agents: [thomas3599],
         labels: [],
         rating: null,

@@ -47,6 +47,7 @@ const JIVO_KEYS = [
   'latitude',
   'utm',
   'utm_json',
+  'keyword',
   'page',
   'analytics',
   'agent',

@@ -13,6 +13,7 @@ const PAYLOAD_FIXTURES = [
   'call_event.en.json',
   'call_event.json',
   'chat_accepted.json',
+  'chat_accepted.utm_keyword.json',
   'chat_assigned.json',
   'chat_finished.json',
   'chat_finished.transferred.json',
@@ -173,6 +174,41 @@ describe('chat_accepted.json', () => {
         assignedAgent: humanAgent('1', 'Agent', 'agent1@gmail.com', null),
       },
     });
+  });
+
+  it('passes the canonical schema', () => {
+    expect(schemaProblems(event)).toEqual([]);
+  });
+});
+
+describe('chat_accepted.utm_keyword.json (the UTM term named keyword)', () => {
+  const event = normalizeOk(fixture('chat_accepted.utm_keyword.json'));
+  const keywordUtm = {
+    source: 'yandex',
+    medium: 'cpc',
+    campaign: 'spring_sale',
+    content: null,
+    term: 'running shoes',
+  };
+
+  it('reads utm_json.keyword as session.utm.term', () => {
+    expect(event.session?.utm).toEqual(keywordUtm);
+  });
+
+  it('reads keyword= in the utm string when there is no utm_json', () => {
+    const stringOnly = normalizeOk(
+      variant('chat_accepted.utm_keyword.json', (p) => delete record(p.session).utm_json),
+    );
+    expect(stringOnly.session?.utm).toEqual(keywordUtm);
+  });
+
+  it('prefers term when both names are sent', () => {
+    const both = normalizeOk(
+      variant('chat_accepted.utm_keyword.json', (p) => {
+        record(record(p.session).utm_json).term = 'shoes';
+      }),
+    );
+    expect(both.session?.utm?.term).toBe('shoes');
   });
 
   it('passes the canonical schema', () => {
@@ -1090,6 +1126,8 @@ describe('parseUtmString', () => {
     ['source=google|medium=cpc', { source: 'google', medium: 'cpc' }],
     ['utm_source=google| utm_term = shoes ', { source: 'google', term: 'shoes' }],
     ['source=a=b|source=c', { source: 'a=b' }],
+    ['source=yandex|keyword=running shoes', { source: 'yandex', term: 'running shoes' }],
+    ['utm_keyword=old|utm_term=new', { term: 'new' }],
     ['=x|source=|junk|gclid=123', {}],
     [null, {}],
   ])('reads %p', (input, expected) => {

@@ -80,6 +80,8 @@ export interface JivoUtm {
   campaign?: Maybe<string>;
   content?: Maybe<string>;
   term?: Maybe<string>;
+  /** The term, in older payloads. */
+  keyword?: Maybe<string>;
 }
 
 export interface JivoSession {

@@ -214,21 +214,29 @@ function readGeo(value: unknown): GeoLocation | null {
 const UTM_FIELDS = ['source', 'medium', 'campaign', 'content', 'term'] as const;
 type UtmField = (typeof UTM_FIELDS)[number];
 
-function isUtmField(key: string): key is UtmField {
-  return (UTM_FIELDS as readonly string[]).includes(key);
+/** Older payloads name the term `keyword`, in `utm_json` and in the `utm` string alike. */
+const UTM_OLD_NAMES: Partial<Record<UtmField, string>> = { term: 'keyword' };
+
+/** A UTM field's value under its name, else under its old name. */
+function utmValue(field: UtmField, lookup: (name: string) => string | null | undefined) {
+  const oldName = UTM_OLD_NAMES[field];
+  return lookup(field) ?? (oldName === undefined ? null : lookup(oldName)) ?? null;
 }
 
 /** `source=google|medium=cpc|…` (keys may carry a `utm_` prefix); the first value of a key wins. */
 export function parseUtmString(value: unknown): Partial<Utm> {
-  const parsed: Partial<Utm> = {};
-  if (typeof value !== 'string') return parsed;
+  if (typeof value !== 'string') return {};
+  const pairs = new Map<string, string>();
   for (const pair of value.split('|')) {
     const separator = pair.indexOf('=');
     const key = pair.slice(0, separator).trim().toLowerCase().replace(/^utm_/, '');
     const text = pair.slice(separator + 1).trim();
-    if (separator > 0 && isUtmField(key) && text !== '' && parsed[key] === undefined) {
-      parsed[key] = text;
-    }
+    if (separator > 0 && text !== '' && !pairs.has(key)) pairs.set(key, text);
+  }
+  const parsed: Partial<Utm> = {};
+  for (const field of UTM_FIELDS) {
+    const text = utmValue(field, (name) => pairs.get(name));
+    if (text !== null) parsed[field] = text;
   }
   return parsed;
 }
@@ -239,7 +247,7 @@ function readUtm(session: Wire<JivoSession>): Utm | null {
   const parsed = parseUtmString(session?.utm);
   const read = {} as Utm;
   for (const field of UTM_FIELDS) {
-    read[field] = asString(structured?.[field]) ?? parsed[field] ?? null;
+    read[field] = utmValue(field, (name) => asString(structured?.[name])) ?? parsed[field] ?? null;
   }
   return anyKnown(Object.values(read)) ? read : null;
 }

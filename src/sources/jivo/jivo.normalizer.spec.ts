@@ -1041,6 +1041,72 @@ describe('transcripts', () => {
   });
 });
 
+describe('CRM Webhooks bodies', () => {
+  const CRM_FIXTURES = [
+    'crm_assigned_agent_to_client.json',
+    'crm_assigned_status.json',
+    'crm_created_deal.json',
+  ];
+
+  it('has a case below for every CRM fixture', () => {
+    const onDisk = fs
+      .readdirSync(FIXTURE_DIR)
+      .filter((file) => file.startsWith('crm_'))
+      .sort();
+    expect(onDisk).toEqual(CRM_FIXTURES);
+  });
+
+  it.each(CRM_FIXTURES)('%s is a source.unknown keeping the payload', (file) => {
+    const event = normalizeOk(fixture(file));
+    expect(event.type).toBe('source.unknown');
+    expect(event.conversation).toBeNull();
+    expect(event.extensions.jivo).toMatchObject({ payload: fixture(file) });
+    expect(schemaProblems(event)).toEqual([]);
+  });
+
+  it('reads the widget in the client and the status by status_id (crm_assigned_status.json)', () => {
+    const { payload, ...extension } = normalizeOk(fixture('crm_assigned_status.json')).extensions
+      .jivo as JsonRecord;
+    expect(payload).toBeDefined();
+    expect(extension).toEqual({
+      clientStatus: { id: '4', title: 'contact_later' },
+      widgetId: '488651',
+    });
+  });
+
+  it('reads the widget of a task body in its client', () => {
+    const task = { event_name: 'created_task', task_id: 9, client: { widget: { widget_id: 77 } } };
+    expect(normalizeOk(task).extensions.jivo).toMatchObject({ widgetId: '77' });
+  });
+
+  it('reads <object>_id ids of the client card (crm_assigned_agent_to_client.json)', () => {
+    const { payload, ...extension } = normalizeOk(fixture('crm_assigned_agent_to_client.json'))
+      .extensions.jivo as JsonRecord;
+    expect(payload).toBeDefined();
+    expect(extension).toEqual({
+      organization: { id: '3', name: 'Company' },
+      clientStatus: { id: '1', title: 'new' },
+      assignedAgent: { externalId: '2', name: null, email: null, phone: null, kind: 'human' },
+      widgetId: '488651',
+      tags: [],
+    });
+  });
+
+  it('prefers the Webhooks API names when both are sent', () => {
+    const event = normalizeOk({
+      event_name: 'x',
+      status: { id: 1, status_id: 2, title: 't' },
+      assigned_agent: { id: 3, assigned_agent_id: 4 },
+      organization: { id: 5, organization_id: 6 },
+    });
+    expect(event.extensions.jivo).toMatchObject({
+      clientStatus: { id: '1' },
+      assignedAgent: { externalId: '3' },
+      organization: { id: '5' },
+    });
+  });
+});
+
 describe('unknown and malformed events', () => {
   it('map an unknown event_name to source.unknown, keeping the payload', () => {
     const payload = { ...fixture('chat_updated.json'), event_name: 'chat_transferred' };
@@ -1186,6 +1252,16 @@ describe('verify', () => {
       ok: false,
       reason: 'widget_id "9999" is not allowed on this source',
     });
+  });
+
+  it('accepts CRM Webhooks bodies by the widget they name, at the top or in the client', () => {
+    for (const file of ['crm_assigned_status.json', 'crm_assigned_agent_to_client.json']) {
+      expect(plugin.verify(request(fixture(file)), source(['488651']), now)).toEqual({ ok: true });
+      expect(plugin.verify(request(fixture(file)), source(['3948']), now)).toEqual({
+        ok: false,
+        reason: 'widget_id "488651" is not allowed on this source',
+      });
+    }
   });
 
   it('refuses a payload without widget_id when an allow-list is set', () => {

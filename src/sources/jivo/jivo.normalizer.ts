@@ -25,15 +25,17 @@ import {
   nonEmptyRecord,
   readAgent,
   readAgents,
+  readAssignedAgent,
   readCall,
+  readClientStatus,
   readContact,
   readLabels,
   readNamedRef,
+  readOrganization,
   readRating,
   readSession,
   readTags,
   readTeam,
-  readTitledRef,
   readTopic,
   systemActor,
   widgetIdOf,
@@ -256,8 +258,8 @@ function jivoExtensions(
   const visitor = asRecord(payload.visitor) as JivoVisitor | null;
   const visitorNumber = asId(visitor?.number);
   const extension: Record<string, unknown> = {
-    organization: readNamedRef(payload.organization),
-    clientStatus: readTitledRef(payload.status),
+    organization: readOrganization(payload.organization),
+    clientStatus: readClientStatus(payload.status),
     topic: readTopic(payload.topic),
     analytics: nonEmptyRecord(payload.analytics),
     social: nonEmptyRecord(visitor?.social),
@@ -270,7 +272,7 @@ function jivoExtensions(
     call: readCall(payload.call),
     assignTo: asString(payload.assign_to),
     attributes: isRecord(payload.attributes) ? null : (payload.attributes ?? null),
-    assignedAgent: readAgent(payload.assigned_agent),
+    assignedAgent: readAssignedAgent(payload.assigned_agent),
     ...(conversation === null ? conversationlessFields(payload) : {}),
     payload: rule === UNKNOWN_EVENT ? { ...payload } : null,
   };

@@ -12,15 +12,19 @@ import {
 } from '../../canonical/coerce';
 import {
   JivoAgent,
+  JivoAssignedAgent,
   JivoCall,
+  JivoClientStatus,
   JivoGeoIp,
   JivoNamedRef,
+  JivoOrganization,
   JivoPage,
   JivoSession,
   JivoTitledRef,
   JivoTopic,
   JivoVisitor,
   JivoWebhookPayload,
+  JivoWidgetRef,
 } from './jivo.payload';
 
 /** Readers from one Jivo wire object to one canonical (or extension) value; none ever throws. */
@@ -35,8 +39,13 @@ function anyKnown(values: unknown[]): boolean {
   return values.some((value) => value !== null);
 }
 
+/** `widget_id` in the Webhooks API; `widget.widget_id` or `client.widget.widget_id` in CRM Webhooks. */
 export function widgetIdOf(payload: JivoWebhookPayload): string | null {
-  return asId(payload.widget_id) ?? asId(wire<{ widget_id?: unknown }>(payload.widget)?.widget_id);
+  return (
+    asId(payload.widget_id) ??
+    asId(wire<JivoWidgetRef>(payload.widget)?.widget_id) ??
+    asId(wire<JivoWidgetRef>(wire<{ widget?: unknown }>(payload.client)?.widget)?.widget_id)
+  );
 }
 
 export function readAgent(value: unknown): Agent | null {
@@ -50,6 +59,12 @@ export function readAgent(value: unknown): Agent | null {
     kind: 'human',
   };
   return anyKnown([read.externalId, read.name, read.email, read.phone]) ? read : null;
+}
+
+/** The client's responsible person in Jivo's CRM (never the chat's agent). */
+export function readAssignedAgent(value: unknown): Agent | null {
+  const agent = wire<JivoAssignedAgent>(value);
+  return agent && readAgent({ ...agent, id: agent.id ?? agent.assigned_agent_id });
 }
 
 /** `agents[]` then `agent`, once each (compared by id, as strings). */
@@ -97,10 +112,26 @@ export function readTitledRef(value: unknown): TitledRef | null {
   return anyKnown([read.id, read.title]) ? read : null;
 }
 
+/** The client's CRM category, `{id, title}`; CRM Webhooks name the id `status_id`. */
+export function readClientStatus(value: unknown): TitledRef | null {
+  const status = wire<JivoClientStatus>(value);
+  return status && readTitledRef({ ...status, id: status.id ?? status.status_id });
+}
+
 export function readNamedRef(value: unknown): { id: string | null; name: string | null } | null {
   const ref = wire<JivoNamedRef>(value);
   const read = { id: asId(ref?.id), name: asString(ref?.name) };
   return anyKnown([read.id, read.name]) ? read : null;
+}
+
+/** The client's company, `{id, name}`; CRM Webhooks name the id `organization_id`. */
+export function readOrganization(
+  value: unknown,
+): { id: string | null; name: string | null } | null {
+  const organization = wire<JivoOrganization>(value);
+  return readNamedRef(
+    organization && { ...organization, id: organization.id ?? organization.organization_id },
+  );
 }
 
 export function readTopic(value: unknown): Record<string, string | null> | null {

@@ -25,7 +25,11 @@ export const CHATWOOT_ACCOUNT_WEBHOOK_EVENTS = [
   'inbox_updated',
 ] as const;
 
-export type ChatwootEventName = (typeof CHATWOOT_ACCOUNT_WEBHOOK_EVENTS)[number];
+/** Sent to agent bots only, instead of `conversation_status_changed`: the event names the status. */
+export const CHATWOOT_AGENT_BOT_EVENTS = ['conversation_opened', 'conversation_resolved'] as const;
+
+export type ChatwootEventName =
+  (typeof CHATWOOT_ACCOUNT_WEBHOOK_EVENTS)[number] | (typeof CHATWOOT_AGENT_BOT_EVENTS)[number];
 
 /** `{id, name}`: `Account#webhook_data`, and `Inbox#webhook_data` in message and widget payloads. */
 export interface ChatwootNamedRef {

@@ -24,3 +24,20 @@ describe('settings added for operations', () => {
     }
   });
 });
+
+describe('routes as code settings', () => {
+  it('reads ROUTES_FILE and ROUTES_APPLY_ON_START (off by default)', () => {
+    expect(loadSettings({}).ROUTES_FILE).toBeUndefined();
+    expect(loadSettings({}).ROUTES_APPLY_ON_START).toBe(false);
+    const settings = loadSettings({
+      ROUTES_FILE: 'ops/routes.yaml',
+      ROUTES_APPLY_ON_START: 'true',
+    });
+    expect(settings.ROUTES_FILE).toBe('ops/routes.yaml');
+    expect(settings.ROUTES_APPLY_ON_START).toBe(true);
+  });
+
+  it('refuses a blank ROUTES_FILE, naming it', () => {
+    expect(() => loadSettings({ ROUTES_FILE: '  ' })).toThrow(/ROUTES_FILE/);
+  });
+});

@@ -227,6 +227,17 @@ export class Settings {
   @Max(7 * 24 * 60)
   RETENTION_INTERVAL_MINUTES = 60;
 
+  /** The routes file (routes as code); unset: config/routes.yaml when it exists. */
+  @IsOptional()
+  @IsString()
+  @Matches(/\S/, { message: 'must not be blank' })
+  ROUTES_FILE?: string;
+
+  /** The API role applies the routes file at boot, under the migrations' lock (never prunes). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  ROUTES_APPLY_ON_START = false;
+
   get publicBaseUrl(): string {
     return (this.PUBLIC_BASE_URL ?? `http://localhost:${this.PORT}`).replace(/\/+$/, '');
   }

@@ -29,33 +29,39 @@ export class SubscriptionsService {
     private readonly settings: Settings,
   ) {}
 
-  async create(dto: CreateSubscriptionDto): Promise<SubscriptionResponse> {
-    await this.assertAllowedTarget(dto.url);
-    const payloadFormat = resolvePayloadFormat(dto.payloadFormat, dto.transform ?? null);
+  /** `routesKey`: the subscription's key in the routes file, when routes:apply creates it. */
+  async create(
+    dto: CreateSubscriptionDto,
+    routesKey: string | null = null,
+  ): Promise<SubscriptionResponse> {
+    await this.assertCreatable(dto);
     const secret = dto.secret ?? newSigningSecret();
     const saved = await this.subscriptions.save(
       this.subscriptions.create({
         id: newId('sub'),
-        name: dto.name,
-        url: dto.url,
-        eventTypes: [...new Set(dto.eventTypes)],
-        sourceIds: dto.sourceIds?.length ? [...new Set(dto.sourceIds)] : null,
+        ...subscriptionColumns(dto),
         secret,
-        headers: dto.headers ?? {},
-        filter: dto.filter ?? null,
-        transform: dto.transform ?? null,
-        payloadFormat,
-        maxAttempts: dto.retryPolicy?.maxAttempts ?? null,
-        retrySchedule: dto.retryPolicy?.schedule ?? null,
-        timeoutMs: dto.timeoutMs ?? null,
-        rateLimitMax: dto.rateLimit?.max ?? null,
-        rateLimitPerSeconds: dto.rateLimit?.perSeconds ?? null,
-        disableAfterDead: dto.disableAfterDeadDeliveries ?? null,
-        enabled: dto.enabled ?? true,
+        routesKey,
       }),
     );
     await this.matcher.invalidate();
     return toSubscriptionResponse(saved, this.settings, secret);
+  }
+
+  /** What a create refuses beyond the DTO's own rules: a refused target, a format without its transform. */
+  async assertCreatable(dto: CreateSubscriptionDto): Promise<void> {
+    await this.assertAllowedTarget(dto.url);
+    resolvePayloadFormat(dto.payloadFormat, dto.transform ?? null);
+  }
+
+  /** The subscriptions the routes file declared, with their secrets, to compare with it. */
+  async listManaged(): Promise<SubscriptionEntity[]> {
+    return this.subscriptions
+      .createQueryBuilder('subscription')
+      .addSelect('subscription.secret')
+      .where('subscription.routesKey IS NOT NULL')
+      .orderBy('subscription.id', 'ASC')
+      .getMany();
   }
 
   async list(): Promise<SubscriptionResponse[]> {
@@ -212,6 +218,27 @@ export class SubscriptionsService {
       ]);
     }
   }
+}
+
+/** The columns a create DTO sets (all but the id and secret). */
+export function subscriptionColumns(dto: CreateSubscriptionDto) {
+  return {
+    name: dto.name,
+    url: dto.url,
+    eventTypes: [...new Set(dto.eventTypes)],
+    sourceIds: dto.sourceIds?.length ? [...new Set(dto.sourceIds)] : null,
+    headers: dto.headers ?? {},
+    filter: dto.filter ?? null,
+    transform: dto.transform ?? null,
+    payloadFormat: resolvePayloadFormat(dto.payloadFormat, dto.transform ?? null),
+    maxAttempts: dto.retryPolicy?.maxAttempts ?? null,
+    retrySchedule: dto.retryPolicy?.schedule ?? null,
+    timeoutMs: dto.timeoutMs ?? null,
+    rateLimitMax: dto.rateLimit?.max ?? null,
+    rateLimitPerSeconds: dto.rateLimit?.perSeconds ?? null,
+    disableAfterDead: dto.disableAfterDeadDeliveries ?? null,
+    enabled: dto.enabled ?? true,
+  } satisfies Partial<SubscriptionEntity>;
 }
 
 /** Fields PATCH may change but not clear: null is refused rather than stored. */

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MANAGED_PROPERTY, ManagedByRoutesFile, managedBy } from '../../common/routes-managed';
 import { Settings } from '../../config/settings';
 import { resolveRetryPolicy } from '../../delivery/retry-policy';
 import { PAYLOAD_FORMATS, PayloadFormat, SubscriptionEntity } from '../subscription.entity';
@@ -98,6 +99,9 @@ export class SubscriptionResponse {
   })
   secret?: string;
 
+  @ApiProperty(MANAGED_PROPERTY)
+  managed: ManagedByRoutesFile | null;
+
   @ApiProperty({ example: '2026-11-21T10:00:00.000Z' })
   createdAt: string;
 
@@ -141,6 +145,7 @@ export function toSubscriptionResponse(
     previousSecretExpiresAt:
       previousExpiry && previousExpiry.getTime() > Date.now() ? previousExpiry.toISOString() : null,
     ...(revealedSecret ? { secret: revealedSecret } : {}),
+    managed: managedBy(subscription.routesKey),
     createdAt: subscription.createdAt.toISOString(),
     updatedAt: subscription.updatedAt.toISOString(),
   };

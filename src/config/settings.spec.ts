@@ -1,4 +1,5 @@
 import { dataSourceOptions } from '../database/data-source-options';
+import { routesFilePath } from '../routes-as-code/routes-file';
 import { InvalidSettingsError, loadSettings } from './settings';
 
 describe('settings added for operations', () => {
@@ -37,7 +38,7 @@ describe('routes as code settings', () => {
     expect(settings.ROUTES_APPLY_ON_START).toBe(true);
   });
 
-  it('refuses a blank ROUTES_FILE, naming it', () => {
-    expect(() => loadSettings({ ROUTES_FILE: '  ' })).toThrow(/ROUTES_FILE/);
+  it('takes an empty ROUTES_FILE (as .env.example has it) for unset', () => {
+    expect(routesFilePath(loadSettings({ ROUTES_FILE: '' }).ROUTES_FILE, '/nowhere')).toBeNull();
   });
 });

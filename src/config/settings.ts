@@ -227,10 +227,9 @@ export class Settings {
   @Max(7 * 24 * 60)
   RETENTION_INTERVAL_MINUTES = 60;
 
-  /** The routes file (routes as code); unset: config/routes.yaml when it exists. */
+  /** The routes file (routes as code); unset or empty: config/routes.yaml when it exists. */
   @IsOptional()
   @IsString()
-  @Matches(/\S/, { message: 'must not be blank' })
   ROUTES_FILE?: string;
 
   /** The API role applies the routes file at boot, under the migrations' lock (never prunes). */

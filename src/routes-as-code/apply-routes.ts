@@ -1,11 +1,14 @@
 import 'reflect-metadata';
 import { DynamicModule, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidSettingsError, loadSettings, Settings } from '../config/settings';
 import { SettingsModule } from '../config/settings.module';
 import { hasPendingMigrations, runMigrations } from '../database/migrate';
+import { DELIVERY_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE } from '../queues/queue-names';
 import { ApplyOptions, RoutesApplier, RoutesReport } from './routes-applier';
 import { RoutesAsCodeModule } from './routes-as-code.module';
 import {
@@ -146,6 +149,12 @@ async function withApplier<T>(
     { logger: ['error', 'warn'], abortOnError: false },
   );
   try {
+    // Closing a queue handle still connecting makes BullMQ emit an error nobody can catch.
+    await Promise.all(
+      [INGEST_QUEUE, DELIVERY_QUEUE, MAINTENANCE_QUEUE].map((name) =>
+        context.get<Queue>(getQueueToken(name)).waitUntilReady(),
+      ),
+    );
     return await work(context.get(RoutesApplier));
   } finally {
     await context.close();

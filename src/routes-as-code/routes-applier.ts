@@ -57,9 +57,7 @@ export class RoutesApplier {
   /** Throws RoutesFileError, having changed nothing, when anything in the file is refused. */
   async apply(file: RoutesFile, options: ApplyOptions): Promise<RoutesReport> {
     const declarations = await declarationsOf(file);
-    if (declarations.problems.length === 0) {
-      declarations.problems.push(...(await this.refusedWrites(declarations)));
-    }
+    declarations.problems.push(...(await this.refusedWrites(declarations)));
     if (declarations.problems.length > 0) {
       throw new RoutesFileError(file.path, declarations.problems);
     }
@@ -75,12 +73,12 @@ export class RoutesApplier {
   /** What the services would refuse at write time (unknown kind, private target, …). */
   private async refusedWrites(declarations: Declarations): Promise<FieldProblem[]> {
     const problems: FieldProblem[] = [];
-    for (const { key, dto } of declarations.sources) {
+    for (const { key, dto } of declarations.sources.filter(({ valid }) => valid)) {
       problems.push(
         ...(await serviceProblems(`sources.${key}`, () => this.sources.assertCreatable(dto))),
       );
     }
-    for (const { key, dto } of declarations.subscriptions) {
+    for (const { key, dto } of declarations.subscriptions.filter(({ valid }) => valid)) {
       problems.push(
         ...(await serviceProblems(`subscriptions.${key}`, () =>
           this.subscriptions.assertCreatable(dto),

@@ -8,6 +8,8 @@ import { RoutesFile } from './routes-file';
 export interface DeclaredSource {
   key: string;
   dto: CreateSourceDto;
+  /** Whether the entry passed the DTO's rules (only then are the services' checks worth running). */
+  valid: boolean;
 }
 
 export interface DeclaredSubscription {
@@ -18,6 +20,7 @@ export interface DeclaredSubscription {
   sourceKeys: string[] | null;
   /** Whether the file sets the signing secret; else the router made one at create. */
   declaresSecret: boolean;
+  valid: boolean;
 }
 
 export interface Declarations {
@@ -34,8 +37,9 @@ export async function declarationsOf(file: RoutesFile): Promise<Declarations> {
   const declarations: Declarations = { sources: [], subscriptions: [], problems: [] };
   for (const [key, entry] of file.sources) {
     const dto = plainToInstance(CreateSourceDto, { name: key, ...entry });
-    declarations.problems.push(...(await problemsOf(dto, `sources.${key}`)));
-    declarations.sources.push({ key, dto });
+    const problems = await problemsOf(dto, `sources.${key}`);
+    declarations.problems.push(...problems);
+    declarations.sources.push({ key, dto, valid: problems.length === 0 });
   }
   for (const [key, entry] of file.subscriptions) {
     const { sources, ...fields } = entry;
@@ -49,12 +53,14 @@ export async function declarationsOf(file: RoutesFile): Promise<Declarations> {
       delete fields.sourceIds;
     }
     const dto = plainToInstance(CreateSubscriptionDto, { name: key, ...fields });
-    declarations.problems.push(...(await problemsOf(dto, field)));
+    const problems = await problemsOf(dto, field);
+    declarations.problems.push(...problems);
     declarations.subscriptions.push({
       key,
       dto,
       sourceKeys,
       declaresSecret: fields.secret !== undefined && fields.secret !== null,
+      valid: problems.length === 0,
     });
   }
   return declarations;

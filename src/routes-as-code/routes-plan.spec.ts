@@ -6,7 +6,7 @@ import { planSources, planSubscriptions, stableJson } from './routes-plan';
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 function declaredSource(key: string, fields: Partial<DeclaredSource['dto']> = {}): DeclaredSource {
-  return { key, dto: { kind: 'jivo', name: key, ...fields } };
+  return { key, dto: { kind: 'jivo', name: key, ...fields }, valid: true };
 }
 
 function storedSource(key: string | null, fields: Partial<SourceEntity> = {}): SourceEntity {
@@ -39,6 +39,7 @@ function declaredSubscription(
     dto: { name: key, url: 'https://crm.example.com/hooks', eventTypes: ['*'], ...fields },
     sourceKeys,
     declaresSecret: fields.secret !== undefined,
+    valid: true,
   };
 }
 

@@ -268,6 +268,8 @@ sources:
     kind: jivo
     allowedChannelIds: [3948]
     widgetIds: ['3948']
+  zen:
+    kind: zendesk
 subscriptions:
   crm:
     url: ftp://crm.example.com
@@ -277,6 +279,7 @@ subscriptions:
   fresh:
     url: \${SINK_URL}/fresh
     eventTypes: ['*']
+    payloadFormat: transformed
 `);
 
     const result = await apply(path, ['--prune']);
@@ -285,12 +288,14 @@ subscriptions:
       code: 1,
       out: [],
       err: [
-        `${path}: 5 problems, nothing was changed:`,
+        `${path}: 7 problems, nothing was changed:`,
         '  sources.jivo-main.widgetIds: property widgetIds should not exist',
         '  sources.jivo-main.allowedChannelIds: each value in allowedChannelIds must be a string',
         '  subscriptions.crm.sources[1]: no source "jivo-other" in this file',
         '  subscriptions.crm.url: url must be an http(s) URL',
         '  subscriptions.crm.retryPolicy.maxAttempts: maxAttempts must not be less than 1',
+        '  sources.zen.kind: unknown source kind "zendesk"',
+        '  subscriptions.fresh.transform: transform is required when payloadFormat is "transformed"',
       ],
     });
     expect(await stored()).toEqual(before);

@@ -8,6 +8,7 @@ import { FailedIngestJobs } from './monitoring/failed-ingest-jobs';
 import { HealthController } from './monitoring/health.controller';
 import { MetricsController } from './monitoring/metrics.controller';
 import { QueuesController } from './monitoring/queues.controller';
+import { RoutesAsCodeModule } from './routes-as-code/routes-as-code.module';
 import { DedupeStore } from './sources/dedupe-store';
 import { EnrichmentClient } from './sources/enrichment.client';
 import { IngestService } from './sources/ingest.service';
@@ -19,7 +20,7 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
  * bootstrap.ts). Produces jobs; consumes none.
  */
 @Module({
-  imports: [CoreModule],
+  imports: [CoreModule, RoutesAsCodeModule],
   controllers: [
     SourcesController,
     SubscriptionsController,

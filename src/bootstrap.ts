@@ -13,6 +13,7 @@ import { HttpErrorFilter } from './common/http-error.filter';
 import { createLoggers, RequestLogLines } from './common/logging';
 import { NulCharactersPipe } from './common/nul-characters.pipe';
 import { setupOpenApi } from './common/openapi';
+import { BODY_VALIDATION, validationProblems } from './common/validation-problems';
 import { installJsonBodyParser } from './common/raw-body';
 import { MetricsService } from './monitoring/metrics.service';
 import { mountQueueDashboard } from './monitoring/queue-dashboard';
@@ -21,6 +22,7 @@ import { mountWebhookRoute } from './sources/webhook-route';
 import { webhookRouteOpenApi } from './sources/webhook-route.openapi';
 import { Settings } from './config/settings';
 import { runMigrations } from './database/migrate';
+import { applyRoutesAtBoot } from './routes-as-code/apply-at-boot';
 import { DELIVERY_QUEUE, INGEST_QUEUE } from './queues/queue-names';
 
 export interface RunningApp {
@@ -30,8 +32,14 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** Starts the router in the role the settings name: migrations, then the Nest application. */
-export async function startApp(settings: Settings): Promise<RunningApp> {
+/**
+ * Starts the router in the role the settings name: migrations, then the Nest application.
+ * `env` is where the routes file's `${NAME}` references are read (ROUTES_APPLY_ON_START).
+ */
+export async function startApp(
+  settings: Settings,
+  env: Record<string, string | undefined> = process.env,
+): Promise<RunningApp> {
   const logger = new Logger('Bootstrap');
   if (settings.DATABASE_MIGRATE_ON_START) await runMigrations(settings);
   const loggers = createLoggers(settings);
@@ -71,8 +79,7 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
   app.useGlobalPipes(
     new NulCharactersPipe(),
     new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
+      ...BODY_VALIDATION,
       transform: true,
       exceptionFactory: (errors) => validationError(errors),
     }),
@@ -80,6 +87,12 @@ export async function startApp(settings: Settings): Promise<RunningApp> {
   mountWebhookRoute(fastify, app.get(IngestService), app.get(MetricsService));
   setupOpenApi(app, settings, webhookRouteOpenApi());
   mountQueueDashboard(app, settings);
+  if (settings.ROUTES_APPLY_ON_START) {
+    await applyRoutesAtBoot(app, settings, env).catch(async (error: unknown) => {
+      await app.close();
+      throw error;
+    });
+  }
   // Signals are handled in main.ts, which calls close(): Nest's hooks would close Redis before HTTP.
   const close = gracefulClose(app, fastify);
   await app.listen(settings.PORT, settings.HOST);
@@ -123,15 +136,7 @@ function capConnections(server: Server, settings: Settings, metrics: MetricsServ
 
 /** One 400 naming every failing field, nested fields by their dotted path. */
 function validationError(errors: ValidationError[]): AppError {
-  const problems: { field: string; problems: string[] }[] = [];
-  const walk = (list: ValidationError[], prefix: string) => {
-    for (const error of list) {
-      const field = prefix ? `${prefix}.${error.property}` : error.property;
-      if (error.constraints) problems.push({ field, problems: Object.values(error.constraints) });
-      if (error.children?.length) walk(error.children, field);
-    }
-  };
-  walk(errors, '');
+  const problems = validationProblems(errors);
   const fields = problems.map((problem) => problem.field).join(', ');
   return new AppError('validation_failed', `Invalid fields: ${fields}`, problems);
 }

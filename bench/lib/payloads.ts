@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from './report';
 
-export const JIVO_FIXTURE = '/work/shared/fixtures/jivo/chat_accepted.json';
+export const JIVO_FIXTURE = join(PROJECT_ROOT, 'test', 'fixtures', 'jivo', 'chat_accepted.json');
 
 /**
  * Unique Jivo `chat_accepted` bodies: the fixture with a fresh `chat_id` and `visitor.number`

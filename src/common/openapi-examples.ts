@@ -67,7 +67,7 @@ export const ERROR_EXAMPLES = {
   },
 } satisfies Record<string, ErrorBody>;
 
-/** A Jivo Webhooks API `chat_accepted`, shortened from shared/fixtures/jivo/chat_accepted.json. */
+/** A Jivo Webhooks API `chat_accepted`, shortened from test/fixtures/jivo/chat_accepted.json. */
 export const JIVO_WEBHOOK_EXAMPLE = {
   event_name: 'chat_accepted',
   widget_id: '3948',
@@ -84,7 +84,7 @@ export const JIVO_WEBHOOK_EXAMPLE = {
   page: { url: 'http://example.com/', title: 'Page title' },
 };
 
-/** A Jivo Bot API `CLIENT_MESSAGE` (shared/fixtures/jivo/bot_client_message.json). */
+/** A Jivo Bot API `CLIENT_MESSAGE` (test/fixtures/jivo/bot_client_message.json). */
 export const JIVO_BOT_WEBHOOK_EXAMPLE = {
   id: '9661ab9c-48b0-11ed-a3d6-859398ff9bd9',
   site_id: '123456',
@@ -97,7 +97,7 @@ export const JIVO_BOT_WEBHOOK_EXAMPLE = {
   event: 'CLIENT_MESSAGE',
 };
 
-/** A Chatwoot `message_created`, shortened from shared/fixtures/chatwoot/message_created.json. */
+/** A Chatwoot `message_created`, shortened from test/fixtures/chatwoot/message_created.json. */
 export const CHATWOOT_WEBHOOK_EXAMPLE = {
   event: 'message_created',
   id: 88122,

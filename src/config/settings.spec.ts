@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { dataSourceOptions } from '../database/data-source-options';
+import { routesFilePath } from '../routes-as-code/routes-file';
 import { InvalidSettingsError, loadSettings } from './settings';
 
 describe('settings added for operations', () => {
@@ -54,5 +57,40 @@ describe('settings added for operations', () => {
     ]) {
       expect(() => loadSettings({ [name]: value })).toThrow(new RegExp(name));
     }
+  });
+});
+
+describe('routes as code settings', () => {
+  it('reads ROUTES_FILE and ROUTES_APPLY_ON_START (off by default)', () => {
+    expect(loadSettings({}).ROUTES_FILE).toBeUndefined();
+    expect(loadSettings({}).ROUTES_APPLY_ON_START).toBe(false);
+    const settings = loadSettings({
+      ROUTES_FILE: 'ops/routes.yaml',
+      ROUTES_APPLY_ON_START: 'true',
+    });
+    expect(settings.ROUTES_FILE).toBe('ops/routes.yaml');
+    expect(settings.ROUTES_APPLY_ON_START).toBe(true);
+  });
+
+  it('takes an empty ROUTES_FILE (as .env.example has it) for unset', () => {
+    expect(routesFilePath(loadSettings({ ROUTES_FILE: '' }).ROUTES_FILE, '/nowhere')).toBeNull();
+  });
+
+  it('takes an empty value as unset, so .env.example boots as it is', () => {
+    const settings = loadSettings({ PUBLIC_BASE_URL: '', PORT: '4000', ROUTES_FILE: '' });
+    expect(settings.publicBaseUrl).toBe('http://localhost:4000');
+    expect(settings.ROUTES_FILE).toBeUndefined();
+  });
+
+  it('loads .env.example as it is, once the required admin key is given', () => {
+    const lines = readFileSync(join(__dirname, '../../.env.example'), 'utf8').split('\n');
+    const env = Object.fromEntries(
+      lines
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    expect(Object.keys(env).length).toBeGreaterThan(20);
+    expect(() => loadSettings(env)).toThrow(/ADMIN_API_KEYS/);
+    expect(() => loadSettings({ ...env, ADMIN_API_KEYS: 'k'.repeat(24) })).not.toThrow();
   });
 });

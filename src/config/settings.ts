@@ -273,6 +273,16 @@ export class Settings {
   @Max(24 * 60)
   DELIVERY_SWEEP_INTERVAL_MINUTES = 5;
 
+  /** The routes file (routes as code); unset or empty: config/routes.yaml when it exists. */
+  @IsOptional()
+  @IsString()
+  ROUTES_FILE?: string;
+
+  /** The API role applies the routes file at boot, under the migrations' lock (never prunes). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  ROUTES_APPLY_ON_START = false;
+
   get publicBaseUrl(): string {
     return (this.PUBLIC_BASE_URL ?? `http://localhost:${this.PORT}`).replace(/\/+$/, '');
   }
@@ -286,8 +296,11 @@ export class InvalidSettingsError extends Error {}
 
 /** Reads and validates the settings; a bad variable stops the boot with its name. */
 export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  // An empty value (`PUBLIC_BASE_URL=` in an env file) means unset: the default applies.
   const defined = Object.fromEntries(
-    Object.entries(env).filter(([key, value]) => value !== undefined && key in new Settings()),
+    Object.entries(env).filter(
+      ([key, value]) => value !== undefined && value !== '' && key in new Settings(),
+    ),
   );
   const settings = plainToInstance(Settings, defined, { exposeDefaultValues: true });
   // Tests stay quiet unless they ask for more.

@@ -6,6 +6,7 @@ import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { InitialSchema1763712000000 } from './migrations/1763712000000-InitialSchema';
 import { SourceEnrichment1763798400000 } from './migrations/1763798400000-SourceEnrichment';
 import { DeliveryPolicies1763884800000 } from './migrations/1763884800000-DeliveryPolicies';
+import { RoutesAsCode1764057600000 } from './migrations/1764057600000-RoutesAsCode';
 
 export const ENTITIES = [
   SourceEntity,
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   InitialSchema1763712000000,
   SourceEnrichment1763798400000,
   DeliveryPolicies1763884800000,
+  RoutesAsCode1764057600000,
 ];

@@ -30,18 +30,43 @@ export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
   }
 }
 
+/**
+ * Runs `work` holding the advisory lock of migrations, which routes:apply takes too: two
+ * processes starting together never migrate, or apply the routes file, at the same time.
+ */
+export async function withMigrationLock<T>(settings: Settings, work: () => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: settings.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    return await work();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
+    await client.end();
+  }
+}
+
 /** Runs pending migrations under an advisory lock, so API and workers may start together. */
 export async function runMigrations(settings: Settings): Promise<void> {
   await ensureDatabaseExists(settings.DATABASE_URL);
+  await withMigrationLock(settings, async () => {
+    const dataSource = new DataSource(dataSourceOptions(settings));
+    await dataSource.initialize();
+    try {
+      await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+}
+
+/** Whether the database lacks migrations this build has (connecting fails when it does not exist). */
+export async function hasPendingMigrations(settings: Settings): Promise<boolean> {
   const dataSource = new DataSource(dataSourceOptions(settings));
   await dataSource.initialize();
-  const runner = dataSource.createQueryRunner();
   try {
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
-    await dataSource.runMigrations({ transaction: 'each' });
+    return await dataSource.showMigrations();
   } finally {
-    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);
-    await runner.release();
     await dataSource.destroy();
   }
 }

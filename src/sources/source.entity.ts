@@ -38,6 +38,10 @@ export class SourceEntity {
   @Column({ name: 'enrichment_secret', type: 'text', nullable: true, select: false })
   enrichmentSecret: string | null;
 
+  /** Its key in the routes file when declared there (routes as code); null when made through the API. */
+  @Column({ name: 'routes_key', type: 'text', nullable: true })
+  routesKey: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
-import { LessThan, Repository } from 'typeorm';
+import { IsNull, LessThan, Not, Repository } from 'typeorm';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery, toPage } from '../common/pagination';
@@ -34,6 +34,7 @@ const WITH_SECRETS = [
   'enrichmentUrl',
   'enrichmentTimeoutMs',
   'enrichmentSecret',
+  'routesKey',
   'createdAt',
   'updatedAt',
 ] as const;
@@ -64,24 +65,20 @@ export class SourcesService {
     private readonly settings: Settings,
   ) {}
 
-  async create(dto: CreateSourceDto): Promise<SourceResponse> {
-    this.assertKnownKind(dto.kind);
-    if (dto.enrichmentUrl) await this.assertPublicTarget(dto.enrichmentUrl);
+  /** `routesKey`: the source's key in the routes file, when routes:apply creates it. */
+  async create(dto: CreateSourceDto, routesKey: string | null = null): Promise<SourceResponse> {
+    await this.assertCreatable(dto);
     const token = randomToken();
     const enrichmentSecret = dto.enrichmentUrl ? newSigningSecret() : null;
     const saved = await this.sources.save(
       this.sources.create({
         id: newId('src'),
         kind: dto.kind,
-        name: dto.name,
+        ...sourceColumns(dto),
         tokenHash: sha256(token),
         tokenHint: token.slice(-4),
-        signingSecret: dto.signingSecret ?? null,
-        signatureHeaderPrefix: dto.signatureHeaderPrefix ?? null,
-        allowedChannelIds: dto.allowedChannelIds ?? [],
-        enrichmentUrl: dto.enrichmentUrl ?? null,
-        enrichmentTimeoutMs: dto.enrichmentTimeoutMs ?? null,
         enrichmentSecret,
+        routesKey,
       }),
     );
     return toSourceResponse(saved, this.settings.publicBaseUrl, {
@@ -89,6 +86,21 @@ export class SourcesService {
       signingSecret: dto.signingSecret,
       enrichmentSecret: enrichmentSecret ?? undefined,
       hasSigningSecret: Boolean(dto.signingSecret),
+    });
+  }
+
+  /** What a create refuses beyond the DTO's own rules: an unknown kind, a private enrichment endpoint. */
+  async assertCreatable(dto: CreateSourceDto): Promise<void> {
+    this.assertKnownKind(dto.kind);
+    if (dto.enrichmentUrl) await this.assertPublicTarget(dto.enrichmentUrl);
+  }
+
+  /** The sources the routes file declared, with their secrets, to compare with it. */
+  async listManaged(): Promise<SourceEntity[]> {
+    return this.sources.find({
+      where: { routesKey: Not(IsNull()) },
+      select: [...WITH_SECRETS],
+      order: { id: 'ASC' },
     });
   }
 
@@ -231,4 +243,16 @@ export class SourcesService {
       hasSigningSecret: source.signingSecret !== null,
     });
   }
+}
+
+/** The columns a create DTO sets (all but the kind, token and enrichment secret). */
+export function sourceColumns(dto: CreateSourceDto) {
+  return {
+    name: dto.name,
+    signingSecret: dto.signingSecret ?? null,
+    signatureHeaderPrefix: dto.signatureHeaderPrefix ?? null,
+    allowedChannelIds: dto.allowedChannelIds ?? [],
+    enrichmentUrl: dto.enrichmentUrl ?? null,
+    enrichmentTimeoutMs: dto.enrichmentTimeoutMs ?? null,
+  } satisfies Partial<SourceEntity>;
 }

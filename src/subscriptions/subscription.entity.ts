@@ -81,6 +81,10 @@ export class SubscriptionEntity {
   @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true })
   disabledAt: Date | null;
 
+  /** Its key in the routes file when declared there (routes as code); null when made through the API. */
+  @Column({ name: 'routes_key', type: 'text', nullable: true })
+  routesKey: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -52,6 +52,7 @@ const SUBSCRIPTION_EXAMPLE: SubscriptionResponse = {
   previousSecretExpiresAt: null,
   createdAt: EXAMPLE_TIMESTAMP,
   updatedAt: EXAMPLE_TIMESTAMP,
+  managed: null,
 };
 
 const CREATE_EXAMPLE = {

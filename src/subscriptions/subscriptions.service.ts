@@ -31,34 +31,42 @@ export class SubscriptionsService {
     private readonly settings: Settings,
   ) {}
 
-  async create(dto: CreateSubscriptionDto): Promise<SubscriptionResponse> {
+  /** `routesKey`: the subscription's key in the routes file, when routes:apply creates it. */
+  async create(
+    dto: CreateSubscriptionDto,
+    routesKey: string | null = null,
+  ): Promise<SubscriptionResponse> {
     const { url = dto.url, headers = {} } = resolveCredentials(dto, null);
-    await this.assertAllowedTarget(url);
-    const payloadFormat = resolvePayloadFormat(dto.payloadFormat, dto.transform ?? null);
+    await this.assertCreatable({ ...dto, url });
     const secret = dto.secret ?? newSigningSecret();
     const saved = await this.subscriptions.save(
       this.subscriptions.create({
         id: newId('sub'),
-        name: dto.name,
+        ...subscriptionColumns(dto),
         url,
-        eventTypes: [...new Set(dto.eventTypes)],
-        sourceIds: dto.sourceIds?.length ? [...new Set(dto.sourceIds)] : null,
-        secret,
         headers,
-        filter: dto.filter ?? null,
-        transform: dto.transform ?? null,
-        payloadFormat,
-        maxAttempts: dto.retryPolicy?.maxAttempts ?? null,
-        retrySchedule: dto.retryPolicy?.schedule ?? null,
-        timeoutMs: dto.timeoutMs ?? null,
-        rateLimitMax: dto.rateLimit?.max ?? null,
-        rateLimitPerSeconds: dto.rateLimit?.perSeconds ?? null,
-        disableAfterDead: dto.disableAfterDeadDeliveries ?? null,
-        enabled: dto.enabled ?? true,
+        secret,
+        routesKey,
       }),
     );
     await this.matcher.invalidate();
     return toSubscriptionResponse(saved, this.settings, { secret, credentials: true });
+  }
+
+  /** What a create refuses beyond the DTO's own rules: a refused target, a format without its transform. */
+  async assertCreatable(dto: CreateSubscriptionDto): Promise<void> {
+    await this.assertAllowedTarget(dto.url);
+    resolvePayloadFormat(dto.payloadFormat, dto.transform ?? null);
+  }
+
+  /** The subscriptions the routes file declared, with their secrets, to compare with it. */
+  async listManaged(): Promise<SubscriptionEntity[]> {
+    return this.subscriptions
+      .createQueryBuilder('subscription')
+      .addSelect('subscription.secret')
+      .where('subscription.routesKey IS NOT NULL')
+      .orderBy('subscription.id', 'ASC')
+      .getMany();
   }
 
   /** One page, newest first. */
@@ -224,6 +232,27 @@ export class SubscriptionsService {
       ]);
     }
   }
+}
+
+/** The columns a create DTO sets (all but the id and secret). */
+export function subscriptionColumns(dto: CreateSubscriptionDto) {
+  return {
+    name: dto.name,
+    url: dto.url,
+    eventTypes: [...new Set(dto.eventTypes)],
+    sourceIds: dto.sourceIds?.length ? [...new Set(dto.sourceIds)] : null,
+    headers: dto.headers ?? {},
+    filter: dto.filter ?? null,
+    transform: dto.transform ?? null,
+    payloadFormat: resolvePayloadFormat(dto.payloadFormat, dto.transform ?? null),
+    maxAttempts: dto.retryPolicy?.maxAttempts ?? null,
+    retrySchedule: dto.retryPolicy?.schedule ?? null,
+    timeoutMs: dto.timeoutMs ?? null,
+    rateLimitMax: dto.rateLimit?.max ?? null,
+    rateLimitPerSeconds: dto.rateLimit?.perSeconds ?? null,
+    disableAfterDead: dto.disableAfterDeadDeliveries ?? null,
+    enabled: dto.enabled ?? true,
+  } satisfies Partial<SubscriptionEntity>;
 }
 
 /** Fields PATCH may change but not clear: null is refused rather than stored. */

@@ -24,9 +24,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+/** `env`: where the routes file's `${NAME}` references are read (ROUTES_APPLY_ON_START). */
+export async function startTestApp(
+  overrides: Record<string, string> = {},
+  env: Record<string, string | undefined> = process.env,
+): Promise<TestApp> {
   const settings = testSettings(overrides);
-  const running = await startApp(settings);
+  const running = await startApp(settings, env);
   const url = running.url!;
   const dataSource = running.context.get<DataSource>(getDataSourceToken());
   const queues = [INGEST_QUEUE, DELIVERY_QUEUE].map((name) =>

@@ -7,7 +7,7 @@ import { buildCanonicalEvent } from '../../canonical/build-event';
 import { canonicalEventProblems } from '../../canonical/canonical-event.schema';
 import { JsonRecord, isRecord } from '../../canonical/coerce';
 import { ChatwootNormalizer } from './chatwoot.normalizer';
-import { CHATWOOT_ACCOUNT_WEBHOOK_EVENTS } from './chatwoot.payload';
+import { CHATWOOT_ACCOUNT_WEBHOOK_EVENTS, CHATWOOT_AGENT_BOT_EVENTS } from './chatwoot.payload';
 
 /**
  * Whatever JSON object arrives, normalize never throws, every `ok` body passes the canonical
@@ -54,8 +54,7 @@ function assertLeavesPayloadUntouched(payload: JsonRecord): void {
 
 const EVENT_NAMES = [
   ...CHATWOOT_ACCOUNT_WEBHOOK_EVENTS,
-  'conversation_opened',
-  'conversation_resolved',
+  ...CHATWOOT_AGENT_BOT_EVENTS,
   'automation_event.message_created',
   'macro.executed',
 ];

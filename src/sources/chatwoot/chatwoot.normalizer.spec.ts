@@ -41,7 +41,7 @@ function itPassesTheSchema(body: CanonicalEventBody) {
 
 const record = (value: unknown) => value as JsonRecord;
 
-// --- The story's cast (shared/docs/wire/chatwoot.md §12) --------------------------------------
+// --- The story's cast: the people and ids the fixtures share --------------------------------
 
 const MARIA: Contact = {
   externalId: '5821',
@@ -132,6 +132,8 @@ const PAYLOAD_FIXTURES = [
   'contact_created.json',
   'contact_updated.json',
   'conversation_created.json',
+  'conversation_opened.json',
+  'conversation_resolved.json',
   'conversation_status_changed.json',
   'conversation_typing_on.json',
   'conversation_updated.json',
@@ -437,6 +439,73 @@ describe('conversation_status_changed.json (resolved)', () => {
         contactLastSeenAt: '2026-04-16T14:08:10.000Z',
       },
     });
+  });
+});
+
+describe('conversation_resolved.json (agent bot)', () => {
+  const body = normalizeFile('conversation_resolved.json');
+  const accountWebhook = normalizeFile('conversation_status_changed.json');
+  itPassesTheSchema(body);
+
+  it("is a conversation.ended, as an account webhook's conversation_status_changed is", () => {
+    expect(body.type).toBe('conversation.ended');
+    expect(body.sourceEvent).toBe('conversation_resolved');
+  });
+
+  it('maps the conversation exactly as the account webhook does', () => {
+    expect(body.conversation).toEqual(accountWebhook.conversation);
+    expect(body.occurredAt).toBe('2026-04-16T14:09:05.118Z');
+    expect(body.contact).toEqual(MARIA);
+    expect(body.actor).toEqual(SYSTEM);
+    expect(body.changes).toBeNull();
+  });
+
+  it('takes the status from the event name, whatever the snapshot says', () => {
+    const stale = normalizeFixture('conversation_resolved.json', (payload) => {
+      payload.status = 'open';
+    });
+    expect(stale.type).toBe('conversation.ended');
+    expect(stale.conversation).toMatchObject({
+      status: 'resolved',
+      endedAt: '2026-04-16T14:09:05.118Z',
+    });
+  });
+});
+
+describe('conversation_opened.json (agent bot)', () => {
+  const body = normalizeFile('conversation_opened.json');
+  itPassesTheSchema(body);
+
+  it('is a conversation.status_changed to open', () => {
+    expect(body.type).toBe('conversation.status_changed');
+    expect(body.sourceEvent).toBe('conversation_opened');
+    expect(body.occurredAt).toBe('2026-04-16T15:10:10.775Z');
+    expect(body.conversation).toMatchObject({
+      key: 'chatwoot:src_test:1042',
+      status: 'open',
+      assignee: null,
+      agents: [],
+      endedAt: null,
+    });
+    expect(body.contact).toEqual(MARIA);
+    expect(body.actor).toEqual(SYSTEM);
+  });
+
+  it('takes the status from the event name, whatever the snapshot says', () => {
+    const stale = normalizeFixture('conversation_opened.json', (payload) => {
+      payload.status = 'resolved';
+    });
+    expect(stale.type).toBe('conversation.status_changed');
+    expect(stale.conversation).toMatchObject({ status: 'open', endedAt: null });
+  });
+
+  it('gives the type an account webhook gives the same change', () => {
+    const accountWebhook = normalizeFixture('conversation_opened.json', (payload) => {
+      payload.event = 'conversation_status_changed';
+      payload.changed_attributes = null;
+    });
+    expect(accountWebhook.type).toBe(body.type);
+    expect(accountWebhook.conversation).toEqual(body.conversation);
   });
 });
 
@@ -1122,22 +1191,20 @@ describe('old 2020–2022 payloads (Evolvy/NEXLOO forks of that era)', () => {
 });
 
 describe('events outside the table', () => {
-  it.each([
-    ['automation_event.message_created'],
-    ['macro.executed'],
-    ['conversation_opened'],
-    ['conversation_resolved'],
-  ])('%p is source.unknown with the conversation snapshot mapped', (event) => {
-    const body = normalizeFixture('conversation_status_changed.json', (payload) => {
-      payload.event = event;
-    });
-    expect(body.type).toBe('source.unknown');
-    expect(body.sourceEvent).toBe(event);
-    expect(body.conversation?.key).toBe('chatwoot:src_test:1042');
-    expect(body.contact).toEqual(MARIA);
-    expect(body.actor).toEqual(SYSTEM);
-    expect(body.occurredAt).toBe('2026-04-16T14:09:05.118Z');
-  });
+  it.each([['automation_event.message_created'], ['macro.executed']])(
+    '%p is source.unknown with the conversation snapshot mapped',
+    (event) => {
+      const body = normalizeFixture('conversation_status_changed.json', (payload) => {
+        payload.event = event;
+      });
+      expect(body.type).toBe('source.unknown');
+      expect(body.sourceEvent).toBe(event);
+      expect(body.conversation?.key).toBe('chatwoot:src_test:1042');
+      expect(body.contact).toEqual(MARIA);
+      expect(body.actor).toEqual(SYSTEM);
+      expect(body.occurredAt).toBe('2026-04-16T14:09:05.118Z');
+    },
+  );
 
   it('an unknown message-shaped event keeps the nested conversation', () => {
     const body = normalizeFixture('message_created.json', (payload) => {

@@ -4,6 +4,7 @@ import {
   ActorType,
   CanonicalEventBody,
   CanonicalEventType,
+  ConversationStatus,
   FieldChange,
   Message,
 } from '../../canonical/canonical-event';
@@ -67,12 +68,23 @@ type EventShape =
 interface KnownEvent {
   shape: EventShape;
   type: CanonicalEventType;
+  /** The status the event's name states, which wins over the snapshot's. */
+  status?: ConversationStatus;
 }
 
 const KNOWN_EVENTS = new Map<string, KnownEvent>([
   ['conversation_created', { shape: 'conversation', type: 'conversation.created' }],
   ['conversation_updated', { shape: 'conversation', type: 'conversation.updated' }],
   ['conversation_status_changed', { shape: 'conversation', type: 'conversation.status_changed' }],
+  // Agent bots get these two instead of conversation_status_changed: the same types for them.
+  [
+    'conversation_opened',
+    { shape: 'conversation', type: 'conversation.status_changed', status: 'open' },
+  ],
+  [
+    'conversation_resolved',
+    { shape: 'conversation', type: 'conversation.ended', status: 'resolved' },
+  ],
   ['message_created', { shape: 'message', type: 'message.created' }],
   ['message_updated', { shape: 'message', type: 'message.updated' }],
   ['webwidget_triggered', { shape: 'widget', type: 'widget.opened' }],
@@ -101,7 +113,7 @@ interface Scene {
 
 /**
  * Chatwoot and its rebrands (Evolvy/NEXLOO, Konversio): HMAC-signed account, API-inbox and
- * agent-bot webhooks (shared/docs/wire/chatwoot.md), normalized to canonical events.
+ * agent-bot webhooks (docs/sources.md), normalized to canonical events.
  */
 @Injectable()
 export class ChatwootNormalizer implements SourceNormalizer {
@@ -257,6 +269,7 @@ function buildBody(scene: Scene, context: NormalizeContext): CanonicalEventBody 
       inbox: scene.inbox,
       endedAt: endsConversation(type, changes) ? occurredAt : null,
       fallbackId: scene.message?.conversation_id,
+      status: KNOWN_EVENTS.get(scene.event)?.status,
     }),
     contact: mergeContacts(scene.contacts.map(readContact)),
     actor: actorOf(scene, message),
@@ -274,8 +287,8 @@ function buildBody(scene: Scene, context: NormalizeContext): CanonicalEventBody 
 }
 
 function canonicalTypeOf(scene: Scene): CanonicalEventType {
-  const { type } = KNOWN_EVENTS.get(scene.event) ?? UNKNOWN_EVENT;
-  const resolved = conversationStatusOf(scene.conversation?.status) === 'resolved';
+  const { type, status } = KNOWN_EVENTS.get(scene.event) ?? UNKNOWN_EVENT;
+  const resolved = (status ?? conversationStatusOf(scene.conversation?.status)) === 'resolved';
   return type === 'conversation.status_changed' && resolved ? 'conversation.ended' : type;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Wire shapes of Chatwoot webhooks and of its rebrands (Evolvy/NEXLOO), as built by Chatwoot
- * ≈ v4.13 (shared/docs/wire/chatwoot.md §5). They document what to expect, not what arrived:
+ * ≈ v4.13 (its `webhook_data` and `push_event_data`). They document what to expect, not what arrived:
  * old 2022-era instances omit many keys, forks add others, ids may come as strings. Code reads
  * them through `Loose<T>`, so every value has to pass a tolerant reader of canonical/coerce.ts.
  */
@@ -25,7 +25,11 @@ export const CHATWOOT_ACCOUNT_WEBHOOK_EVENTS = [
   'inbox_updated',
 ] as const;
 
-export type ChatwootEventName = (typeof CHATWOOT_ACCOUNT_WEBHOOK_EVENTS)[number];
+/** Sent to agent bots only, instead of `conversation_status_changed`: the event names the status. */
+export const CHATWOOT_AGENT_BOT_EVENTS = ['conversation_opened', 'conversation_resolved'] as const;
+
+export type ChatwootEventName =
+  (typeof CHATWOOT_ACCOUNT_WEBHOOK_EVENTS)[number] | (typeof CHATWOOT_AGENT_BOT_EVENTS)[number];
 
 /** `{id, name}`: `Account#webhook_data`, and `Inbox#webhook_data` in message and widget payloads. */
 export interface ChatwootNamedRef {

@@ -272,6 +272,8 @@ export interface ConversationScope {
   endedAt: string | null;
   /** A display id from outside the snapshot (e.g. `conversation_id`) when the snapshot is missing. */
   fallbackId?: unknown;
+  /** The status the event's name states (agent-bot `conversation_opened`/`_resolved`). */
+  status?: ConversationStatus;
 }
 
 export function readConversation(value: unknown, scope: ConversationScope): Conversation | null {
@@ -283,7 +285,7 @@ export function readConversation(value: unknown, scope: ConversationScope): Conv
   return {
     key: `${scope.kind}:${scope.sourceId}:${id}`,
     externalId: id,
-    status: conversationStatusOf(conversation.status),
+    status: scope.status ?? conversationStatusOf(conversation.status),
     channel: readChannel(conversation, scope.inbox),
     team: readTeam(meta?.team),
     assignee,

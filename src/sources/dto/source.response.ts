@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { EXAMPLE_IDS, EXAMPLE_TIMESTAMP } from '../../common/openapi-examples';
+import { MANAGED_PROPERTY, ManagedByRoutesFile, managedBy } from '../../common/routes-managed';
 import { SourceEntity } from '../source.entity';
 
 const EXAMPLE_TOKEN = 'pjJch7L-Ev4tPAhKQ13FsiJLsxDp5LLP';
@@ -75,6 +76,9 @@ export class SourceResponse {
   })
   enrichmentSecret?: string;
 
+  @ApiProperty(MANAGED_PROPERTY)
+  managed: ManagedByRoutesFile | null;
+
   @ApiProperty({ format: 'date-time', example: EXAMPLE_TIMESTAMP })
   createdAt: string;
 
@@ -99,6 +103,7 @@ export const SOURCE_EXAMPLE = {
   allowedChannelIds: ['3948'],
   enrichmentUrl: 'https://crm.example.com/jivo/enrich',
   enrichmentTimeoutMs: null,
+  managed: null,
   createdAt: EXAMPLE_TIMESTAMP,
   updatedAt: EXAMPLE_TIMESTAMP,
 } satisfies SourceResponse;
@@ -145,6 +150,7 @@ export function toSourceResponse(
     enrichmentUrl: source.enrichmentUrl,
     enrichmentTimeoutMs: source.enrichmentTimeoutMs,
     ...(revealed.enrichmentSecret ? { enrichmentSecret: revealed.enrichmentSecret } : {}),
+    managed: managedBy(source.routesKey),
     createdAt: source.createdAt.toISOString(),
     updatedAt: source.updatedAt.toISOString(),
   };

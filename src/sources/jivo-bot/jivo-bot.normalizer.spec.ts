@@ -67,7 +67,7 @@ const BOT: Actor = { type: 'bot', externalId: null, name: null, email: null };
 const JOHN: Actor = { type: 'contact', externalId: '1233', name: 'John Smith', email: null };
 const MESSAGE_ID = /^[0-9a-f]{24}$/;
 
-it('covers every inbound Bot API fixture in the shared folder', () => {
+it('covers every inbound Bot API fixture in test/fixtures/jivo', () => {
   const onDisk = fs
     .readdirSync(FIXTURE_DIR)
     .filter((file) => /^bot_.*\.json$/.test(file) && !file.startsWith('bot_out_'))

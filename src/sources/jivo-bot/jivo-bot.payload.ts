@@ -1,5 +1,5 @@
 /**
- * Wire shapes of the Jivo Bot API (shared/docs/wire/jivo.md §9). Permissive on purpose: only
+ * Wire shapes of the Jivo Bot API (https://www.jivochat.com/docs/bot/). Permissive on purpose: only
  * CLIENT_MESSAGE has an official example; the other bodies are known from integrators, and ids
  * arrive as strings or numbers (`sender.id` is a number equal to the string `client_id`). These
  * types say what to expect, not what arrived: read every value through canonical/coerce.ts.

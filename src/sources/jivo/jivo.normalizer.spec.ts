@@ -13,8 +13,10 @@ const PAYLOAD_FIXTURES = [
   'call_event.en.json',
   'call_event.json',
   'chat_accepted.json',
+  'chat_accepted.utm_keyword.json',
   'chat_assigned.json',
   'chat_finished.json',
+  'chat_finished.transferred.json',
   'chat_updated.json',
   'client_attribute_updated.json',
   'client_updated.json',
@@ -111,7 +113,7 @@ function channel(widgetId: string) {
   return { type: 'web_widget', externalId: widgetId, name: null };
 }
 
-it('covers every payload fixture in the shared folder', () => {
+it('covers every payload fixture in test/fixtures/jivo', () => {
   const onDisk = fs
     .readdirSync(FIXTURE_DIR)
     .filter((file) => file.endsWith('.json') && !/^(response|bot|crm)_/.test(file))
@@ -179,6 +181,41 @@ describe('chat_accepted.json', () => {
   });
 });
 
+describe('chat_accepted.utm_keyword.json (the UTM term named keyword)', () => {
+  const event = normalizeOk(fixture('chat_accepted.utm_keyword.json'));
+  const keywordUtm = {
+    source: 'yandex',
+    medium: 'cpc',
+    campaign: 'spring_sale',
+    content: null,
+    term: 'running shoes',
+  };
+
+  it('reads utm_json.keyword as session.utm.term', () => {
+    expect(event.session?.utm).toEqual(keywordUtm);
+  });
+
+  it('reads keyword= in the utm string when there is no utm_json', () => {
+    const stringOnly = normalizeOk(
+      variant('chat_accepted.utm_keyword.json', (p) => delete record(p.session).utm_json),
+    );
+    expect(stringOnly.session?.utm).toEqual(keywordUtm);
+  });
+
+  it('prefers term when both names are sent', () => {
+    const both = normalizeOk(
+      variant('chat_accepted.utm_keyword.json', (p) => {
+        record(record(p.session).utm_json).term = 'shoes';
+      }),
+    );
+    expect(both.session?.utm?.term).toBe('shoes');
+  });
+
+  it('passes the canonical schema', () => {
+    expect(schemaProblems(event)).toEqual([]);
+  });
+});
+
 describe('chat_updated.json', () => {
   const event = normalizeOk(fixture('chat_updated.json'));
 
@@ -188,14 +225,14 @@ describe('chat_updated.json', () => {
     expect(event.occurredAt).toBeNull();
   });
 
-  it('takes the assignee from assigned_agent (null here), the agent only as a participant', () => {
+  it("keeps the chat's agent as assignee", () => {
     expect(event.conversation).toEqual({
       key: 'jivo:src_test:7507',
       externalId: '7507',
       status: 'open',
       channel: channel('3948'),
       team: { externalId: '281', name: 'Sales' },
-      assignee: null,
+      assignee: THOMAS_2016,
       agents: [THOMAS_2016],
       labels: ['Discount'],
       rating: null,
@@ -214,10 +251,23 @@ describe('chat_updated.json', () => {
     expect(event.changes).toBeNull();
   });
 
-  it('names the contact as actor when no agent is present', () => {
+  it('names the contact as actor, and no assignee, when no agent is present', () => {
     const withoutAgent = normalizeOk(variant('chat_updated.json', (p) => delete p.agent));
     expect(withoutAgent.actor).toEqual(JOHN_2198_ACTOR);
     expect(withoutAgent.conversation?.agents).toEqual([]);
+    expect(withoutAgent.conversation?.assignee).toBeNull();
+  });
+
+  it("never takes the CRM's responsible person (assigned_agent) for the chat's agent", () => {
+    const crmOwner = { id: 7, email: 'owner@example.com', name: 'Olivia Owner' };
+    const withOwner = normalizeOk(
+      variant('chat_updated.json', (p) => (p.assigned_agent = crmOwner)),
+    );
+    expect(withOwner.conversation?.assignee).toEqual(THOMAS_2016);
+    expect(withOwner.conversation?.agents).toEqual([THOMAS_2016]);
+    expect(withOwner.extensions.jivo).toMatchObject({
+      assignedAgent: humanAgent('7', 'Olivia Owner', 'owner@example.com', null),
+    });
   });
 
   it('keeps organization, client category and topic in extensions', () => {
@@ -252,7 +302,7 @@ describe('chat_finished.json', () => {
       status: 'resolved',
       channel: channel('3948'),
       team: null,
-      assignee: null,
+      assignee: thomas1,
       agents: [thomas1],
       labels: [],
       rating: null,
@@ -323,6 +373,87 @@ describe('chat_finished.json', () => {
 
   it('passes the canonical schema', () => {
     expect(schemaProblems(event)).toEqual([]);
+  });
+});
+
+describe('chat_finished.transferred.json (two agents, a CRM owner)', () => {
+  const event = normalizeOk(fixture('chat_finished.transferred.json'));
+  const thomas1 = humanAgent('1', 'Thomas Anderson', 'agent@jivosite.com');
+  const maria2 = humanAgent('2', 'Maria Lopez', 'maria@jivosite.com', '+14083682347');
+
+  it('takes the last agent who wrote as assignee, both agents as participants', () => {
+    expect(event.conversation).toMatchObject({
+      key: 'jivo:src_test:7688',
+      status: 'resolved',
+      assignee: maria2,
+      agents: [thomas1, maria2],
+      startedAt: '2022-10-10T11:10:00.000Z',
+      endedAt: '2022-10-10T11:11:41.000Z',
+    });
+  });
+
+  it("keeps the CRM's responsible person in extensions only", () => {
+    expect(event.extensions).toEqual({
+      jivo: {
+        topic: TOPIC,
+        blacklisted: false,
+        assignedAgent: humanAgent('7', 'Olivia Owner', 'owner@example.com', null),
+      },
+    });
+  });
+
+  it('goes by message time, not list order, and skips agent messages without an agent id', () => {
+    const reordered = normalizeOk(
+      variant('chat_finished.transferred.json', (p) => {
+        const messages = record(p.chat).messages as JsonRecord[];
+        messages.reverse();
+        messages.push({ message: 'note', timestamp: 1665400400, type: 'agent' });
+      }),
+    );
+    expect(reordered.conversation?.assignee).toEqual(maria2);
+  });
+
+  it('names an agent missing from agents[] by id, and has none without agent messages', () => {
+    const unlisted = normalizeOk(variant('chat_finished.transferred.json', (p) => (p.agents = [])));
+    expect(unlisted.conversation?.assignee).toEqual({
+      externalId: '2',
+      name: null,
+      email: null,
+      phone: null,
+      kind: 'human',
+    });
+    const silent = normalizeOk(
+      variant('chat_finished.transferred.json', (p) => {
+        const messages = record(p.chat).messages as JsonRecord[];
+        record(p.chat).messages = messages.filter((m) => m.type === 'visitor');
+      }),
+    );
+    expect(silent.conversation?.assignee).toBeNull();
+  });
+
+  it('passes the canonical schema', () => {
+    expect(schemaProblems(event)).toEqual([]);
+  });
+});
+
+describe('one chat, one assignee', () => {
+  it('is the same agent from chat_accepted through chat_updated to chat_finished', () => {
+    const sameChat = (p: JsonRecord) => {
+      p.chat_id = 7636;
+      p.assigned_agent = { id: 1, email: 'agent1@gmail.com', name: 'Agent' };
+    };
+    const accepted = normalizeOk(variant('chat_accepted.json', sameChat));
+    const updated = normalizeOk(variant('chat_updated.json', sameChat));
+    const finished = normalizeOk(
+      variant('chat_finished.json', (p) => {
+        sameChat(p);
+        p.agents = [fixture('chat_accepted.json').agent];
+        (record(p.chat).messages as JsonRecord[])[1].agent_id = 2016;
+      }),
+    );
+    for (const event of [accepted, updated, finished]) {
+      expect(event.conversation?.assignee).toEqual(THOMAS_2016);
+    }
   });
 });
 
@@ -485,14 +616,14 @@ describe('chat_assigned.json', () => {
     expect(event.occurredAt).toBeNull();
   });
 
-  it('maps the chat with the agent as participant', () => {
+  it('maps the chat with its agent as assignee', () => {
     expect(event.conversation).toEqual({
       key: 'jivo:src_test:7180',
       externalId: '7180',
       status: 'open',
       channel: channel('3948'),
       team: { externalId: '281', name: 'Sales' },
-      assignee: null,
+      assignee: THOMAS_2016,
       agents: [THOMAS_2016],
       labels: [],
       rating: null,
@@ -533,14 +664,14 @@ function describeCallEvent(file: string, extraExtensions: Record<string, unknown
       expect(event.occurredAt).toBeNull();
     });
 
-    it('maps the chat the call belongs to', () => {
+    it('maps the chat the call belongs to, its agent as assignee', () => {
       expect(event.conversation).toEqual({
         key: 'jivo:src_test:4398',
         externalId: '4398',
         status: 'unknown',
         channel: channel('2853'),
         team: { externalId: '181', name: 'Sales' },
-        assignee: null,
+        assignee: thomas3599,
         agents: [thomas3599],
         labels: [],
         rating: null,
@@ -910,6 +1041,72 @@ describe('transcripts', () => {
   });
 });
 
+describe('CRM Webhooks bodies', () => {
+  const CRM_FIXTURES = [
+    'crm_assigned_agent_to_client.json',
+    'crm_assigned_status.json',
+    'crm_created_deal.json',
+  ];
+
+  it('has a case below for every CRM fixture', () => {
+    const onDisk = fs
+      .readdirSync(FIXTURE_DIR)
+      .filter((file) => file.startsWith('crm_'))
+      .sort();
+    expect(onDisk).toEqual(CRM_FIXTURES);
+  });
+
+  it.each(CRM_FIXTURES)('%s is a source.unknown keeping the payload', (file) => {
+    const event = normalizeOk(fixture(file));
+    expect(event.type).toBe('source.unknown');
+    expect(event.conversation).toBeNull();
+    expect(event.extensions.jivo).toMatchObject({ payload: fixture(file) });
+    expect(schemaProblems(event)).toEqual([]);
+  });
+
+  it('reads the widget in the client and the status by status_id (crm_assigned_status.json)', () => {
+    const { payload, ...extension } = normalizeOk(fixture('crm_assigned_status.json')).extensions
+      .jivo as JsonRecord;
+    expect(payload).toBeDefined();
+    expect(extension).toEqual({
+      clientStatus: { id: '4', title: 'contact_later' },
+      widgetId: '488651',
+    });
+  });
+
+  it('reads the widget of a task body in its client', () => {
+    const task = { event_name: 'created_task', task_id: 9, client: { widget: { widget_id: 77 } } };
+    expect(normalizeOk(task).extensions.jivo).toMatchObject({ widgetId: '77' });
+  });
+
+  it('reads <object>_id ids of the client card (crm_assigned_agent_to_client.json)', () => {
+    const { payload, ...extension } = normalizeOk(fixture('crm_assigned_agent_to_client.json'))
+      .extensions.jivo as JsonRecord;
+    expect(payload).toBeDefined();
+    expect(extension).toEqual({
+      organization: { id: '3', name: 'Company' },
+      clientStatus: { id: '1', title: 'new' },
+      assignedAgent: { externalId: '2', name: null, email: null, phone: null, kind: 'human' },
+      widgetId: '488651',
+      tags: [],
+    });
+  });
+
+  it('prefers the Webhooks API names when both are sent', () => {
+    const event = normalizeOk({
+      event_name: 'x',
+      status: { id: 1, status_id: 2, title: 't' },
+      assigned_agent: { id: 3, assigned_agent_id: 4 },
+      organization: { id: 5, organization_id: 6 },
+    });
+    expect(event.extensions.jivo).toMatchObject({
+      clientStatus: { id: '1' },
+      assignedAgent: { externalId: '3' },
+      organization: { id: '5' },
+    });
+  });
+});
+
 describe('unknown and malformed events', () => {
   it('map an unknown event_name to source.unknown, keeping the payload', () => {
     const payload = { ...fixture('chat_updated.json'), event_name: 'chat_transferred' };
@@ -995,6 +1192,8 @@ describe('parseUtmString', () => {
     ['source=google|medium=cpc', { source: 'google', medium: 'cpc' }],
     ['utm_source=google| utm_term = shoes ', { source: 'google', term: 'shoes' }],
     ['source=a=b|source=c', { source: 'a=b' }],
+    ['source=yandex|keyword=running shoes', { source: 'yandex', term: 'running shoes' }],
+    ['utm_keyword=old|utm_term=new', { term: 'new' }],
     ['=x|source=|junk|gclid=123', {}],
     [null, {}],
   ])('reads %p', (input, expected) => {
@@ -1053,6 +1252,16 @@ describe('verify', () => {
       ok: false,
       reason: 'widget_id "9999" is not allowed on this source',
     });
+  });
+
+  it('accepts CRM Webhooks bodies by the widget they name, at the top or in the client', () => {
+    for (const file of ['crm_assigned_status.json', 'crm_assigned_agent_to_client.json']) {
+      expect(plugin.verify(request(fixture(file)), source(['488651']), now)).toEqual({ ok: true });
+      expect(plugin.verify(request(fixture(file)), source(['3948']), now)).toEqual({
+        ok: false,
+        reason: 'widget_id "488651" is not allowed on this source',
+      });
+    }
   });
 
   it('refuses a payload without widget_id when an allow-list is set', () => {

@@ -25,28 +25,28 @@ import {
   nonEmptyRecord,
   readAgent,
   readAgents,
+  readAssignedAgent,
   readCall,
+  readClientStatus,
   readContact,
   readLabels,
   readNamedRef,
+  readOrganization,
   readRating,
   readSession,
   readTags,
   readTeam,
-  readTitledRef,
   readTopic,
   systemActor,
   widgetIdOf,
 } from './jivo.readers';
 import { jivoReplyEnrichment } from './jivo.reply';
-import { offlineMessage, readTranscript, transcriptSpan } from './jivo.transcript';
+import { lastAgentWriter, offlineMessage, readTranscript, transcriptSpan } from './jivo.transcript';
 
 interface EventRule {
   type: CanonicalEventType;
   status: ConversationStatus;
   actor: 'agent' | 'agentElseContact' | 'contact' | 'system';
-  /** chat_accepted names the accepting agent; elsewhere the assignee is the CRM's responsible agent. */
-  assigneeIsAgent: boolean;
 }
 
 const EVENT_RULES: Record<JivoWebhookEvent, EventRule> = {
@@ -54,48 +54,41 @@ const EVENT_RULES: Record<JivoWebhookEvent, EventRule> = {
     type: 'conversation.accepted',
     status: 'open',
     actor: 'agent',
-    assigneeIsAgent: true,
   },
   chat_updated: {
     type: 'conversation.updated',
     status: 'open',
     actor: 'agentElseContact',
-    assigneeIsAgent: false,
   },
   chat_finished: {
     type: 'conversation.ended',
     status: 'resolved',
     actor: 'system',
-    assigneeIsAgent: false,
   },
   offline_message: {
     type: 'offline_message.created',
     status: 'offline',
     actor: 'contact',
-    assigneeIsAgent: false,
   },
   client_updated: {
     type: 'contact.updated',
     status: 'unknown',
     actor: 'system',
-    assigneeIsAgent: false,
   },
   client_attribute_updated: {
     type: 'contact.updated',
     status: 'unknown',
     actor: 'system',
-    assigneeIsAgent: false,
   },
   // Legacy: the agent attached the chat to a CRM card (via crm_link) while talking.
-  chat_assigned: { type: 'contact.linked', status: 'open', actor: 'agent', assigneeIsAgent: false },
-  call_event: { type: 'call.updated', status: 'unknown', actor: 'agent', assigneeIsAgent: false },
+  chat_assigned: { type: 'contact.linked', status: 'open', actor: 'agent' },
+  call_event: { type: 'call.updated', status: 'unknown', actor: 'agent' },
 };
 
 const UNKNOWN_EVENT: EventRule = {
   type: 'source.unknown',
   status: 'unknown',
   actor: 'system',
-  assigneeIsAgent: false,
 };
 
 function ruleFor(eventName: string): EventRule {
@@ -165,7 +158,11 @@ function buildEvent(
     eventName === 'chat_finished'
       ? readTranscript(payload.chat, { chatId, contact: contactActor(contact), agents })
       : [];
-  const conversation = readConversation(payload, eventName, rule, context, { agents, messages });
+  const conversation = readConversation(payload, eventName, rule, context, {
+    agents,
+    assignee: handlingAgent(payload, agents, messages),
+    messages,
+  });
   return {
     type: rule.type,
     // Jivo envelopes carry no event time. chat_finished's last message time is not when the chat
@@ -199,7 +196,7 @@ function readConversation(
   eventName: string,
   rule: EventRule,
   context: NormalizeContext,
-  { agents, messages }: { agents: Agent[]; messages: Message[] },
+  { agents, assignee, messages }: { agents: Agent[]; assignee: Agent | null; messages: Message[] },
 ): Conversation | null {
   const id = conversationId(payload, eventName);
   if (id === null) return null;
@@ -209,13 +206,31 @@ function readConversation(
     status: rule.status,
     channel: { type: 'web_widget', externalId: widgetIdOf(payload), name: null },
     team: readTeam(payload.department),
-    assignee: readAgent(rule.assigneeIsAgent ? payload.agent : payload.assigned_agent),
+    assignee,
     agents,
     labels: readLabels(payload.tags),
     rating: readRating(asRecord(payload.chat)?.rate),
     ...transcriptSpan(messages),
     attributes: {},
   };
+}
+
+/**
+ * The agent handling the chat, the same on every event: `agent` where Jivo names one
+ * (chat_accepted, chat_updated, call_event), else the last agent who wrote in the transcript
+ * (chat_finished), else the only entry of `agents[]`. `assigned_agent` is not it: that is the
+ * client's responsible person in Jivo's CRM, kept in the extensions.
+ */
+function handlingAgent(
+  payload: JivoWebhookPayload,
+  agents: Agent[],
+  messages: Message[],
+): Agent | null {
+  return (
+    readAgent(payload.agent) ??
+    lastAgentWriter(messages, agents) ??
+    (agents.length === 1 ? agents[0] : null)
+  );
 }
 
 function actorFor(rule: EventRule, payload: JivoWebhookPayload, contact: Contact | null): Actor {
@@ -243,8 +258,8 @@ function jivoExtensions(
   const visitor = asRecord(payload.visitor) as JivoVisitor | null;
   const visitorNumber = asId(visitor?.number);
   const extension: Record<string, unknown> = {
-    organization: readNamedRef(payload.organization),
-    clientStatus: readTitledRef(payload.status),
+    organization: readOrganization(payload.organization),
+    clientStatus: readClientStatus(payload.status),
     topic: readTopic(payload.topic),
     analytics: nonEmptyRecord(payload.analytics),
     social: nonEmptyRecord(visitor?.social),
@@ -257,8 +272,7 @@ function jivoExtensions(
     call: readCall(payload.call),
     assignTo: asString(payload.assign_to),
     attributes: isRecord(payload.attributes) ? null : (payload.attributes ?? null),
-    assignedAgent:
-      rule.assigneeIsAgent || conversation === null ? readAgent(payload.assigned_agent) : null,
+    assignedAgent: readAssignedAgent(payload.assigned_agent),
     ...(conversation === null ? conversationlessFields(payload) : {}),
     payload: rule === UNKNOWN_EVENT ? { ...payload } : null,
   };

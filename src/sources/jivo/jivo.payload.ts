@@ -1,5 +1,5 @@
 /**
- * Wire shapes of the Jivo Webhooks API (shared/docs/wire/jivo.md §4–5). Permissive on purpose:
+ * Wire shapes of the Jivo Webhooks API (https://www.jivochat.com/docs/webhooks/). Permissive on purpose:
  * any field may be absent or null, ids arrive as numbers or strings (sometimes both for one id
  * within one payload), and new keys appear over time. These types say what to expect, not what
  * arrived: read every value through the tolerant readers of canonical/coerce.ts.
@@ -41,6 +41,26 @@ export interface JivoAgent {
   phone?: Maybe<string>;
 }
 
+/** `assigned_agent`: the client's responsible person; CRM Webhooks send only `assigned_agent_id`. */
+export interface JivoAssignedAgent extends JivoAgent {
+  assigned_agent_id?: Maybe<JivoId>;
+}
+
+/** `status`: the client's CRM category; CRM Webhooks name its id `status_id`. */
+export interface JivoClientStatus extends JivoTitledRef {
+  status_id?: Maybe<JivoId>;
+}
+
+/** `organization`; CRM Webhooks name its id `organization_id`. */
+export interface JivoOrganization extends JivoNamedRef {
+  organization_id?: Maybe<JivoId>;
+}
+
+/** Where a payload names its channel. */
+export interface JivoWidgetRef {
+  widget_id?: Maybe<JivoId>;
+}
+
 /** `organization` and `department`. */
 export interface JivoNamedRef {
   id?: Maybe<JivoId>;
@@ -80,6 +100,8 @@ export interface JivoUtm {
   campaign?: Maybe<string>;
   content?: Maybe<string>;
   term?: Maybe<string>;
+  /** The term, in older payloads. */
+  keyword?: Maybe<string>;
 }
 
 export interface JivoSession {
@@ -126,16 +148,18 @@ export interface JivoCall {
 export interface JivoWebhookPayload {
   event_name?: Maybe<string>;
   widget_id?: Maybe<JivoId>;
-  /** CRM Webhooks put the channel here (as a number) instead of in `widget_id`. */
-  widget?: Maybe<{ widget_id?: Maybe<JivoId> }>;
+  /** CRM Webhooks put the channel here (as a number) instead of in `widget_id`… */
+  widget?: Maybe<JivoWidgetRef>;
+  /** …or, in status and task bodies, inside the client. */
+  client?: Maybe<{ client_id?: Maybe<JivoId>; widget?: Maybe<JivoWidgetRef> }>;
   /** Set in the browser by `jivo_api.setUserToken`: untrusted. */
   user_token?: Maybe<string>;
   chat_id?: Maybe<JivoId>;
   client_id?: Maybe<JivoId>;
   visitor?: Maybe<JivoVisitor>;
-  organization?: Maybe<JivoNamedRef>;
-  status?: Maybe<JivoTitledRef>;
-  assigned_agent?: Maybe<JivoAgent>;
+  organization?: Maybe<JivoOrganization>;
+  status?: Maybe<JivoClientStatus>;
+  assigned_agent?: Maybe<JivoAssignedAgent>;
   /** Documented as an object, sent as an array. */
   tags?: Maybe<JivoTitledRef[] | Record<string, JivoTitledRef>>;
   topic?: Maybe<JivoTopic>;

@@ -12,15 +12,19 @@ import {
 } from '../../canonical/coerce';
 import {
   JivoAgent,
+  JivoAssignedAgent,
   JivoCall,
+  JivoClientStatus,
   JivoGeoIp,
   JivoNamedRef,
+  JivoOrganization,
   JivoPage,
   JivoSession,
   JivoTitledRef,
   JivoTopic,
   JivoVisitor,
   JivoWebhookPayload,
+  JivoWidgetRef,
 } from './jivo.payload';
 
 /** Readers from one Jivo wire object to one canonical (or extension) value; none ever throws. */
@@ -35,8 +39,13 @@ function anyKnown(values: unknown[]): boolean {
   return values.some((value) => value !== null);
 }
 
+/** `widget_id` in the Webhooks API; `widget.widget_id` or `client.widget.widget_id` in CRM Webhooks. */
 export function widgetIdOf(payload: JivoWebhookPayload): string | null {
-  return asId(payload.widget_id) ?? asId(wire<{ widget_id?: unknown }>(payload.widget)?.widget_id);
+  return (
+    asId(payload.widget_id) ??
+    asId(wire<JivoWidgetRef>(payload.widget)?.widget_id) ??
+    asId(wire<JivoWidgetRef>(wire<{ widget?: unknown }>(payload.client)?.widget)?.widget_id)
+  );
 }
 
 export function readAgent(value: unknown): Agent | null {
@@ -50,6 +59,12 @@ export function readAgent(value: unknown): Agent | null {
     kind: 'human',
   };
   return anyKnown([read.externalId, read.name, read.email, read.phone]) ? read : null;
+}
+
+/** The client's responsible person in Jivo's CRM (never the chat's agent). */
+export function readAssignedAgent(value: unknown): Agent | null {
+  const agent = wire<JivoAssignedAgent>(value);
+  return agent && readAgent({ ...agent, id: agent.id ?? agent.assigned_agent_id });
 }
 
 /** `agents[]` then `agent`, once each (compared by id, as strings). */
@@ -97,10 +112,26 @@ export function readTitledRef(value: unknown): TitledRef | null {
   return anyKnown([read.id, read.title]) ? read : null;
 }
 
+/** The client's CRM category, `{id, title}`; CRM Webhooks name the id `status_id`. */
+export function readClientStatus(value: unknown): TitledRef | null {
+  const status = wire<JivoClientStatus>(value);
+  return status && readTitledRef({ ...status, id: status.id ?? status.status_id });
+}
+
 export function readNamedRef(value: unknown): { id: string | null; name: string | null } | null {
   const ref = wire<JivoNamedRef>(value);
   const read = { id: asId(ref?.id), name: asString(ref?.name) };
   return anyKnown([read.id, read.name]) ? read : null;
+}
+
+/** The client's company, `{id, name}`; CRM Webhooks name the id `organization_id`. */
+export function readOrganization(
+  value: unknown,
+): { id: string | null; name: string | null } | null {
+  const organization = wire<JivoOrganization>(value);
+  return readNamedRef(
+    organization && { ...organization, id: organization.id ?? organization.organization_id },
+  );
 }
 
 export function readTopic(value: unknown): Record<string, string | null> | null {
@@ -214,21 +245,29 @@ function readGeo(value: unknown): GeoLocation | null {
 const UTM_FIELDS = ['source', 'medium', 'campaign', 'content', 'term'] as const;
 type UtmField = (typeof UTM_FIELDS)[number];
 
-function isUtmField(key: string): key is UtmField {
-  return (UTM_FIELDS as readonly string[]).includes(key);
+/** Older payloads name the term `keyword`, in `utm_json` and in the `utm` string alike. */
+const UTM_OLD_NAMES: Partial<Record<UtmField, string>> = { term: 'keyword' };
+
+/** A UTM field's value under its name, else under its old name. */
+function utmValue(field: UtmField, lookup: (name: string) => string | null | undefined) {
+  const oldName = UTM_OLD_NAMES[field];
+  return lookup(field) ?? (oldName === undefined ? null : lookup(oldName)) ?? null;
 }
 
 /** `source=google|medium=cpc|…` (keys may carry a `utm_` prefix); the first value of a key wins. */
 export function parseUtmString(value: unknown): Partial<Utm> {
-  const parsed: Partial<Utm> = {};
-  if (typeof value !== 'string') return parsed;
+  if (typeof value !== 'string') return {};
+  const pairs = new Map<string, string>();
   for (const pair of value.split('|')) {
     const separator = pair.indexOf('=');
     const key = pair.slice(0, separator).trim().toLowerCase().replace(/^utm_/, '');
     const text = pair.slice(separator + 1).trim();
-    if (separator > 0 && isUtmField(key) && text !== '' && parsed[key] === undefined) {
-      parsed[key] = text;
-    }
+    if (separator > 0 && text !== '' && !pairs.has(key)) pairs.set(key, text);
+  }
+  const parsed: Partial<Utm> = {};
+  for (const field of UTM_FIELDS) {
+    const text = utmValue(field, (name) => pairs.get(name));
+    if (text !== null) parsed[field] = text;
   }
   return parsed;
 }
@@ -239,7 +278,7 @@ function readUtm(session: Wire<JivoSession>): Utm | null {
   const parsed = parseUtmString(session?.utm);
   const read = {} as Utm;
   for (const field of UTM_FIELDS) {
-    read[field] = asString(structured?.[field]) ?? parsed[field] ?? null;
+    read[field] = utmValue(field, (name) => asString(structured?.[name])) ?? parsed[field] ?? null;
   }
   return anyKnown(Object.values(read)) ? read : null;
 }

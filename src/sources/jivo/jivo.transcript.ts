@@ -91,6 +91,21 @@ export function offlineMessage(
   };
 }
 
+/** The agent of the latest agent message that names one (a tie goes to the later in the list). */
+export function lastAgentWriter(messages: Message[], agents: Agent[]): Agent | null {
+  let latest: { agentId: string; createdAt: string } | null = null;
+  for (const { sender, createdAt } of messages) {
+    if (sender?.type !== 'agent' || sender.externalId === null) continue;
+    const at = createdAt ?? '';
+    if (latest === null || at >= latest.createdAt)
+      latest = { agentId: sender.externalId, createdAt: at };
+  }
+  if (latest === null) return null;
+  const { agentId } = latest;
+  const known = agents.find((agent) => agent.externalId === agentId);
+  return known ?? { externalId: agentId, name: null, email: null, phone: null, kind: 'human' };
+}
+
 /** Earliest and latest message times, so a misordered transcript cannot skew them. */
 export function transcriptSpan(messages: Message[]): {
   startedAt: string | null;

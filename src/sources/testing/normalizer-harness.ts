@@ -6,8 +6,8 @@ import { canonicalEventProblems } from '../../canonical/canonical-event.schema';
 import { JsonRecord } from '../../canonical/coerce';
 import { SourceNormalizer } from '../source-normalizer';
 
-/** The shared fixtures live beside the project: ../shared/fixtures/<source>/. */
-export const FIXTURES_ROOT = path.resolve(__dirname, '../../../../shared/fixtures');
+/** The project's real-shaped payloads: test/fixtures/<source>/. */
+export const FIXTURES_ROOT = path.resolve(__dirname, '../../../test/fixtures');
 
 /** A fresh copy of a fixture payload, so a test may edit it. */
 export function loadFixture(folder: string, file: string): JsonRecord {

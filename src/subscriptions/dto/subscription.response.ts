@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { MANAGED_PROPERTY, ManagedByRoutesFile, managedBy } from '../../common/routes-managed';
 import { Settings } from '../../config/settings';
 import { resolveRetryPolicy } from '../../delivery/retry-policy';
 import { maskHeaders, maskUrlCredentials } from '../subscription-credentials';
@@ -113,6 +114,9 @@ export class SubscriptionResponse {
   })
   secret?: string;
 
+  @ApiProperty(MANAGED_PROPERTY)
+  managed: ManagedByRoutesFile | null;
+
   @ApiProperty({ example: '2026-11-21T10:00:00.000Z' })
   createdAt: string;
 
@@ -160,6 +164,7 @@ export function toSubscriptionResponse(
     previousSecretExpiresAt:
       previousExpiry && previousExpiry.getTime() > Date.now() ? previousExpiry.toISOString() : null,
     ...(revealed.secret ? { secret: revealed.secret } : {}),
+    managed: managedBy(subscription.routesKey),
     createdAt: subscription.createdAt.toISOString(),
     updatedAt: subscription.updatedAt.toISOString(),
   };

@@ -4,14 +4,14 @@ import { AdminKeyGuard } from './auth/admin-key.guard';
 import { CoreModule } from './core.module';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { EventsController } from './events/events.controller';
+import { DedupeStore } from './ingest/dedupe-store';
+import { EnrichmentClient } from './ingest/enrichment.client';
+import { IngestService } from './ingest/ingest.service';
 import { FailedIngestJobs } from './monitoring/failed-ingest-jobs';
 import { HealthController } from './monitoring/health.controller';
 import { MetricsController } from './monitoring/metrics.controller';
 import { QueuesController } from './monitoring/queues.controller';
 import { RoutesAsCodeModule } from './routes-as-code/routes-as-code.module';
-import { DedupeStore } from './sources/dedupe-store';
-import { EnrichmentClient } from './sources/enrichment.client';
-import { IngestService } from './sources/ingest.service';
 import { SourcesController } from './sources/sources.controller';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
 

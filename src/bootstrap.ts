@@ -17,9 +17,9 @@ import { BODY_VALIDATION, validationProblems } from './common/validation-problem
 import { installJsonBodyParser } from './common/raw-body';
 import { MetricsService } from './monitoring/metrics.service';
 import { mountQueueDashboard } from './monitoring/queue-dashboard';
-import { IngestService } from './sources/ingest.service';
-import { mountWebhookRoute } from './sources/webhook-route';
-import { webhookRouteOpenApi } from './sources/webhook-route.openapi';
+import { IngestService } from './ingest/ingest.service';
+import { mountWebhookRoute } from './ingest/webhook-route';
+import { webhookRouteOpenApi } from './ingest/webhook-route.openapi';
 import { Settings } from './config/settings';
 import { runMigrations } from './database/migrate';
 import { applyRoutesAtBoot } from './routes-as-code/apply-at-boot';

@@ -5,12 +5,12 @@ import { Settings } from './config/settings';
 import { dataSourceOptions } from './database/data-source-options';
 import { ENTITIES } from './database/entities';
 import { BatchedDeliveryStore } from './delivery/batched-delivery-store';
-import { BatchedEventStore } from './events/batched-event-store';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { StrandedDeliveries } from './delivery/stranded-deliveries';
 import { HttpSender } from './delivery/http-sender';
 import { TransformSandboxPool } from './delivery/transform-sandbox';
 import { WebhookDispatcher } from './delivery/webhook-dispatcher';
+import { EventsRepository } from './events/events.repository';
 import { EventsService } from './events/events.service';
 import { HealthChecks } from './monitoring/health-checks';
 import { MetricsService } from './monitoring/metrics.service';
@@ -34,7 +34,7 @@ const SHARED_PROVIDERS = [
   DeliveriesService,
   StrandedDeliveries,
   BatchedDeliveryStore,
-  BatchedEventStore,
+  EventsRepository,
   HttpSender,
   {
     provide: TransformSandboxPool,

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from './core.module';
 import { DeliveryProcessor } from './delivery/delivery.processor';
-import { IngestProcessor } from './events/ingest.processor';
+import { IngestProcessor } from './ingest/ingest.processor';
+import { StoreAndRouteService } from './ingest/store-and-route.service';
 import { MaintenanceProcessor } from './maintenance/maintenance.processor';
 import { RetentionService } from './maintenance/retention.service';
 import { WorkerHealthServer } from './monitoring/worker-health-server';
@@ -11,6 +12,7 @@ import { WorkerHealthServer } from './monitoring/worker-health-server';
   imports: [CoreModule],
   providers: [
     IngestProcessor,
+    StoreAndRouteService,
     DeliveryProcessor,
     WorkerHealthServer,
     MaintenanceProcessor,

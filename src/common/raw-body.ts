@@ -42,3 +42,12 @@ export function installJsonBodyParser(fastify: FastifyInstance, bodyLimit: numbe
     },
   );
 }
+
+/** The body as JSON, or the text itself when it is not JSON. */
+export function parseRaw(rawBody: string): unknown {
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    return rawBody;
+  }
+}

@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { Settings } from '../config/settings';
+import { EventsRepository } from '../events/events.repository';
 import { DELIVERY_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE } from '../queues/queue-names';
 
 /** Rows per DELETE: short statements, short locks. */
@@ -32,6 +33,7 @@ export class RetentionService {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: EventsRepository,
     private readonly settings: Settings,
     @InjectQueue(INGEST_QUEUE) private readonly ingest: Queue,
     @InjectQueue(DELIVERY_QUEUE) delivery: Queue,
@@ -45,35 +47,14 @@ export class RetentionService {
     const { RETENTION_EVENTS_DAYS: eventDays, RETENTION_ATTEMPTS_DAYS: attemptDays } =
       this.settings;
     if (eventDays > 0) {
-      counts.events = await this.inBatches(
-        `WITH doomed AS (
-           SELECT e.id FROM events e
-           WHERE e.received_at < $1
-             AND NOT EXISTS (
-               SELECT 1 FROM deliveries d
-               WHERE d.event_id = e.id AND d.status IN ('pending', 'failed')
-             )
-           LIMIT $2
-         ), deleted AS (
-           DELETE FROM events WHERE id IN (SELECT id FROM doomed) RETURNING 1
-         )
-         SELECT count(*)::int AS count FROM deleted`,
-        new Date(now.getTime() - eventDays * DAY_MS),
+      const cutoff = new Date(now.getTime() - eventDays * DAY_MS);
+      counts.events = await untilShort(() =>
+        this.events.deleteReceivedBefore(cutoff, RETENTION_BATCH_SIZE),
       );
     }
     if (attemptDays > 0) {
-      counts.attempts = await this.inBatches(
-        `WITH doomed AS (
-           SELECT a.id FROM delivery_attempts a
-           JOIN deliveries d ON d.id = a.delivery_id
-           WHERE a.started_at < $1 AND d.status IN ('succeeded', 'dead')
-           LIMIT $2
-         ), deleted AS (
-           DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM doomed) RETURNING 1
-         )
-         SELECT count(*)::int AS count FROM deleted`,
-        new Date(now.getTime() - attemptDays * DAY_MS),
-      );
+      const cutoff = new Date(now.getTime() - attemptDays * DAY_MS);
+      counts.attempts = await untilShort(() => this.deleteFinishedAttempts(cutoff));
     }
     for (const queue of this.queues) {
       // Cleaning would drop their dedupe ids too; removeOnComplete trims them and keeps those.
@@ -87,16 +68,21 @@ export class RetentionService {
     return counts;
   }
 
-  /** Runs a `$1 = cutoff, $2 = batch size` delete until a batch comes back short. */
-  private async inBatches(sql: string, cutoff: Date): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const [{ count }] = (await this.dataSource.query(sql, [cutoff, RETENTION_BATCH_SIZE])) as {
-        count: number;
-      }[];
-      total += count;
-      if (count < RETENTION_BATCH_SIZE) return total;
-    }
+  /** Up to RETENTION_BATCH_SIZE attempts of finished deliveries started before the cutoff. */
+  private async deleteFinishedAttempts(cutoff: Date): Promise<number> {
+    const [{ count }] = (await this.dataSource.query(
+      `WITH doomed AS (
+         SELECT a.id FROM delivery_attempts a
+         JOIN deliveries d ON d.id = a.delivery_id
+         WHERE a.started_at < $1 AND d.status IN ('succeeded', 'dead')
+         LIMIT $2
+       ), deleted AS (
+         DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM doomed) RETURNING 1
+       )
+       SELECT count(*)::int AS count FROM deleted`,
+      [cutoff, RETENTION_BATCH_SIZE],
+    )) as { count: number }[];
+    return count;
   }
 
   private async cleanJobs(
@@ -110,5 +96,15 @@ export class RetentionService {
       total += removed.length;
       if (removed.length < JOB_CLEAN_LIMIT) return total;
     }
+  }
+}
+
+/** Runs a batched delete until a batch comes back short: short statements, short locks. */
+async function untilShort(deleteBatch: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const count = await deleteBatch();
+    total += count;
+    if (count < RETENTION_BATCH_SIZE) return total;
   }
 }

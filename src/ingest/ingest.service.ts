@@ -11,9 +11,9 @@ import { Settings } from '../config/settings';
 import { INGEST_QUEUE, IngestJobData, IngestJobName } from '../queues/queue-names';
 import { DedupeStore } from './dedupe-store';
 import { EnrichmentClient } from './enrichment.client';
-import { SignedRequest, SourceNormalizer } from './source-normalizer';
-import { SourceRegistry } from './source-registry';
-import { AuthenticatedSource, SourcesService } from './sources.service';
+import { SignedRequest, SourceNormalizer } from '../sources/source-normalizer';
+import { SourceRegistry } from '../sources/source-registry';
+import { AuthenticatedSource, SourcesService } from '../sources/sources.service';
 
 export interface InboundWebhook {
   kind: string;

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, FindOptionsWhere, LessThan, MoreThanOrEqual } from 'typeorm';
 import { batchPerTurn, roundsByDistinctKey } from '../database/batching';
+import { EventEntity } from './event.entity';
 
 const MAX_BATCH = 200;
 
@@ -24,18 +25,92 @@ export interface EventToStore {
   deliveries: { id: string; subscriptionId: string }[];
 }
 
+export interface EventRowQuery {
+  type?: string;
+  sourceId?: string;
+  conversationKey?: string;
+  status?: string;
+  since?: Date;
+  until?: Date;
+  cursor?: string;
+  /** Rows to read: the page size plus one, which tells whether another page follows. */
+  take: number;
+}
+
+/** The columns a list shows: everything but the raw body and the canonical JSON. */
+const SUMMARY_COLUMNS = [
+  'event.id',
+  'event.type',
+  'event.status',
+  'event.error',
+  'event.sourceId',
+  'event.sourceKind',
+  'event.sourceEvent',
+  'event.conversationKey',
+  'event.occurredAt',
+  'event.receivedAt',
+];
+
 /**
- * Inserts events with their deliveries, batched like the delivery worker's statements: what the
- * ingest jobs store within one event-loop turn goes as one statement (DataLoader).
+ * The one owner of the `events` table's SQL. Ingest writes through it (inserts batched like the
+ * delivery worker's statements: what the ingest jobs store within one event-loop turn goes as
+ * one statement, DataLoader); the read side and retention read and delete through it.
  */
 @Injectable()
-export class BatchedEventStore {
+export class EventsRepository {
   private readonly inserts = batchPerTurn<EventToStore, boolean>(
     (events) => this.insertMany(events),
     MAX_BATCH,
   );
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  findById(id: string): Promise<EventEntity | null> {
+    return this.dataSource.getRepository(EventEntity).findOneBy({ id });
+  }
+
+  /** Newest first, without the bodies. */
+  list(query: EventRowQuery): Promise<EventEntity[]> {
+    const where: FindOptionsWhere<EventEntity> = {};
+    if (query.type) where.type = query.type;
+    if (query.sourceId) where.sourceId = query.sourceId;
+    if (query.conversationKey) where.conversationKey = query.conversationKey;
+    if (query.status) where.status = query.status as EventEntity['status'];
+    if (query.cursor) where.id = LessThan(query.cursor);
+    const builder = this.dataSource
+      .getRepository(EventEntity)
+      .createQueryBuilder('event')
+      .select(SUMMARY_COLUMNS)
+      .where(where)
+      .orderBy('event.id', 'DESC')
+      .take(query.take);
+    if (query.since) builder.andWhere({ receivedAt: MoreThanOrEqual(query.since) });
+    if (query.until) builder.andWhere('event.received_at < :until', { until: query.until });
+    return builder.getMany();
+  }
+
+  /**
+   * Deletes up to `limit` events received before `cutoff` (their deliveries and attempts
+   * cascade), sparing those with a delivery that may still be attempted. Answers how many.
+   */
+  async deleteReceivedBefore(cutoff: Date, limit: number): Promise<number> {
+    const [{ count }] = (await this.dataSource.query(
+      `WITH doomed AS (
+         SELECT e.id FROM events e
+         WHERE e.received_at < $1
+           AND NOT EXISTS (
+             SELECT 1 FROM deliveries d
+             WHERE d.event_id = e.id AND d.status IN ('pending', 'failed')
+           )
+         LIMIT $2
+       ), deleted AS (
+         DELETE FROM events WHERE id IN (SELECT id FROM doomed) RETURNING 1
+       )
+       SELECT count(*)::int AS count FROM deleted`,
+      [cutoff, limit],
+    )) as { count: number }[];
+    return count;
+  }
 
   /**
    * Stores the event and its deliveries in one statement, so the rows exist before any job is

@@ -3,12 +3,12 @@ import { OnApplicationBootstrap } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { Settings } from '../config/settings';
 import { INGEST_QUEUE, IngestJobData, IngestJobName } from '../queues/queue-names';
-import { EventsService } from './events.service';
+import { StoreAndRouteService } from './store-and-route.service';
 
 @Processor(INGEST_QUEUE)
 export class IngestProcessor extends WorkerHost implements OnApplicationBootstrap {
   constructor(
-    private readonly events: EventsService,
+    private readonly ingest: StoreAndRouteService,
     private readonly settings: Settings,
   ) {
     super();
@@ -21,7 +21,7 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
   async process(job: Job<IngestJobData, void, IngestJobName>): Promise<void> {
     switch (job.name) {
       case 'webhook.received':
-        return this.events.storeAndRoute(job.data);
+        return this.ingest.storeAndRoute(job.data);
       default: {
         const unknown: never = job.name;
         throw new UnrecoverableError(`unknown ingest job ${String(unknown)}`);

@@ -1,6 +1,7 @@
 import { buildCanonicalEvent } from '../canonical/build-event';
 import { CanonicalEvent } from '../canonical/canonical-event';
 import { isRecord } from '../canonical/coerce';
+import { parseRaw } from '../common/raw-body';
 import { IngestJobData } from '../queues/queue-names';
 import { SourceRegistry } from '../sources/source-registry';
 
@@ -32,14 +33,5 @@ export function canonicalOf(job: IngestJobData, registry: SourceRegistry): Canon
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { status: 'unprocessable', reason: `the canonical event could not be made: ${message}` };
-  }
-}
-
-/** The body as JSON, or the text itself when it is not JSON. */
-export function parseRaw(rawBody: string): unknown {
-  try {
-    return JSON.parse(rawBody);
-  } catch {
-    return rawBody;
   }
 }

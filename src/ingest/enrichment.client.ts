@@ -4,7 +4,7 @@ import { Settings } from '../config/settings';
 import { HttpSender } from '../delivery/http-sender';
 import { checkTarget } from '../delivery/target-guard';
 import { signWebhook } from '../delivery/webhook-signer';
-import { AuthenticatedSource } from './sources.service';
+import { AuthenticatedSource } from '../sources/sources.service';
 
 const ANSWER_LIMIT_BYTES = 64 * 1024;
 

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { newId } from '../common/ids';
+import { DeliveriesService } from '../delivery/deliveries.service';
+import { EventsRepository } from '../events/events.repository';
+import { MetricsService } from '../monitoring/metrics.service';
+import { IngestJobData } from '../queues/queue-names';
+import { SubscriptionMatcher } from '../routing/subscription-matcher';
+import { SourceRegistry } from '../sources/source-registry';
+import { canonicalOf } from './canonical-of';
+
+/** The worker's half of ingest, run by the ingest processor for each queued webhook. */
+@Injectable()
+export class StoreAndRouteService {
+  constructor(
+    private readonly registry: SourceRegistry,
+    private readonly matcher: SubscriptionMatcher,
+    private readonly events: EventsRepository,
+    private readonly deliveries: DeliveriesService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /**
+   * Normalize, store the event beside its raw bytes, create one delivery per matching
+   * subscription, queue them. Safe to run twice for the same job.
+   */
+  async storeAndRoute(job: IngestJobData): Promise<void> {
+    const outcome = canonicalOf(job, this.registry);
+    const canonical = outcome.status === 'ok' ? outcome.event : null;
+
+    // Matched before the transaction: loading the matcher's index takes a pool connection of its
+    // own, which INGEST_CONCURRENCY transactions each holding one would wait for forever.
+    const subscriptions = canonical
+      ? await this.matcher.match({ type: canonical.type, sourceId: job.sourceId }, canonical)
+      : [];
+    const deliveries = subscriptions.map((subscription) => ({
+      id: newId('dlv'),
+      run: 0,
+      subscriptionId: subscription.id,
+    }));
+    const stored = await this.events.insert({
+      id: job.eventId,
+      sourceId: job.sourceId,
+      sourceKind: job.sourceKind,
+      sourceEvent: indexable(canonical?.source.event),
+      sourceDeliveryId: indexable(job.sourceDeliveryId),
+      type: canonical?.type ?? null,
+      status: canonical ? 'routed' : 'unprocessable',
+      error: indexable(outcome.status === 'unprocessable' ? outcome.reason : null),
+      conversationKey: indexable(canonical?.conversation?.key),
+      occurredAt: canonical?.occurredAt ?? job.receivedAt,
+      receivedAt: job.receivedAt,
+      rawBody: job.rawBody,
+      canonical: outcome.status === 'ok' ? outcome.json : null,
+      deliveries,
+    });
+    if (stored) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
+    // Not stored: a retried job (or a replayed signed webhook) whose statement had committed;
+    // queue what no job holds.
+    await this.deliveries.enqueueFirstAttempts(
+      job.eventId,
+      stored ? deliveries : await this.deliveries.strandedOfEvent(job.eventId),
+    );
+  }
+}
+
+/**
+ * Postgres text cannot hold NUL, which a JSON string may carry as \u0000: the lookup columns
+ * drop it (the canonical JSON and raw body keep the value verbatim), or the insert would fail
+ * on every retry and the event would never be stored.
+ */
+function indexable(value: string | null | undefined): string | null {
+  return value == null ? null : value.replaceAll(String.fromCharCode(0), '');
+}

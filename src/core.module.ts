@@ -7,7 +7,7 @@ import { ENTITIES } from './database/entities';
 import { BatchedDeliveryStore } from './delivery/batched-delivery-store';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { StrandedDeliveries } from './delivery/stranded-deliveries';
-import { HttpSender } from './delivery/http-sender';
+import { HttpSender } from './outbound/http-sender';
 import { TransformSandboxPool } from './delivery/transform-sandbox';
 import { WebhookDispatcher } from './delivery/webhook-dispatcher';
 import { EventsRepository } from './events/events.repository';

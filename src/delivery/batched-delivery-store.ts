@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { batchPerTurn, roundsByDistinctKey } from '../database/batching';
 import { DeliveryStatus } from './delivery.entity';
-import { AttemptOutcome } from './http-sender';
+import { AttemptOutcome } from '../outbound/http-sender';
 
 /** The most rows one statement reads or writes. */
 const MAX_BATCH = 200;

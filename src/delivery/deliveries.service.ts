@@ -20,7 +20,7 @@ import {
 } from './stranded-deliveries';
 import { DeliveryView } from './dto/delivery.response';
 import { DeliveryEntity, DeliveryStatus } from './delivery.entity';
-import { AttemptOutcome } from './http-sender';
+import { AttemptOutcome } from '../outbound/http-sender';
 
 /**
  * BullMQ's own attempt budget per job. The processor decides when a delivery is dead from the

@@ -1,5 +1,5 @@
 import { loadSettings } from '../config/settings';
-import { HttpSender } from './http-sender';
+import { HttpSender } from '../outbound/http-sender';
 import { SandboxUnavailableError, TransformSandboxPool } from './transform-sandbox';
 import { DispatchRequest, WebhookDispatcher } from './webhook-dispatcher';
 

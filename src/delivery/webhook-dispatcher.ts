@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Settings } from '../config/settings';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
-import { AttemptOutcome, failure, HttpSender } from './http-sender';
+import { AttemptOutcome, failure, HttpSender } from '../outbound/http-sender';
 import { TransformError } from './payload-transform';
 import { SandboxUnavailableError, TransformSandboxPool } from './transform-sandbox';
-import { signWebhook } from './webhook-signer';
+import { signWebhook } from '../outbound/webhook-signer';
 
 /** What one attempt needs: the subscription with its secrets, and the event in both forms. */
 export interface DispatchRequest {

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CanonicalEvent } from '../canonical/canonical-event';
 import { Settings } from '../config/settings';
-import { HttpSender } from '../delivery/http-sender';
-import { checkTarget } from '../delivery/target-guard';
-import { signWebhook } from '../delivery/webhook-signer';
+import { HttpSender } from '../outbound/http-sender';
+import { checkTarget } from '../outbound/target-guard';
+import { signWebhook } from '../outbound/webhook-signer';
 import { AuthenticatedSource } from '../sources/sources.service';
 
 const ANSWER_LIMIT_BYTES = 64 * 1024;

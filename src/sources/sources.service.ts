@@ -7,7 +7,7 @@ import { newId } from '../common/ids';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery, toPage } from '../common/pagination';
 import { newSigningSecret, randomToken, sha256 } from '../common/secrets';
 import { Settings } from '../config/settings';
-import { checkTarget } from '../delivery/target-guard';
+import { checkTarget } from '../outbound/target-guard';
 import { CreateSourceDto } from './dto/create-source.dto';
 import { SourceResponse, toSourceResponse } from './dto/source.response';
 import { UpdateSourceDto } from './dto/update-source.dto';

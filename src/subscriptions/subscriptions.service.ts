@@ -8,7 +8,7 @@ import { newId } from '../common/ids';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery, toPage } from '../common/pagination';
 import { newSigningSecret } from '../common/secrets';
 import { Settings } from '../config/settings';
-import { checkTarget } from '../delivery/target-guard';
+import { checkTarget } from '../outbound/target-guard';
 import { WebhookDispatcher } from '../delivery/webhook-dispatcher';
 import { eventTypeMatches } from '../routing/event-type-pattern';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';

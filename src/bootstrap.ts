@@ -19,6 +19,7 @@ import { MetricsService } from './monitoring/metrics.service';
 import { mountQueueDashboard } from './monitoring/queue-dashboard';
 import { IngestService } from './ingest/ingest.service';
 import { mountWebhookRoute } from './ingest/webhook-route';
+import { SourceRegistry } from './sources/source-registry';
 import { webhookRouteOpenApi } from './ingest/webhook-route.openapi';
 import { Settings } from './config/settings';
 import { runMigrations } from './database/migrate';
@@ -84,7 +85,12 @@ export async function startApp(
       exceptionFactory: (errors) => validationError(errors),
     }),
   );
-  mountWebhookRoute(fastify, app.get(IngestService), app.get(MetricsService));
+  mountWebhookRoute(
+    fastify,
+    app.get(IngestService),
+    app.get(MetricsService),
+    app.get(SourceRegistry),
+  );
   setupOpenApi(app, settings, webhookRouteOpenApi());
   mountQueueDashboard(app, settings);
   if (settings.ROUTES_APPLY_ON_START) {

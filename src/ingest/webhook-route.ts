@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { MetricsService } from '../monitoring/metrics.service';
+import { SourceRegistry } from '../sources/source-registry';
 import { IngestService } from './ingest.service';
 
 /**
@@ -13,12 +14,15 @@ export function mountWebhookRoute(
   fastify: FastifyInstance,
   ingest: IngestService,
   metrics: MetricsService,
+  registry: SourceRegistry,
 ): void {
   fastify.post<{ Params: { kind: string; token: string } }>(
     '/webhooks/:kind/:token',
     async (request) => {
       const { kind, token } = request.params;
-      const accepted = await metrics.measureIngest(kind, () =>
+      // The kind is a URL segment: only known kinds become label values.
+      const sourceKind = registry.get(kind) ? kind : 'unknown';
+      const accepted = await metrics.measureIngest(sourceKind, () =>
         ingest.accept({
           kind,
           token,

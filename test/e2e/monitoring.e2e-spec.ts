@@ -131,6 +131,18 @@ describe('monitoring: health, metrics, queues, dashboard', () => {
         'webhook_router_ingest_duration_seconds_count{source_kind="chatwoot",status_code="404"}';
       expect(sample(after, series) - sample(before, series)).toBe(1);
     });
+
+    it('labels a kind no plug-in has as unknown, never as the URL segment sent', async () => {
+      const before = await (await get('/metrics')).text();
+      const response = await app.post('/webhooks/%3Cscript%3E/not-a-token', '{}');
+      expect(response.status).toBe(404);
+      const after = await (await get('/metrics')).text();
+      const series =
+        'webhook_router_ingest_duration_seconds_count{source_kind="unknown",status_code="404"}';
+      expect(sample(after, series) - sample(before, series)).toBe(1);
+      expect(after).not.toContain('<script>');
+      expect(after).not.toContain('%3Cscript');
+    });
   });
 
   describe('GET /api/queues', () => {

@@ -2,13 +2,139 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+/**
+ * Which folder under src/ may import which: the layout of docs/architecture.md, kept by lint. A
+ * webhook walks down these folders (ingest → routing → delivery → outbound) and never comes back
+ * up; a folder not listed for another is a back-edge, and back-edges are what make cycles.
+ * Files at the root of src/ (main, bootstrap, the modules) assemble everything and may import
+ * any folder.
+ */
+const MAY_IMPORT = {
+  config: [],
+  canonical: [],
+  common: ['config'],
+  database: ['config'],
+  queues: ['config'],
+  auth: ['common', 'config'],
+  monitoring: ['auth', 'common', 'config', 'queues'],
+  outbound: ['common', 'config'],
+  sources: ['canonical', 'common', 'config', 'database', 'outbound'],
+  subscriptions: ['canonical', 'common', 'config', 'database', 'outbound', 'queues'],
+  routing: ['canonical', 'common', 'config', 'queues', 'subscriptions'],
+  delivery: [
+    ...['canonical', 'common', 'config', 'database', 'monitoring', 'outbound', 'queues'],
+    'subscriptions',
+  ],
+  events: [
+    ...['canonical', 'common', 'config', 'database', 'queues'],
+    ...['subscriptions', 'routing', 'delivery'],
+  ],
+  ingest: [
+    ...['canonical', 'common', 'config', 'database', 'monitoring', 'outbound', 'queues'],
+    ...['sources', 'subscriptions', 'routing', 'delivery', 'events'],
+  ],
+  maintenance: ['common', 'config', 'database', 'queues', 'delivery', 'events'],
+  'routes-as-code': [
+    ...['canonical', 'common', 'config', 'database', 'queues'],
+    ...['sources', 'subscriptions'],
+  ],
+};
+
+/**
+ * Back-edges that still exist, each to be removed by the change named, never to be added to:
+ * file (under src/) → the folders it may import besides its own folder's list.
+ */
+const KNOWN_BACK_EDGES = {
+  // The subscription snapshot replaces the matcher as the worker's secret cache and version key.
+  'delivery/deliveries.service.ts': ['routing'],
+  'delivery/delivery.processor.ts': ['routing'],
+  'subscriptions/subscriptions.service.ts': ['routing', 'delivery'],
+  // The admin API validates with the filter, pattern, transform and retry-policy languages,
+  // which live with the steps that run them.
+  'subscriptions/subscription.entity.ts': ['routing'],
+  'subscriptions/dto/create-subscription.dto.ts': ['routing'],
+  'subscriptions/dto/policy.validators.ts': ['routing', 'delivery'],
+  'subscriptions/dto/subscription.response.ts': ['delivery'],
+};
+
+const FOLDERS = Object.keys(MAY_IMPORT);
+
+/** A relative import that reaches `folders` under src/ from a file anywhere below src/<folder>/. */
+function importsOf(folders) {
+  return `^(\\.\\./)+(${folders.join('|')})(/|$)`;
+}
+
+function folderRule(folder, allowed) {
+  const forbidden = FOLDERS.filter((other) => other !== folder && !allowed.includes(other));
+  return [
+    'error',
+    {
+      patterns: [
+        {
+          regex: importsOf(forbidden),
+          message: `src/${folder}/ may import only ${allowed.join(', ') || 'nothing of src/'} (eslint.config.mjs, MAY_IMPORT; docs/architecture.md).`,
+        },
+        ...(folder === 'canonical'
+          ? [
+              {
+                regex: '^(@nestjs/|typeorm$|\\.\\./)',
+                message:
+                  'src/canonical/ is plain types and helpers: no Nest, no TypeORM, nothing else of src/.',
+              },
+            ]
+          : []),
+      ],
+    },
+  ];
+}
+
+const IMPORT_RULES = [
+  ...FOLDERS.map((folder) => ({
+    files: [`src/${folder}/**/*.ts`],
+    // Specs and test helpers may reach across; so may TypeORM's entity list and data sources.
+    ignores: [
+      '**/*.spec.ts',
+      '**/testing/**',
+      'src/database/entities.ts',
+      'src/database/data-source*.ts',
+    ],
+    rules: { 'no-restricted-imports': folderRule(folder, MAY_IMPORT[folder]) },
+  })),
+  ...Object.entries(KNOWN_BACK_EDGES).map(([file, extra]) => {
+    const folder = file.split('/')[0];
+    return {
+      files: [`src/${file}`],
+      rules: { 'no-restricted-imports': folderRule(folder, [...MAY_IMPORT[folder], ...extra]) },
+    };
+  }),
+  {
+    // A source plug-in is pure: the canonical model and the plug-in contract, nothing else.
+    files: ['src/sources/*/**/*.ts'],
+    ignores: ['src/sources/dto/**', 'src/sources/testing/**', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex:
+                '^(\\.\\./\\.\\./(?!canonical/)|\\.\\./(?!source-normalizer$|\\.\\./)|typeorm$)',
+              message:
+                'A source plug-in imports only src/canonical/ and ../source-normalizer (the plug-in contract).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'bench/dist/', 'coverage/', 'node_modules/', 'eslint.config.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
   {
-    languageOptions: { parserOptions: { projectService: false } },
     rules: {
       '@typescript-eslint/no-unused-vars': [
         'error',
@@ -18,6 +144,17 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['error'] }],
     },
   },
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+    },
+  },
+  ...IMPORT_RULES,
   {
     files: ['*.js'],
     languageOptions: {

@@ -8,7 +8,6 @@ import {
   PrimaryColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { EventEntity } from '../events/event.entity';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 
@@ -21,12 +20,9 @@ export class DeliveryEntity {
   @PrimaryColumn({ type: 'text' })
   id: string;
 
+  /** The event's deliveries go with it (ON DELETE CASCADE, in the migration). */
   @Column({ name: 'event_id', type: 'text' })
   eventId: string;
-
-  @ManyToOne(() => EventEntity, { onDelete: 'CASCADE' })
-  @JoinColumn({ name: 'event_id' })
-  event?: EventEntity;
 
   @Column({ name: 'subscription_id', type: 'text' })
   subscriptionId: string;

@@ -231,7 +231,9 @@ function toJson(result: unknown, limits: TransformLimits): string {
         break;
       case 'function':
         throw notJson('a function', path);
-      default:
+      case 'bigint':
+      case 'symbol':
+      case 'undefined':
         throw notJson(`a ${typeof value}`, path);
     }
     if (value === null) return emit('null');

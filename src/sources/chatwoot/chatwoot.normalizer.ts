@@ -320,7 +320,10 @@ function actorOf(scene: Scene, message: Message | null): Actor {
       );
       return visitor ? readActor(visitor, 'contact') : systemActor();
     }
-    default:
+    case 'contact':
+    case 'conversation':
+    case 'inbox':
+    case 'unknown':
       return systemActor();
   }
 }

@@ -135,7 +135,8 @@ function retyped(current: unknown, change: Mutation): unknown {
       setOwn(target, change.key, change.value);
       return target;
     }
-    default:
+    case 'delete':
+    case 'replace':
       return change.value;
   }
 }

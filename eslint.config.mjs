@@ -108,7 +108,8 @@ const IMPORT_RULES = [
     };
   }),
   {
-    // A source plug-in is pure: the canonical model and the plug-in contract, nothing else.
+    // A source plug-in is pure: the canonical model and the plug-in contract (normalizer and
+    // settings), nothing else.
     files: ['src/sources/*/**/*.ts'],
     ignores: ['src/sources/dto/**', 'src/sources/testing/**', '**/*.spec.ts'],
     rules: {
@@ -118,9 +119,9 @@ const IMPORT_RULES = [
           patterns: [
             {
               regex:
-                '^(\\.\\./\\.\\./(?!canonical/)|\\.\\./(?!source-normalizer$|\\.\\./)|typeorm$)',
+                '^(\\.\\./\\.\\./(?!canonical/)|\\.\\./(?!source-normalizer$|source-settings$|\\.\\./)|typeorm$)',
               message:
-                'A source plug-in imports only src/canonical/ and ../source-normalizer (the plug-in contract).',
+                'A source plug-in imports only src/canonical/ and the plug-in contract (../source-normalizer, ../source-settings).',
             },
           ],
         },

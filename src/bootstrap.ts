@@ -12,6 +12,7 @@ import { gracefulClose } from './common/graceful-shutdown';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createLoggers, RequestLogLines } from './common/logging';
 import { NulCharactersPipe } from './common/nul-characters.pipe';
+import { sourceSettingsOpenApi } from './sources/sources.openapi';
 import { setupOpenApi } from './common/openapi';
 import { BODY_VALIDATION, validationProblems } from './common/validation-problems';
 import { installJsonBodyParser } from './common/raw-body';
@@ -91,7 +92,9 @@ export async function startApp(
     app.get(MetricsService),
     app.get(SourceRegistry),
   );
-  setupOpenApi(app, settings, webhookRouteOpenApi());
+  setupOpenApi(app, settings, webhookRouteOpenApi(), [
+    sourceSettingsOpenApi(app.get(SourceRegistry)),
+  ]);
   mountQueueDashboard(app, settings);
   if (settings.ROUTES_APPLY_ON_START) {
     await applyRoutesAtBoot(app, settings, env).catch(async (error: unknown) => {

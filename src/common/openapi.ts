@@ -9,6 +9,7 @@ import {
   ApiResponse,
   DocumentBuilder,
   getSchemaPath,
+  OpenAPIObject,
   PathsObject,
   ResponseObject,
   SwaggerModule,
@@ -24,6 +25,15 @@ export const ADMIN_KEY_SCHEME = 'adminKey';
 export const DOCS_PATH = '/docs';
 export const DOCS_JSON_PATH = '/docs/json';
 
+/** What a part of the application adds to the document beyond its decorators. */
+export interface OpenApiExtension {
+  /** Classes described as schemas of their own. */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  extraModels: Function[];
+  /** Runs on the built document. */
+  amend(document: OpenAPIObject): void;
+}
+
 /**
  * Publishes the HTTP surface: Swagger UI at /docs, the OpenAPI JSON at /docs/json. Both are
  * plain Fastify routes (no Nest guard runs on them), outside the admin key's /api and /admin.
@@ -34,6 +44,7 @@ export function setupOpenApi(
   app: NestFastifyApplication,
   settings: Settings,
   fastifyRoutes: PathsObject,
+  extensions: OpenApiExtension[] = [],
 ): void {
   const builder = new DocumentBuilder()
     .setTitle('webhook-router')
@@ -58,9 +69,10 @@ export function setupOpenApi(
 
   // Built at boot rather than on first request, so a broken decorator stops the start.
   const document = SwaggerModule.createDocument(app, builder.build(), {
-    extraModels: [ErrorResponse],
+    extraModels: [ErrorResponse, ...extensions.flatMap((extension) => extension.extraModels)],
   });
   document.paths = { ...fastifyRoutes, ...document.paths };
+  extensions.forEach((extension) => extension.amend(document));
   SwaggerModule.setup(DOCS_PATH, app, document, {
     jsonDocumentUrl: DOCS_JSON_PATH,
     raw: ['json'],

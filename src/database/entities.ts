@@ -7,6 +7,7 @@ import { InitialSchema1763712000000 } from './migrations/1763712000000-InitialSc
 import { SourceEnrichment1763798400000 } from './migrations/1763798400000-SourceEnrichment';
 import { DeliveryPolicies1763884800000 } from './migrations/1763884800000-DeliveryPolicies';
 import { RoutesAsCode1764057600000 } from './migrations/1764057600000-RoutesAsCode';
+import { SourceSettings1764144000000 } from './migrations/1764144000000-SourceSettings';
 
 export const ENTITIES = [
   SourceEntity,
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   SourceEnrichment1763798400000,
   DeliveryPolicies1763884800000,
   RoutesAsCode1764057600000,
+  SourceSettings1764144000000,
 ];

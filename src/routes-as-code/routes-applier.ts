@@ -3,9 +3,10 @@ import { AppError } from '../common/app-error';
 import { FieldProblem } from '../common/validation-problems';
 import { Settings } from '../config/settings';
 import { withMigrationLock } from '../database/migrate';
-import { CreateSourceDto } from '../sources/dto/create-source.dto';
-import { UpdateSourceDto } from '../sources/dto/update-source.dto';
+import { SourceDefinition } from '../sources/dto/source-body';
 import { SourceEntity } from '../sources/source.entity';
+import { SourceRegistry } from '../sources/source-registry';
+import { settingFields } from '../sources/source-settings-rules';
 import { SourcesService } from '../sources/sources.service';
 import { CreateSubscriptionDto } from '../subscriptions/dto/create-subscription.dto';
 import { UpdateSubscriptionDto } from '../subscriptions/dto/update-subscription.dto';
@@ -51,12 +52,13 @@ export class RoutesApplier {
   constructor(
     private readonly sources: SourcesService,
     private readonly subscriptions: SubscriptionsService,
+    private readonly registry: SourceRegistry,
     private readonly settings: Settings,
   ) {}
 
   /** Throws RoutesFileError, having changed nothing, when anything in the file is refused. */
   async apply(file: RoutesFile, options: ApplyOptions): Promise<RoutesReport> {
-    const declarations = await declarationsOf(file);
+    const declarations = await declarationsOf(file, this.registry);
     declarations.problems.push(...(await this.refusedWrites(declarations)));
     if (declarations.problems.length > 0) {
       throw new RoutesFileError(file.path, declarations.problems);
@@ -70,12 +72,14 @@ export class RoutesApplier {
     });
   }
 
-  /** What the services would refuse at write time (unknown kind, private target, …). */
+  /** What the services would refuse at write time (a private target, …). */
   private async refusedWrites(declarations: Declarations): Promise<FieldProblem[]> {
     const problems: FieldProblem[] = [];
-    for (const { key, dto } of declarations.sources.filter(({ valid }) => valid)) {
+    for (const { key, definition } of declarations.sources.filter(({ valid }) => valid)) {
       problems.push(
-        ...(await serviceProblems(`sources.${key}`, () => this.sources.assertCreatable(dto))),
+        ...(await serviceProblems(`sources.${key}`, () =>
+          this.sources.assertCreatable(definition),
+        )),
       );
     }
     for (const { key, dto } of declarations.subscriptions.filter(({ valid }) => valid)) {
@@ -101,7 +105,9 @@ export class RoutesApplier {
     if (kindChanges.length > 0) throw new RoutesFileError(file.path, kindChanges);
     const sourceIds = new Map(sources.map((source) => [source.routesKey, source.id]));
     return {
-      sources: planSources(declarations.sources, sources, prune),
+      sources: planSources(declarations.sources, sources, prune, (kind) =>
+        this.registry.settingsOf(kind),
+      ),
       subscriptions: planSubscriptions(
         declarations.subscriptions,
         subscriptions,
@@ -117,7 +123,7 @@ export class RoutesApplier {
     for (const { action, key, id, declared } of plan.sources) {
       if (id) sourceIds.set(key, id);
       if (action === 'create') {
-        const created = await this.sources.create(declared!.dto, key);
+        const created = await this.sources.create(sourceCreate(declared!.definition), key);
         sourceIds.set(key, created.id);
         revealed.push({ object: 'source', key, id: created.id, field: 'url', value: created.url });
         if (created.enrichmentSecret) {
@@ -126,18 +132,24 @@ export class RoutesApplier {
             key,
             id: created.id,
             field: 'enrichmentSecret',
-            value: created.enrichmentSecret,
+            value: created.enrichmentSecret as string,
           });
         }
       } else if (action === 'update') {
-        const updated = await this.sources.update(id!, sourceUpdate(declared!.dto));
+        const updated = await this.sources.update(
+          id!,
+          sourceUpdate(
+            declared!.definition,
+            settingFields(this.registry.settingsOf(declared!.definition.kind)),
+          ),
+        );
         if (updated.enrichmentSecret) {
           revealed.push({
             object: 'source',
             key,
             id: updated.id,
             field: 'enrichmentSecret',
-            value: updated.enrichmentSecret,
+            value: updated.enrichmentSecret as string,
           });
         }
       }
@@ -194,11 +206,11 @@ async function serviceProblems(field: string, check: () => Promise<void>): Promi
 function changedKinds(declared: DeclaredSource[], current: SourceEntity[]): FieldProblem[] {
   const kinds = new Map(current.map((source) => [source.routesKey, source.kind]));
   return declared
-    .filter(({ key, dto }) => kinds.has(key) && kinds.get(key) !== dto.kind)
-    .map(({ key, dto }) => ({
+    .filter(({ key, definition }) => kinds.has(key) && kinds.get(key) !== definition.kind)
+    .map(({ key, definition }) => ({
       field: `sources.${key}.kind`,
       problems: [
-        `cannot change from ${kinds.get(key)} to ${dto.kind}: declare the new source under a new key`,
+        `cannot change from ${kinds.get(key)} to ${definition.kind}: declare the new source under a new key`,
       ],
     }));
 }
@@ -213,16 +225,16 @@ function withSourceIds(
   };
 }
 
+function sourceCreate({ kind, name, settings }: SourceDefinition): Record<string, unknown> {
+  return { kind, name, ...settings };
+}
+
 /** Every field the file can set, so that what the file leaves out goes back to its default. */
-function sourceUpdate(dto: CreateSourceDto): UpdateSourceDto {
-  return {
-    name: dto.name,
-    signingSecret: dto.signingSecret ?? null,
-    signatureHeaderPrefix: dto.signatureHeaderPrefix ?? null,
-    allowedChannelIds: dto.allowedChannelIds ?? [],
-    enrichmentUrl: dto.enrichmentUrl ?? null,
-    enrichmentTimeoutMs: dto.enrichmentTimeoutMs ?? null,
-  };
+function sourceUpdate(
+  { name, settings }: SourceDefinition,
+  fields: string[],
+): Record<string, unknown> {
+  return { name, ...Object.fromEntries(fields.map((field) => [field, settings[field] ?? null])) };
 }
 
 function subscriptionUpdate(dto: CreateSubscriptionDto): UpdateSubscriptionDto {

@@ -1,8 +1,12 @@
+import { SOURCE_PLUGINS } from '../sources/source-plugins';
+import { SourceRegistry } from '../sources/source-registry';
 import { declarationsOf } from './routes-declaration';
 import { parseRoutes } from './routes-file';
 
+const registry = new SourceRegistry(SOURCE_PLUGINS.map((plugin) => new plugin()));
+
 function declarations(text: string) {
-  return declarationsOf(parseRoutes('routes.yaml', text, {}));
+  return declarationsOf(parseRoutes('routes.yaml', text, {}), registry);
 }
 
 describe('declarationsOf', () => {
@@ -19,7 +23,7 @@ subscriptions:
     retryPolicy: { maxAttempts: 3 }
 `);
     expect(result.problems).toEqual([]);
-    expect(result.sources.map(({ key, dto }) => [key, dto.name])).toEqual([
+    expect(result.sources.map(({ key, definition }) => [key, definition.name])).toEqual([
       ['jivo-main', 'jivo-main'],
       ['chatwoot', 'Support'],
     ]);
@@ -70,6 +74,30 @@ subscriptions:
         problems: ['maxAttempts must not be greater than 100'],
       },
     ]);
+  });
+
+  it("refuses a secret written in the file where the source's kind declares one", async () => {
+    const { problems } = await declarationsOf(
+      parseRoutes(
+        'routes.yaml',
+        `
+sources:
+  literal: { kind: chatwoot, signingSecret: 'hunter2' }
+  partly: { kind: chatwoot, signingSecret: 'x\${CHATWOOT_SECRET}' }
+  referenced: { kind: chatwoot, signingSecret: '\${CHATWOOT_SECRET}' }
+`,
+        { CHATWOOT_SECRET: 'from-the-environment' },
+      ),
+      registry,
+    );
+    expect(problems).toEqual(
+      ['sources.literal.signingSecret', 'sources.partly.signingSecret'].map((field) => ({
+        field,
+        problems: [
+          'must be an environment reference such as ${CRM_SIGNING_SECRET}: secrets never live in the routes file',
+        ],
+      })),
+    );
   });
 
   it('takes sources by their key in the file, never by id', async () => {

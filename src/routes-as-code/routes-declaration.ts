@@ -1,14 +1,16 @@
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { BODY_VALIDATION, FieldProblem, validationProblems } from '../common/validation-problems';
-import { CreateSourceDto } from '../sources/dto/create-source.dto';
+import { checkCreateBody, SourceDefinition } from '../sources/dto/source-body';
+import { SourceRegistry } from '../sources/source-registry';
 import { CreateSubscriptionDto } from '../subscriptions/dto/create-subscription.dto';
-import { RoutesFile } from './routes-file';
+import { RoutesFile, SECRET_LITERAL_PROBLEM } from './routes-file';
 
 export interface DeclaredSource {
   key: string;
-  dto: CreateSourceDto;
-  /** Whether the entry passed the DTO's rules (only then are the services' checks worth running). */
+  /** As the admin API's create body; its settings checked by the kind's plug-in. */
+  definition: SourceDefinition;
+  /** Whether the entry passed the body's rules (only then are the services' checks worth running). */
   valid: boolean;
 }
 
@@ -30,16 +32,31 @@ export interface Declarations {
 }
 
 /**
- * The file's entries as the admin API's create DTOs, checked by the same rules as its request
- * bodies (unknown fields refused); `name` defaults to the key. Problems carry their path in the file.
+ * The file's entries as the admin API's create bodies, checked by the same rules as its request
+ * bodies (unknown fields refused; each kind's settings by its plug-in); `name` defaults to the
+ * key. Problems carry their path in the file.
  */
-export async function declarationsOf(file: RoutesFile): Promise<Declarations> {
+export async function declarationsOf(
+  file: RoutesFile,
+  registry: SourceRegistry,
+): Promise<Declarations> {
   const declarations: Declarations = { sources: [], subscriptions: [], problems: [] };
   for (const [key, entry] of file.sources) {
-    const dto = plainToInstance(CreateSourceDto, { name: key, ...entry });
-    const problems = await problemsOf(dto, `sources.${key}`);
+    const field = `sources.${key}`;
+    const body = { name: key, ...entry };
+    const checked = await checkCreateBody(body, (kind) =>
+      registry.get(kind) ? registry.settingsOf(kind) : null,
+    );
+    const problems = [
+      ...secretLiterals(file, field, entry, registry),
+      ...checked.problems.map((problem) => ({ ...problem, field: `${field}.${problem.field}` })),
+    ];
     declarations.problems.push(...problems);
-    declarations.sources.push({ key, dto, valid: problems.length === 0 });
+    declarations.sources.push({
+      key,
+      definition: checked.value ?? { kind: String(entry.kind), name: key, settings: {} },
+      valid: problems.length === 0,
+    });
   }
   for (const [key, entry] of file.subscriptions) {
     const { sources, ...fields } = entry;
@@ -64,6 +81,20 @@ export async function declarationsOf(file: RoutesFile): Promise<Declarations> {
     });
   }
   return declarations;
+}
+
+/** The kind's secret settings given as anything but one `${NAME}` reference. */
+function secretLiterals(
+  file: RoutesFile,
+  field: string,
+  entry: Record<string, unknown>,
+  registry: SourceRegistry,
+): FieldProblem[] {
+  const secrets = typeof entry.kind === 'string' ? registry.settingsOf(entry.kind).secrets : [];
+  return (secrets ?? [])
+    .filter((name) => entry[name] !== undefined && entry[name] !== null)
+    .filter((name) => !file.envReferences.has(`${field}.${name}`))
+    .map((name) => ({ field: `${field}.${name}`, problems: [SECRET_LITERAL_PROBLEM] }));
 }
 
 async function problemsOf(dto: object, field: string): Promise<FieldProblem[]> {

@@ -103,21 +103,15 @@ subscriptions:
     ]);
   });
 
-  it('refuses a secret written in the file', () => {
+  it('refuses a subscription secret written in the file (source secrets: declarationsOf)', () => {
     expect(
       problemsOf(`
-sources:
-  chatwoot: { kind: chatwoot, signingSecret: 'hunter2' }
 subscriptions:
   crm: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }
   partly: { secret: 'whsec_\${CRM_TOKEN}' }
 `),
     ).toEqual(
-      [
-        'sources.chatwoot.signingSecret',
-        'subscriptions.crm.secret',
-        'subscriptions.partly.secret',
-      ].map((field) => ({
+      ['subscriptions.crm.secret', 'subscriptions.partly.secret'].map((field) => ({
         field,
         problems: [
           'must be an environment reference such as ${CRM_SIGNING_SECRET}: secrets never live in the routes file',

@@ -10,8 +10,15 @@ export const DEFAULT_ROUTES_FILE = 'config/routes.yaml';
 /** A stable name: what a source or subscription is known by in the file, and across applies. */
 export const ROUTES_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
-/** Fields that hold a secret: the file names an environment variable, never the value. */
-export const SECRET_FIELDS = { sources: ['signingSecret'], subscriptions: ['secret'] } as const;
+/**
+ * Fields that hold a secret: the file names an environment variable, never the value. A
+ * source's secrets depend on its kind, so they are checked with its plug-in (declarationsOf).
+ */
+export const SECRET_FIELDS = { sources: [], subscriptions: ['secret'] } as const;
+
+/** The problem of a secret field holding anything but one `${NAME}` reference. */
+export const SECRET_LITERAL_PROBLEM =
+  'must be an environment reference such as ${CRM_SIGNING_SECRET}: secrets never live in the routes file';
 
 const SECTIONS = ['sources', 'subscriptions'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -25,6 +32,8 @@ export interface RoutesFile {
   path: string;
   sources: Map<string, JsonRecord>;
   subscriptions: Map<string, JsonRecord>;
+  /** Paths of the entries' fields written as one `${NAME}` (`sources.chatwoot.signingSecret`). */
+  envReferences: Set<string>;
 }
 
 /** Everything wrong with a routes file, each problem under its path in the file. */
@@ -69,7 +78,12 @@ export function parseRoutes(
   }
   const root: unknown = document.toJS();
   const problems: FieldProblem[] = [];
-  const file: RoutesFile = { path, sources: new Map(), subscriptions: new Map() };
+  const file: RoutesFile = {
+    path,
+    sources: new Map(),
+    subscriptions: new Map(),
+    envReferences: new Set(),
+  };
   if (!isRecord(root)) {
     problems.push({
       field: '(file)',
@@ -88,7 +102,7 @@ export function parseRoutes(
     }
   }
   for (const section of SECTIONS) {
-    readSection(root[section], section, file[section], env, problems);
+    readSection(root[section], section, file, env, problems);
   }
   if (problems.length > 0) throw new RoutesFileError(path, problems);
   return file;
@@ -109,7 +123,7 @@ function yamlProblem(error: {
 function readSection(
   value: unknown,
   section: Section,
-  into: Map<string, JsonRecord>,
+  file: RoutesFile,
   env: Record<string, string | undefined>,
   problems: FieldProblem[],
 ): void {
@@ -135,22 +149,20 @@ function readSection(
     }
     const secretProblems = secretLiterals(entry, section, field);
     problems.push(...secretProblems);
-    if (secretProblems.length === 0)
-      into.set(key, resolveReferences(entry, field, env, problems) as JsonRecord);
+    if (secretProblems.length > 0) continue;
+    for (const [name, fieldValue] of Object.entries(entry)) {
+      if (isEnvReference(fieldValue)) file.envReferences.add(`${field}.${name}`);
+    }
+    file[section].set(key, resolveReferences(entry, field, env, problems) as JsonRecord);
   }
 }
 
 /** A secret field holding anything but one `${NAME}` reference. */
 function secretLiterals(entry: JsonRecord, section: Section, field: string): FieldProblem[] {
-  return SECRET_FIELDS[section]
+  return (SECRET_FIELDS[section] as readonly string[])
     .filter((name) => entry[name] !== undefined && entry[name] !== null)
     .filter((name) => !isEnvReference(entry[name]))
-    .map((name) => ({
-      field: `${field}.${name}`,
-      problems: [
-        'must be an environment reference such as ${CRM_SIGNING_SECRET}: secrets never live in the routes file',
-      ],
-    }));
+    .map((name) => ({ field: `${field}.${name}`, problems: [SECRET_LITERAL_PROBLEM] }));
 }
 
 function isEnvReference(value: unknown): boolean {

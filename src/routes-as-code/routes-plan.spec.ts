@@ -1,12 +1,24 @@
 import { SourceEntity } from '../sources/source.entity';
+import { SOURCE_PLUGINS } from '../sources/source-plugins';
+import { SourceRegistry } from '../sources/source-registry';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { DeclaredSource, DeclaredSubscription } from './routes-declaration';
 import { planSources, planSubscriptions, stableJson } from './routes-plan';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
-function declaredSource(key: string, fields: Partial<DeclaredSource['dto']> = {}): DeclaredSource {
-  return { key, dto: { kind: 'jivo', name: key, ...fields }, valid: true };
+const registry = new SourceRegistry(SOURCE_PLUGINS.map((plugin) => new plugin()));
+const settingsOf = (kind: string) => registry.settingsOf(kind);
+
+function declaredSource(
+  key: string,
+  { kind = 'jivo', name = key, ...settings }: Record<string, unknown> = {},
+): DeclaredSource {
+  return {
+    key,
+    definition: { kind: kind as string, name: name as string, settings },
+    valid: true,
+  };
 }
 
 function storedSource(key: string | null, fields: Partial<SourceEntity> = {}): SourceEntity {
@@ -16,12 +28,7 @@ function storedSource(key: string | null, fields: Partial<SourceEntity> = {}): S
     name: key ?? 'made through the API',
     tokenHash: Buffer.alloc(32),
     tokenHint: 'abcd',
-    signingSecret: null,
-    signatureHeaderPrefix: null,
-    allowedChannelIds: [],
-    enrichmentUrl: null,
-    enrichmentTimeoutMs: null,
-    enrichmentSecret: null,
+    settings: {},
     routesKey: key,
     createdAt: new Date(0),
     updatedAt: new Date(0),
@@ -92,29 +99,33 @@ describe('planSources', () => {
     ],
     [
       'a new signing secret value',
-      declaredSource('a', { signingSecret: 'new' }),
-      [storedSource('a', { signingSecret: 'old' })],
+      declaredSource('a', { kind: 'chatwoot', signingSecret: 'new' }),
+      [storedSource('a', { kind: 'chatwoot', settings: { signingSecret: 'old' } })],
       'update',
       ['signingSecret'],
     ],
     [
       'a field the file dropped (back to its default)',
       declaredSource('a'),
-      [storedSource('a', { enrichmentUrl: 'https://crm.example.com/enrich' })],
+      [
+        storedSource('a', {
+          settings: { enrichmentUrl: 'https://crm.example.com/enrich', enrichmentSecret: 'x' },
+        }),
+      ],
       'update',
       ['enrichmentUrl'],
     ],
   ])('%s: %s', (_case, declared, stored, action, changes) => {
-    const [step] = planSources([declared], stored, false);
+    const [step] = planSources([declared], stored, false, settingsOf);
     expect({ action: step.action, changes: step.changes }).toEqual({ action, changes });
   });
 
   it('keeps, or with prune deletes, managed sources the file dropped; never those made through the API', () => {
     const stored = [storedSource('gone'), storedSource(null)];
-    expect(planSources([], stored, false)).toEqual([
+    expect(planSources([], stored, false, settingsOf)).toEqual([
       expect.objectContaining({ action: 'kept', key: 'gone', id: 'src_gone' }),
     ]);
-    expect(planSources([], stored, true)).toEqual([
+    expect(planSources([], stored, true, settingsOf)).toEqual([
       expect.objectContaining({ action: 'delete', key: 'gone', id: 'src_gone', note: null }),
     ]);
   });

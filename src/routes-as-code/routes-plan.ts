@@ -1,5 +1,6 @@
 import { SourceEntity } from '../sources/source.entity';
-import { sourceColumns } from '../sources/sources.service';
+import { SourceSettingsDeclaration } from '../sources/source-settings';
+import { resolvedSettings, settingFields } from '../sources/source-settings-rules';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { subscriptionColumns } from '../subscriptions/subscriptions.service';
 import { DeclaredSource, DeclaredSubscription } from './routes-declaration';
@@ -31,14 +32,22 @@ export interface RoutesPlan {
 /** A file field and the columns it sets. */
 type Comparison<Columns> = [field: string, read: (columns: Columns) => unknown];
 
-const SOURCE_FIELDS: Comparison<ReturnType<typeof sourceColumns>>[] = [
-  ['name', (c) => c.name],
-  ['signingSecret', (c) => c.signingSecret],
-  ['signatureHeaderPrefix', (c) => c.signatureHeaderPrefix],
-  ['allowedChannelIds', (c) => c.allowedChannelIds],
-  ['enrichmentUrl', (c) => c.enrichmentUrl],
-  ['enrichmentTimeoutMs', (c) => c.enrichmentTimeoutMs],
-];
+/** A source's name and its kind's settings, defaults filled in, as compared. */
+interface SourceColumns {
+  name: string;
+  settings: Record<string, unknown>;
+}
+
+/** `name`, then each setting of the kind, in the order its plug-in declares them. */
+function sourceFields(declaration: SourceSettingsDeclaration<object>): Comparison<SourceColumns>[] {
+  return [
+    ['name', (c) => c.name],
+    ...settingFields(declaration).map((field): Comparison<SourceColumns> => [
+      field,
+      (c) => c.settings[field],
+    ]),
+  ];
+}
 
 const SUBSCRIPTION_FIELDS: Comparison<ReturnType<typeof subscriptionColumns>>[] = [
   ['name', (c) => c.name],
@@ -56,16 +65,24 @@ const SUBSCRIPTION_FIELDS: Comparison<ReturnType<typeof subscriptionColumns>>[] 
   ['enabled', (c) => c.enabled],
 ];
 
+/** `settingsOf`: the settings a kind takes (the source registry's). */
 export function planSources(
   declared: DeclaredSource[],
   current: SourceEntity[],
   prune: boolean,
+  settingsOf: (kind: string) => SourceSettingsDeclaration<object>,
 ): PlanStep<DeclaredSource>[] {
   const byKey = new Map(current.map((source) => [source.routesKey, source]));
   const steps = declared.map((declaration): PlanStep<DeclaredSource> => {
     const existing = byKey.get(declaration.key);
     if (!existing) return createStep(declaration);
-    const changes = differences(SOURCE_FIELDS, sourceColumns(declaration.dto), existing);
+    const { kind, name, settings } = declaration.definition;
+    const kindSettings = settingsOf(kind);
+    const changes = differences(
+      sourceFields(kindSettings),
+      { name, settings: resolvedSettings(kindSettings, settings) },
+      { name: existing.name, settings: resolvedSettings(kindSettings, existing.settings) },
+    );
     return changeStep(declaration, existing.id, changes, null);
   });
   return [...steps, ...undeclared<DeclaredSource>(current, declared, prune)];

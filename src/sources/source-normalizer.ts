@@ -1,20 +1,9 @@
 import { CanonicalEventBody } from '../canonical/canonical-event';
 import { JsonRecord } from '../canonical/coerce';
+import { ConfiguredSource, SourceSettingsDeclaration } from './source-settings';
 
 /** The multi-provider token under which every source plug-in is registered. */
 export const SOURCE_NORMALIZERS = Symbol('SOURCE_NORMALIZERS');
-
-/** What the plug-in knows about the configured source a request came in on. */
-export interface SourceSettings {
-  id: string;
-  kind: string;
-  /** Shared secret the sender signs with (Chatwoot), when the source has one. */
-  signingSecret: string | null;
-  /** Header prefix of a rebranded fork, e.g. `X-Konversio` instead of `X-Chatwoot`. */
-  signatureHeaderPrefix: string | null;
-  /** Channel ids (Jivo `widget_id`s) accepted on this source; empty means all. */
-  allowedChannelIds: string[];
-}
 
 /** An inbound request as the ingest path sees it: raw bytes for signatures, parsed JSON. */
 export interface InboundRequest {
@@ -50,12 +39,19 @@ export interface NormalizeContext {
 /**
  * One source kind (Jivo, Chatwoot, …). `verify` and `deliveryId` run on the ingest path and
  * must stay cheap; `normalize` runs in the worker, is pure, and never throws on a JSON object.
+ * `Settings`: what a source of this kind is configured with, declared by `settings`.
  */
-export interface SourceNormalizer {
+export interface SourceNormalizer<Settings extends object = object> {
   readonly kind: string;
-  verify(request: InboundRequest, source: SourceSettings, now: Date): VerificationResult;
+  /** The settings a source of this kind takes; none when absent. */
+  readonly settings?: SourceSettingsDeclaration<Settings>;
+  verify(
+    request: InboundRequest,
+    source: ConfiguredSource<Settings>,
+    now: Date,
+  ): VerificationResult;
   /** The sender's own delivery id when it sends one (used for dedupe), else null. */
-  deliveryId(request: InboundRequest, source: SourceSettings): string | null;
+  deliveryId(request: InboundRequest, source: ConfiguredSource<Settings>): string | null;
   normalize(payload: JsonRecord, context: NormalizeContext): NormalizeResult;
   /** The body answered to the sender once the event is durably queued. */
   acceptedResponse(eventId: string): unknown;

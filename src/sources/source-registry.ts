@@ -7,6 +7,29 @@ import {
   SOURCE_NORMALIZERS,
   SourceNormalizer,
 } from './source-normalizer';
+import { SourceSettingsDeclaration } from './source-settings';
+import {
+  ENRICHMENT_SECRET,
+  NO_SETTINGS,
+  isSecretSetting,
+  presenceField,
+  settingFields,
+} from './source-settings-rules';
+
+/** Fields of the admin API's source bodies and answers that a plug-in's setting cannot be. */
+const CORE_FIELDS = new Set([
+  'id',
+  'kind',
+  'name',
+  'url',
+  'token',
+  'tokenHint',
+  'managed',
+  'createdAt',
+  'updatedAt',
+  'settings',
+  ENRICHMENT_SECRET,
+]);
 
 /** Looks source plug-ins up by kind. */
 @Injectable()
@@ -18,8 +41,14 @@ export class SourceRegistry {
       if (this.byKind.has(normalizer.kind)) {
         throw new Error(`Two source plug-ins claim the kind "${normalizer.kind}"`);
       }
+      assertOwnFields(normalizer);
       this.byKind.set(normalizer.kind, normalizer);
     }
+  }
+
+  /** The settings a source of this kind takes (none for an unknown kind). */
+  settingsOf(kind: string): SourceSettingsDeclaration<object> {
+    return this.byKind.get(kind)?.settings ?? NO_SETTINGS;
   }
 
   get(kind: string): SourceNormalizer | undefined {
@@ -47,6 +76,17 @@ export class SourceRegistry {
         status: 'unprocessable',
         reason: `normalizer failed: ${(error as Error)?.message ?? String(error)}`,
       };
+    }
+  }
+}
+
+function assertOwnFields(normalizer: SourceNormalizer): void {
+  const declaration = normalizer.settings ?? NO_SETTINGS;
+  for (const field of settingFields(declaration)) {
+    const shown = isSecretSetting(declaration, field) ? [field, presenceField(field)] : [field];
+    const taken = shown.find((name) => CORE_FIELDS.has(name));
+    if (taken) {
+      throw new Error(`The source plug-in "${normalizer.kind}" has a setting named "${taken}"`);
     }
   }
 }

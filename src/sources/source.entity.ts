@@ -1,3 +1,4 @@
+import { JsonRecord } from '../canonical/coerce';
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 @Entity({ name: 'sources' })
@@ -18,25 +19,12 @@ export class SourceEntity {
   @Column({ name: 'token_hint', type: 'text' })
   tokenHint: string;
 
-  @Column({ name: 'signing_secret', type: 'text', nullable: true, select: false })
-  signingSecret: string | null;
-
-  @Column({ name: 'signature_header_prefix', type: 'text', nullable: true })
-  signatureHeaderPrefix: string | null;
-
-  @Column({ name: 'allowed_channel_ids', type: 'text', array: true, default: () => "'{}'" })
-  allowedChannelIds: string[];
-
-  /** Where to ask for the reply shown to the sender's agent (Jivo chat_accepted/chat_updated). */
-  @Column({ name: 'enrichment_url', type: 'text', nullable: true })
-  enrichmentUrl: string | null;
-
-  @Column({ name: 'enrichment_timeout_ms', type: 'int', nullable: true })
-  enrichmentTimeoutMs: number | null;
-
-  /** The `whsec_` secret enrichment requests are signed with. */
-  @Column({ name: 'enrichment_secret', type: 'text', nullable: true, select: false })
-  enrichmentSecret: string | null;
+  /**
+   * The kind's settings, as its plug-in declares them (absent: the default), and the secret the
+   * router made for enrichment requests. Holds secrets, so it is read only when asked for.
+   */
+  @Column({ type: 'jsonb', default: () => "'{}'", select: false })
+  settings: JsonRecord;
 
   /** Its key in the routes file when declared there (routes as code); null when made through the API. */
   @Column({ name: 'routes_key', type: 'text', nullable: true })

@@ -23,6 +23,12 @@ import { UpdateSourceDto } from './dto/update-source.dto';
 import { SourceRegistry } from './source-registry';
 import { SourcesService } from './sources.service';
 
+/**
+ * A source body: `kind` and `name` beside the kind's settings. Checked by SourcesService, which
+ * knows the kind, so the global ValidationPipe leaves it alone (it is no class).
+ */
+type SourceBody = Record<string, unknown>;
+
 const ApiSourceId = () => ApiParam({ name: 'id', example: EXAMPLE_IDS.source });
 const ApiSourceNotFound = () =>
   ApiErrorResponse(404, 'No source with this id', ERROR_EXAMPLES.notFound);
@@ -80,8 +86,8 @@ export class SourcesController {
     ERROR_EXAMPLES.validationFailed,
     ERROR_EXAMPLES.invalidJson,
   )
-  create(@Body() dto: CreateSourceDto): Promise<SourceResponse> {
-    return this.sources.create(dto);
+  create(@Body() body: SourceBody): Promise<SourceResponse> {
+    return this.sources.create(body);
   }
 
   @Get()
@@ -115,8 +121,9 @@ export class SourcesController {
   @ApiOperation({
     summary: 'Update a source',
     description:
-      'Only the fields given change; null clears a nullable one. Changes reach every API ' +
-      'process within 5 seconds.',
+      "Only the fields given change: `name` and the kind's own settings; null puts a setting " +
+      'back to its default (`{"signingSecret": null}` stops requiring Chatwoot signatures). ' +
+      'Changes reach every API process within 5 seconds.',
   })
   @ApiSourceId()
   @ApiBody({
@@ -130,9 +137,9 @@ export class SourcesController {
         summary: 'Start enriching Jivo replies',
         value: { enrichmentUrl: 'https://crm.example.com/jivo/enrich', enrichmentTimeoutMs: 1500 },
       },
-      stopSigning: {
-        summary: 'Rename and stop requiring Chatwoot signatures',
-        value: { name: 'Chatwoot (unsigned)', signingSecret: null },
+      rename: {
+        summary: 'Rename, and accept every widget again',
+        value: { name: 'Jivo main site (EU)', allowedChannelIds: [] },
       },
     },
   })
@@ -148,8 +155,8 @@ export class SourcesController {
     ERROR_EXAMPLES.invalidJson,
   )
   @ApiSourceNotFound()
-  update(@Param('id') id: string, @Body() dto: UpdateSourceDto): Promise<SourceResponse> {
-    return this.sources.update(id, dto);
+  update(@Param('id') id: string, @Body() body: SourceBody): Promise<SourceResponse> {
+    return this.sources.update(id, body);
   }
 
   @Delete(':id')

@@ -8,12 +8,26 @@ import { DEFAULT_PAGE_SIZE, Page, PageQuery, toPage } from '../common/pagination
 import { newSigningSecret, randomToken, sha256 } from '../common/secrets';
 import { Settings } from '../config/settings';
 import { checkTarget } from '../outbound/target-guard';
-import { CreateSourceDto } from './dto/create-source.dto';
+import { JsonRecord } from '../canonical/coerce';
+import {
+  bodyRecord,
+  checkCreateBody,
+  checkUpdateBody,
+  Checked,
+  invalidFields,
+  SourceDefinition,
+} from './dto/source-body';
 import { SourceResponse, toSourceResponse } from './dto/source.response';
-import { UpdateSourceDto } from './dto/update-source.dto';
 import { SourceEntity } from './source.entity';
-import { SourceSettings } from './source-normalizer';
 import { SourceRegistry } from './source-registry';
+import { ConfiguredSource } from './source-settings';
+import {
+  ENRICHMENT_SECRET,
+  mergedSettings,
+  presentedSettings,
+  resolvedSettings,
+  takesEnrichment,
+} from './source-settings-rules';
 
 const AUTH_CACHE_TTL_MS = 5_000;
 const AUTH_CACHE_MAX_ENTRIES = 10_000;
@@ -28,19 +42,14 @@ const WITH_SECRETS = [
   'kind',
   'name',
   'tokenHint',
-  'signingSecret',
-  'signatureHeaderPrefix',
-  'allowedChannelIds',
-  'enrichmentUrl',
-  'enrichmentTimeoutMs',
-  'enrichmentSecret',
+  'settings',
   'routesKey',
   'createdAt',
   'updatedAt',
 ] as const;
 
 /** What the ingest path knows about an authenticated source. */
-export interface AuthenticatedSource extends SourceSettings {
+export interface AuthenticatedSource extends ConfiguredSource {
   enrichment: { url: string; timeoutMs: number; secret: string } | null;
 }
 
@@ -65,34 +74,50 @@ export class SourcesService {
     private readonly settings: Settings,
   ) {}
 
-  /** `routesKey`: the source's key in the routes file, when routes:apply creates it. */
-  async create(dto: CreateSourceDto, routesKey: string | null = null): Promise<SourceResponse> {
-    await this.assertCreatable(dto);
+  /**
+   * `body`: as POST /api/sources takes it, the kind's settings beside `kind` and `name`.
+   * `routesKey`: the source's key in the routes file, when routes:apply creates it.
+   */
+  async create(body: unknown, routesKey: string | null = null): Promise<SourceResponse> {
+    const definition = this.checked(await this.checkCreate(bodyRecord(body)));
+    await this.assertCreatable(definition);
+    const declaration = this.registry.settingsOf(definition.kind);
     const token = randomToken();
-    const enrichmentSecret = dto.enrichmentUrl ? newSigningSecret() : null;
+    const enrichmentSecret = definition.settings.enrichmentUrl ? newSigningSecret() : undefined;
     const saved = await this.sources.save(
       this.sources.create({
         id: newId('src'),
-        kind: dto.kind,
-        ...sourceColumns(dto),
+        kind: definition.kind,
+        name: definition.name,
+        settings: mergedSettings(
+          {},
+          { ...definition.settings, [ENRICHMENT_SECRET]: enrichmentSecret ?? null },
+        ),
         tokenHash: sha256(token),
         tokenHint: token.slice(-4),
-        enrichmentSecret,
         routesKey,
       }),
     );
-    return toSourceResponse(saved, this.settings.publicBaseUrl, {
-      token,
-      signingSecret: dto.signingSecret,
-      enrichmentSecret: enrichmentSecret ?? undefined,
-      hasSigningSecret: Boolean(dto.signingSecret),
-    });
+    return toSourceResponse(
+      saved,
+      this.settings.publicBaseUrl,
+      presentedSettings(declaration, saved.settings, definition.settings),
+      { token, enrichmentSecret },
+    );
   }
 
-  /** What a create refuses beyond the DTO's own rules: an unknown kind, a private enrichment endpoint. */
-  async assertCreatable(dto: CreateSourceDto): Promise<void> {
-    this.assertKnownKind(dto.kind);
-    if (dto.enrichmentUrl) await this.assertPublicTarget(dto.enrichmentUrl);
+  /** A create body's problems, each named by its field: the core's, then the kind's settings'. */
+  checkCreate(body: JsonRecord): Promise<Checked<SourceDefinition>> {
+    return checkCreateBody(body, (kind) =>
+      this.registry.get(kind) ? this.registry.settingsOf(kind) : null,
+    );
+  }
+
+  /** What a create refuses beyond the body's own rules: an unknown kind, a private enrichment endpoint. */
+  async assertCreatable(definition: SourceDefinition): Promise<void> {
+    this.assertKnownKind(definition.kind);
+    const enrichmentUrl = definition.settings.enrichmentUrl;
+    if (typeof enrichmentUrl === 'string') await this.assertPublicTarget(enrichmentUrl);
   }
 
   /** The sources the routes file declared, with their secrets, to compare with it. */
@@ -120,30 +145,29 @@ export class SourcesService {
     return this.present(await this.load(id));
   }
 
-  async update(id: string, dto: UpdateSourceDto): Promise<SourceResponse> {
+  /** `body`: as PATCH /api/sources/:id takes it; what it leaves out does not change. */
+  async update(id: string, body: unknown): Promise<SourceResponse> {
+    const given = bodyRecord(body);
     const source = await this.load(id);
-    if (dto.enrichmentUrl) await this.assertPublicTarget(dto.enrichmentUrl);
-    if (dto.name !== undefined) source.name = dto.name;
-    if (dto.signingSecret !== undefined) source.signingSecret = dto.signingSecret;
-    if (dto.signatureHeaderPrefix !== undefined) {
-      source.signatureHeaderPrefix = dto.signatureHeaderPrefix;
-    }
-    if (dto.allowedChannelIds !== undefined) source.allowedChannelIds = dto.allowedChannelIds;
-    if (dto.enrichmentTimeoutMs !== undefined) source.enrichmentTimeoutMs = dto.enrichmentTimeoutMs;
+    const declaration = this.registry.settingsOf(source.kind);
+    const change = this.checked(await checkUpdateBody(given, declaration));
+    const enrichmentUrl = change.settings.enrichmentUrl;
+    if (typeof enrichmentUrl === 'string') await this.assertPublicTarget(enrichmentUrl);
+    if (change.name !== undefined) source.name = change.name;
     let newEnrichmentSecret: string | undefined;
-    if (dto.enrichmentUrl !== undefined) {
-      source.enrichmentUrl = dto.enrichmentUrl;
-      if (dto.enrichmentUrl && !source.enrichmentSecret) {
-        newEnrichmentSecret = newSigningSecret();
-        source.enrichmentSecret = newEnrichmentSecret;
-      }
+    if (enrichmentUrl && takesEnrichment(declaration) && !source.settings[ENRICHMENT_SECRET]) {
+      newEnrichmentSecret = newSigningSecret();
+      change.settings[ENRICHMENT_SECRET] = newEnrichmentSecret;
     }
+    source.settings = mergedSettings(source.settings, change.settings);
     const saved = await this.sources.save(source);
     this.knownTokens.clear();
-    return toSourceResponse(saved, this.settings.publicBaseUrl, {
-      enrichmentSecret: newEnrichmentSecret,
-      hasSigningSecret: saved.signingSecret !== null,
-    });
+    return toSourceResponse(
+      saved,
+      this.settings.publicBaseUrl,
+      presentedSettings(declaration, saved.settings),
+      { enrichmentSecret: newEnrichmentSecret },
+    );
   }
 
   async remove(id: string): Promise<void> {
@@ -157,9 +181,9 @@ export class SourcesService {
     const token = randomToken();
     await this.sources.update({ id }, { tokenHash: sha256(token), tokenHint: token.slice(-4) });
     this.knownTokens.clear();
-    return toSourceResponse(await this.load(id), this.settings.publicBaseUrl, {
+    const rotated = await this.load(id);
+    return toSourceResponse(rotated, this.settings.publicBaseUrl, this.presentedOf(source), {
       token,
-      hasSigningSecret: source.signingSecret !== null,
     });
   }
 
@@ -196,21 +220,30 @@ export class SourcesService {
   }
 
   private toAuthenticated(found: SourceEntity): AuthenticatedSource {
+    const settings = resolvedSettings(this.registry.settingsOf(found.kind), found.settings);
+    const enrichmentUrl = settings.enrichmentUrl;
+    const enrichmentSecret = found.settings[ENRICHMENT_SECRET];
     return {
       id: found.id,
       kind: found.kind,
-      signingSecret: found.signingSecret,
-      signatureHeaderPrefix: found.signatureHeaderPrefix,
-      allowedChannelIds: found.allowedChannelIds,
+      settings,
       enrichment:
-        found.enrichmentUrl && found.enrichmentSecret
+        typeof enrichmentUrl === 'string' && typeof enrichmentSecret === 'string'
           ? {
-              url: found.enrichmentUrl,
-              timeoutMs: found.enrichmentTimeoutMs ?? this.settings.ENRICHMENT_TIMEOUT_MS,
-              secret: found.enrichmentSecret,
+              url: enrichmentUrl,
+              timeoutMs:
+                (settings.enrichmentTimeoutMs as number | null) ??
+                this.settings.ENRICHMENT_TIMEOUT_MS,
+              secret: enrichmentSecret,
             }
           : null,
     };
+  }
+
+  /** The body's value, or a validation error naming each bad field. */
+  private checked<Value>(result: Checked<Value>): Value {
+    if (result.value === null) throw invalidFields(result.problems);
+    return result.value;
   }
 
   private assertKnownKind(kind: string): void {
@@ -239,20 +272,10 @@ export class SourcesService {
   }
 
   private present(source: SourceEntity): SourceResponse {
-    return toSourceResponse(source, this.settings.publicBaseUrl, {
-      hasSigningSecret: source.signingSecret !== null,
-    });
+    return toSourceResponse(source, this.settings.publicBaseUrl, this.presentedOf(source));
   }
-}
 
-/** The columns a create DTO sets (all but the kind, token and enrichment secret). */
-export function sourceColumns(dto: CreateSourceDto) {
-  return {
-    name: dto.name,
-    signingSecret: dto.signingSecret ?? null,
-    signatureHeaderPrefix: dto.signatureHeaderPrefix ?? null,
-    allowedChannelIds: dto.allowedChannelIds ?? [],
-    enrichmentUrl: dto.enrichmentUrl ?? null,
-    enrichmentTimeoutMs: dto.enrichmentTimeoutMs ?? null,
-  } satisfies Partial<SourceEntity>;
+  private presentedOf(source: SourceEntity): JsonRecord {
+    return presentedSettings(this.registry.settingsOf(source.kind), source.settings);
+  }
 }

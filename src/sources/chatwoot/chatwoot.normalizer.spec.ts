@@ -9,7 +9,9 @@ import {
   Session,
 } from '../../canonical/canonical-event';
 import { JsonRecord } from '../../canonical/coerce';
-import { InboundRequest, SourceSettings } from '../source-normalizer';
+import { InboundRequest } from '../source-normalizer';
+import { ConfiguredSource } from '../source-settings';
+import { ChatwootSettings } from './chatwoot.settings';
 import { ChatwootNormalizer } from './chatwoot.normalizer';
 import { chatwootSignature } from './chatwoot.signature';
 
@@ -1274,13 +1276,12 @@ describe('verify, deliveryId and acceptedResponse', () => {
   const now = new Date(Number(timestamp) * 1000);
   const signature = chatwootSignature(rawBody, timestamp, secret);
 
-  const source = (settings: Partial<SourceSettings> = {}): SourceSettings => ({
+  const source = (
+    settings: Partial<ChatwootSettings> = {},
+  ): ConfiguredSource<ChatwootSettings> => ({
     id: 'src_test',
     kind: 'chatwoot',
-    signingSecret: secret,
-    signatureHeaderPrefix: null,
-    allowedChannelIds: [],
-    ...settings,
+    settings: { signingSecret: secret, signatureHeaderPrefix: null, ...settings },
   });
 
   const request = (headers: InboundRequest['headers']): InboundRequest => ({

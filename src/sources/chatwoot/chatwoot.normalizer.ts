@@ -14,7 +14,6 @@ import {
   NormalizeContext,
   NormalizeResult,
   SourceNormalizer,
-  SourceSettings,
   VerificationResult,
 } from '../source-normalizer';
 import {
@@ -59,7 +58,9 @@ import {
   systemActor,
   wire,
 } from './chatwoot.readers';
+import { CHATWOOT_SETTINGS, ChatwootSettings } from './chatwoot.settings';
 import { chatwootHeaderNames, verifyChatwootSignature } from './chatwoot.signature';
+import { ConfiguredSource } from '../source-settings';
 
 /** Which payload shape an event name announces. */
 type EventShape =
@@ -116,27 +117,37 @@ interface Scene {
  * agent-bot webhooks (docs/sources.md), normalized to canonical events.
  */
 @Injectable()
-export class ChatwootNormalizer implements SourceNormalizer {
+export class ChatwootNormalizer implements SourceNormalizer<ChatwootSettings> {
   readonly kind = 'chatwoot';
+  readonly settings = CHATWOOT_SETTINGS;
 
   /**
    * Without a secret, the URL token has already authenticated the request: senders before
    * v4.11.2 (and automation/macro deliveries) sign nothing.
    */
-  verify(request: InboundRequest, source: SourceSettings, now: Date): VerificationResult {
-    if (!source.signingSecret) return { ok: true };
-    const names = chatwootHeaderNames(source.signatureHeaderPrefix);
+  verify(
+    request: InboundRequest,
+    { settings }: ConfiguredSource<ChatwootSettings>,
+    now: Date,
+  ): VerificationResult {
+    if (!settings.signingSecret) return { ok: true };
+    const names = chatwootHeaderNames(settings.signatureHeaderPrefix);
     return verifyChatwootSignature({
       rawBody: request.rawBody,
       timestamp: headerValue(request, names.timestamp),
       signature: headerValue(request, names.signature),
-      secret: source.signingSecret,
+      secret: settings.signingSecret,
       now,
     });
   }
 
-  deliveryId(request: InboundRequest, source: SourceSettings): string | null {
-    return headerValue(request, chatwootHeaderNames(source.signatureHeaderPrefix).delivery) ?? null;
+  deliveryId(
+    request: InboundRequest,
+    { settings }: ConfiguredSource<ChatwootSettings>,
+  ): string | null {
+    return (
+      headerValue(request, chatwootHeaderNames(settings.signatureHeaderPrefix).delivery) ?? null
+    );
   }
 
   acceptedResponse(eventId: string): unknown {

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { JsonRecord } from '../../canonical/coerce';
 import { EXAMPLE_IDS, EXAMPLE_TIMESTAMP } from '../../common/openapi-examples';
 import { MANAGED_PROPERTY, ManagedByRoutesFile, managedBy } from '../../common/routes-managed';
 import { SourceEntity } from '../source.entity';
@@ -7,10 +8,14 @@ const EXAMPLE_TOKEN = 'pjJch7L-Ev4tPAhKQ13FsiJLsxDp5LLP';
 const EXAMPLE_ENRICHMENT_SECRET = 'whsec_7u6ZakSQSU8w54riI7xxCUfSBWUkNIb6N3Mu7NUq7+Y=';
 
 /**
- * A source as the admin API shows it: the token and signing secret only right after they are made.
+ * A source as the admin API shows it: the token and secrets only right after they are made.
  * A class so the OpenAPI document can describe it; toSourceResponse builds plain objects of it.
+ * The kind's settings sit beside these fields (`allowedChannelIds`, `hasSigningSecret`, …): the
+ * OpenAPI document adds them from the plug-ins.
  */
 export class SourceResponse {
+  [setting: string]: unknown;
+
   @ApiProperty({ example: EXAMPLE_IDS.source })
   id: string;
 
@@ -38,41 +43,10 @@ export class SourceResponse {
   tokenHint: string;
 
   @ApiPropertyOptional({
-    example: '3vQmZ8kT1xYp9cRw5nLb7HsD',
-    description: 'The Chatwoot signing secret: in the create answer only, when one was given',
-  })
-  signingSecret?: string;
-
-  @ApiProperty({ example: false })
-  hasSigningSecret: boolean;
-
-  @ApiProperty({ type: String, nullable: true, example: null })
-  signatureHeaderPrefix: string | null;
-
-  @ApiProperty({ type: [String], example: ['3948'] })
-  allowedChannelIds: string[];
-
-  @ApiProperty({
-    type: String,
-    nullable: true,
-    format: 'uri',
-    example: 'https://crm.example.com/jivo/enrich',
-  })
-  enrichmentUrl: string | null;
-
-  @ApiProperty({
-    type: 'integer',
-    nullable: true,
-    example: null,
-    description: 'null: ENRICHMENT_TIMEOUT_MS applies',
-  })
-  enrichmentTimeoutMs: number | null;
-
-  @ApiPropertyOptional({
     example: EXAMPLE_ENRICHMENT_SECRET,
     description:
-      'Signs enrichment requests (Standard Webhooks): in the answer that set the first ' +
-      'enrichmentUrl only',
+      'Kinds with `enrichmentUrl`: signs enrichment requests (Standard Webhooks); in the answer ' +
+      'that set the first enrichmentUrl only',
   })
   enrichmentSecret?: string;
 
@@ -98,11 +72,9 @@ export const SOURCE_EXAMPLE = {
   name: 'Jivo main site',
   url: `https://hooks.example.com/webhooks/jivo/…${EXAMPLE_TOKEN.slice(-4)}`,
   tokenHint: EXAMPLE_TOKEN.slice(-4),
-  hasSigningSecret: false,
-  signatureHeaderPrefix: null,
-  allowedChannelIds: ['3948'],
   enrichmentUrl: 'https://crm.example.com/jivo/enrich',
   enrichmentTimeoutMs: null,
+  allowedChannelIds: ['3948'],
   managed: null,
   createdAt: EXAMPLE_TIMESTAMP,
   updatedAt: EXAMPLE_TIMESTAMP,
@@ -125,15 +97,12 @@ export const SOURCE_ROTATED_EXAMPLE = {
   updatedAt: '2026-04-17T09:12:03.441Z',
 } satisfies SourceResponse;
 
+/** `settings`: the kind's settings as shown (presentedSettings). */
 export function toSourceResponse(
   source: SourceEntity,
   baseUrl: string,
-  revealed: {
-    token?: string;
-    signingSecret?: string;
-    enrichmentSecret?: string;
-    hasSigningSecret: boolean;
-  },
+  settings: JsonRecord,
+  revealed: { token?: string; enrichmentSecret?: string } = {},
 ): SourceResponse {
   const tokenPart = revealed.token ?? `…${source.tokenHint}`;
   return {
@@ -143,12 +112,7 @@ export function toSourceResponse(
     url: `${baseUrl}/webhooks/${source.kind}/${tokenPart}`,
     ...(revealed.token ? { token: revealed.token } : {}),
     tokenHint: source.tokenHint,
-    ...(revealed.signingSecret ? { signingSecret: revealed.signingSecret } : {}),
-    hasSigningSecret: revealed.hasSigningSecret,
-    signatureHeaderPrefix: source.signatureHeaderPrefix,
-    allowedChannelIds: source.allowedChannelIds,
-    enrichmentUrl: source.enrichmentUrl,
-    enrichmentTimeoutMs: source.enrichmentTimeoutMs,
+    ...settings,
     ...(revealed.enrichmentSecret ? { enrichmentSecret: revealed.enrichmentSecret } : {}),
     managed: managedBy(source.routesKey),
     createdAt: source.createdAt.toISOString(),

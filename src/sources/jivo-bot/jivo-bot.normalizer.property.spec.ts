@@ -7,7 +7,8 @@ import { serialize } from 'v8';
 import { buildCanonicalEvent } from '../../canonical/build-event';
 import { canonicalEventProblems } from '../../canonical/canonical-event.schema';
 import { JsonRecord } from '../../canonical/coerce';
-import { InboundRequest, SourceNormalizer, SourceSettings } from '../source-normalizer';
+import { InboundRequest, SourceNormalizer } from '../source-normalizer';
+import { ConfiguredSource } from '../source-settings';
 import { JivoBotNormalizer } from './jivo-bot.normalizer';
 import { JIVO_BOT_INBOUND_EVENTS, JIVO_BOT_OUTBOUND_EVENTS } from './jivo-bot.payload';
 
@@ -100,12 +101,10 @@ function assertContract(payload: JsonRecord): void {
   if (JSON.stringify(again) !== JSON.stringify(result)) throw new Error('not deterministic');
 }
 
-const ALLOW_LISTED: SourceSettings = {
+const ALLOW_LISTED: ConfiguredSource = {
   id: 'src_test',
   kind: 'jivo-bot',
-  signingSecret: null,
-  signatureHeaderPrefix: null,
-  allowedChannelIds: ['123456'],
+  settings: { allowedChannelIds: ['123456'] },
 };
 
 /** The ingest-path methods never throw either, and give a usable delivery id or none. */

@@ -4,7 +4,8 @@ import { FIXTURES_ROOT, loadFixture, normalizerHarness } from '../testing/normal
 import { Test } from '@nestjs/testing';
 import { Actor, Agent, CanonicalEventBody, Contact } from '../../canonical/canonical-event';
 import { JsonRecord } from '../../canonical/coerce';
-import { InboundRequest, SourceNormalizer, SourceSettings } from '../source-normalizer';
+import { InboundRequest, SourceNormalizer } from '../source-normalizer';
+import { ConfiguredSource } from '../source-settings';
 import { SOURCE_PLUGINS } from '../source-plugins';
 import { JivoBotNormalizer } from './jivo-bot.normalizer';
 
@@ -653,14 +654,8 @@ describe('deliveryId', () => {
 });
 
 describe('verify', () => {
-  function source(allowedChannelIds: string[]): SourceSettings {
-    return {
-      id: 'src_test',
-      kind: 'jivo-bot',
-      signingSecret: null,
-      signatureHeaderPrefix: null,
-      allowedChannelIds,
-    };
+  function source(allowedChannelIds: string[]): ConfiguredSource {
+    return { id: 'src_test', kind: 'jivo-bot', settings: { allowedChannelIds } };
   }
 
   const plugin: SourceNormalizer = normalizer;

@@ -15,11 +15,12 @@ import {
   NormalizeContext,
   NormalizeResult,
   SourceNormalizer,
-  SourceSettings,
   VerificationResult,
 } from '../source-normalizer';
+import { ConfiguredSource } from '../source-settings';
 import { jivoBotExtensions } from './jivo-bot.extensions';
 import { JivoBotEvent, JivoBotPayload } from './jivo-bot.payload';
+import { JIVO_BOT_SETTINGS, JivoBotSettings } from './jivo-bot.settings';
 import {
   agentActor,
   botActor,
@@ -93,12 +94,13 @@ function ruleFor(event: string): EventRule {
  * URL token (checked by the router) and the account/channel allow-list are the protection.
  */
 @Injectable()
-export class JivoBotNormalizer implements SourceNormalizer {
+export class JivoBotNormalizer implements SourceNormalizer<JivoBotSettings> {
   readonly kind = 'jivo-bot';
+  readonly settings = JIVO_BOT_SETTINGS;
 
   /** No signature exists; the allow-list may name accounts (`site_id`) or channels (`channel.id`). */
-  verify(request: InboundRequest, source: SourceSettings): VerificationResult {
-    const allowed = source.allowedChannelIds.map((allowedId) => allowedId.trim());
+  verify(request: InboundRequest, source: ConfiguredSource<JivoBotSettings>): VerificationResult {
+    const allowed = source.settings.allowedChannelIds.map((allowedId) => allowedId.trim());
     if (allowed.length === 0) return { ok: true };
     const { siteId, channelId } = accountAndChannel(request.payload);
     if (allowed.some((allowedId) => allowedId === siteId || allowedId === channelId)) {

@@ -4,7 +4,8 @@ import { FIXTURES_ROOT, loadFixture, normalizerHarness } from '../testing/normal
 import { Test } from '@nestjs/testing';
 import { Agent, CanonicalEventBody, Session } from '../../canonical/canonical-event';
 import { JsonRecord } from '../../canonical/coerce';
-import { InboundRequest, SourceNormalizer, SourceSettings } from '../source-normalizer';
+import { InboundRequest, SourceNormalizer } from '../source-normalizer';
+import { ConfiguredSource } from '../source-settings';
 import { JivoNormalizer } from './jivo.normalizer';
 import { parseUtmString } from './jivo.readers';
 
@@ -1221,14 +1222,8 @@ describe('verify', () => {
     return { rawBody: Buffer.from(JSON.stringify(payload)), headers: {}, payload };
   }
 
-  function source(allowedChannelIds: string[]): SourceSettings {
-    return {
-      id: 'src_test',
-      kind: 'jivo',
-      signingSecret: null,
-      signatureHeaderPrefix: null,
-      allowedChannelIds,
-    };
+  function source(allowedChannelIds: string[]): ConfiguredSource {
+    return { id: 'src_test', kind: 'jivo', settings: { allowedChannelIds } };
   }
 
   const now = new Date('2026-01-01T00:00:00Z');

@@ -15,9 +15,9 @@ import {
   NormalizeContext,
   NormalizeResult,
   SourceNormalizer,
-  SourceSettings,
   VerificationResult,
 } from '../source-normalizer';
+import { ConfiguredSource } from '../source-settings';
 import { JivoChat, JivoVisitor, JivoWebhookEvent, JivoWebhookPayload } from './jivo.payload';
 import {
   agentActor,
@@ -41,6 +41,7 @@ import {
   widgetIdOf,
 } from './jivo.readers';
 import { jivoReplyEnrichment } from './jivo.reply';
+import { JIVO_SETTINGS, JivoSettings } from './jivo.settings';
 import { lastAgentWriter, offlineMessage, readTranscript, transcriptSpan } from './jivo.transcript';
 
 interface EventRule {
@@ -103,12 +104,13 @@ function ruleFor(eventName: string): EventRule {
  * protection, and the router's receivedAt is the event time.
  */
 @Injectable()
-export class JivoNormalizer implements SourceNormalizer {
+export class JivoNormalizer implements SourceNormalizer<JivoSettings> {
   readonly kind = 'jivo';
+  readonly settings = JIVO_SETTINGS;
   readonly replyEnrichment = jivoReplyEnrichment;
 
-  verify(request: InboundRequest, source: SourceSettings): VerificationResult {
-    const allowed = source.allowedChannelIds.map((id) => id.trim());
+  verify(request: InboundRequest, source: ConfiguredSource<JivoSettings>): VerificationResult {
+    const allowed = source.settings.allowedChannelIds.map((id) => id.trim());
     if (allowed.length === 0) return { ok: true };
     const widgetId = isRecord(request.payload) ? widgetIdOf(request.payload) : null;
     if (widgetId !== null && allowed.includes(widgetId)) return { ok: true };

@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { AdminClient } from '../../test/support/admin-client';
 import { freePort, ManagedProcess } from './processes';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -89,23 +90,14 @@ export interface CreatedSource {
   url: string;
 }
 
-/** The few admin API calls the bench needs. */
-export class RouterAdmin {
-  constructor(
-    readonly baseUrl: string,
-    private readonly adminKey: string,
-  ) {}
-
-  async isUp(): Promise<boolean> {
-    const response = await request(`${this.baseUrl}/api/sources/kinds`, {
-      headers: { authorization: `Bearer ${this.adminKey}` },
-    });
-    await response.body.dump();
-    return response.statusCode === 200;
+/** The few admin API calls the bench needs, over the shared admin client. */
+export class RouterAdmin extends AdminClient {
+  isUp(): Promise<boolean> {
+    return this.answers('/api/sources/kinds');
   }
 
   async createJivoSource(name: string): Promise<CreatedSource> {
-    const source = await this.post<{ id: string; url: string }>('/api/sources', {
+    const source = await this.expectOk<{ id: string; url: string }>('POST', '/api/sources', {
       kind: 'jivo',
       name,
     });
@@ -114,22 +106,11 @@ export class RouterAdmin {
   }
 
   async createSubscription(name: string, url: string, sourceId: string): Promise<void> {
-    await this.post('/api/subscriptions', { name, url, eventTypes: ['*'], sourceIds: [sourceId] });
-  }
-
-  private async post<T>(path: string, body: unknown): Promise<T> {
-    const response = await request(`${this.baseUrl}${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${this.adminKey}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(body),
+    await this.expectOk('POST', '/api/subscriptions', {
+      name,
+      url,
+      eventTypes: ['*'],
+      sourceIds: [sourceId],
     });
-    const text = await response.body.text();
-    if (response.statusCode >= 300) {
-      throw new Error(`POST ${path} answered ${response.statusCode}: ${text}`);
-    }
-    return JSON.parse(text) as T;
   }
 }

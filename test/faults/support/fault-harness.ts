@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { AdminClient, answersOk } from '../../support/admin-client';
-import { freePort, PROJECT_ROOT } from '../../support/processes';
+import { freePort, RouterProcess } from '../../support/processes';
 import { waitFor } from '../../support/wait-for';
 import { FaultSink, SinkResponder } from './fault-sink';
-import { ManagedProcess } from './managed-process';
 
 const ADMIN_KEY = `faults-admin-${randomBytes(12).toString('hex')}`;
 export const SINK_PATHS = ['/sub-a', '/sub-b'] as const;
@@ -32,8 +31,8 @@ export interface HarnessOptions {
 export class FaultHarness {
   readonly queuePrefix = `faults_${randomBytes(4).toString('hex')}`;
   readonly sink: FaultSink;
-  private api: ManagedProcess | null = null;
-  private worker: ManagedProcess | null = null;
+  private api: RouterProcess | null = null;
+  private worker: RouterProcess | null = null;
   apiUrl = '';
   /** The admin API of the harness's router, once booted. */
   admin!: AdminClient;
@@ -154,12 +153,10 @@ export class FaultHarness {
   }
 
   private routerProcess(role: 'api' | 'worker', env: Record<string, string> = {}) {
-    return new ManagedProcess(`router ${role}`, {
-      command: process.execPath,
-      args: ['dist/main.js'],
-      cwd: PROJECT_ROOT,
-      env: { ...this.env, ...env, APP_ROLE: role },
-    });
+    return new RouterProcess(
+      { ...this.env, ...env, APP_ROLE: role },
+      { outputTailChars: 64 * 1024 },
+    );
   }
 
   private async dropDatabase(): Promise<void> {

@@ -9,7 +9,7 @@ import { readCpuMs } from './lib/cpu';
 import { countAttempts } from './lib/database';
 import { startDeliveryFloor, startIngestFloor } from './lib/floor';
 import { WebhookSender } from './lib/load';
-import { freePort, ManagedProcess } from './lib/processes';
+import { freePort, ManagedProcess } from '../test/support/processes';
 import { CPU_PROFILE_PRELOAD, printProfileSummary } from './lib/profile-summary';
 import { printTable, RESULTS_DIR, verdict, writeResults } from './lib/report';
 import { startRouterApi, startRouterWorker } from './lib/router';
@@ -102,12 +102,12 @@ export async function withSamplers(
   processes: ManagedProcess[],
   work: () => Promise<Omit<E2eRun, 'cpuUsPerDelivery'>>,
 ): Promise<E2eRun> {
-  const samplers = processes.map((child) => new RssSampler(child.label, child.pid, 250).start());
+  const samplers = processes.map((child) => new RssSampler(child.name, child.pid, 250).start());
   const cpuBefore = processes.map((child) => readCpuMs(child.pid));
   try {
     const run = await work();
     const cpuUsPerDelivery = processes.map((child, index) => ({
-      process: child.label,
+      process: child.name,
       us: round(((readCpuMs(child.pid) - cpuBefore[index]) * 1000) / Math.max(run.deliveries, 1)),
     }));
     return { ...run, cpuUsPerDelivery };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { BenchContext } from './lib/context';
 import { readCpuMs } from './lib/cpu';
 import { startIngestFloor } from './lib/floor';
-import { freePort } from './lib/processes';
+import { freePort } from '../test/support/processes';
 import { CPU_PROFILE_PRELOAD, printProfileSummary } from './lib/profile-summary';
 import { deletePrefix } from './lib/redis-keys';
 import { printTable, RESULTS_DIR, verdict, writeResults } from './lib/report';

@@ -5,7 +5,7 @@
  */
 import { BenchContext } from './lib/context';
 import { WebhookSender } from './lib/load';
-import { freePort } from './lib/processes';
+import { freePort } from '../test/support/processes';
 import { printTable, verdict, writeResults } from './lib/report';
 import { startRouterApi, startRouterWorker } from './lib/router';
 import { RssSampler, rssTrend, RssTrend } from './lib/rss';
@@ -42,12 +42,12 @@ async function soak(ctx: BenchContext): Promise<SoakResult> {
       }
       const sender = new WebhookSender(source.url, 20, ctx.bodies);
       const processes = [api.process, worker];
-      const peaks = processes.map((child) => new RssSampler(child.label, child.pid, 250).start());
+      const peaks = processes.map((child) => new RssSampler(child.name, child.pid, 250).start());
       try {
         console.log(`soak: ${ratePerSecond} req/s, ${warmupS} s warm-up, then ${minutes} min`);
         await sender.paced(ratePerSecond, warmupS * 1000);
         const trends = processes.map((child) =>
-          new RssSampler(child.label, child.pid, sampleEveryS * 1000).start(),
+          new RssSampler(child.name, child.pid, sampleEveryS * 1000).start(),
         );
         const warmupAnswers = sender.answers.length;
         await sender.paced(ratePerSecond, minutes * 60_000);

@@ -6,7 +6,7 @@
 import { BenchContext } from './lib/context';
 import { BenchmarkName, loadBenchConfig } from './lib/config';
 import { recreateDatabase } from './lib/database';
-import { killChildrenOnExit, stopAll } from './lib/processes';
+import { stopAll } from '../test/support/processes';
 import { deletePrefix } from './lib/redis-keys';
 import { runE2eBenchmark } from './e2e';
 import { runIngestBenchmark } from './ingest';
@@ -20,9 +20,19 @@ const BENCHMARKS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = 
   scaling: runScalingBenchmark,
 };
 
+/** Ctrl-C or a kill stops the router and floor processes first (an exit kills what is left). */
+function stopChildrenOnSignal(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping child processes`);
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
+}
+
 async function main(): Promise<void> {
   const config = loadBenchConfig();
-  killChildrenOnExit();
+  stopChildrenOnSignal();
   const ctx = new BenchContext(config);
   await recreateDatabase(config.postgresUrl, config.database);
   try {

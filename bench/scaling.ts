@@ -5,7 +5,7 @@
  */
 import { BenchContext } from './lib/context';
 import { countAttempts } from './lib/database';
-import { freePort, ManagedProcess } from './lib/processes';
+import { freePort, ManagedProcess } from '../test/support/processes';
 import { printTable, verdict, writeResults } from './lib/report';
 import { startRouterApi, startRouterWorker } from './lib/router';
 import { ArrivalSink } from './lib/sink';

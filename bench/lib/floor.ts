@@ -1,8 +1,19 @@
 import { join } from 'node:path';
-import { ManagedProcess } from './processes';
+import { ManagedProcess } from '../../test/support/processes';
 import { BENCH_ROOT, PROJECT_ROOT } from './report';
+import { OUTPUT_TAIL_CHARS, READY_TIMEOUT_MS } from './router';
 
 const FLOOR_DIR = join(BENCH_ROOT, 'dist', 'bench', 'floor');
+
+function floorProcess(name: string, script: string, env: Record<string, string>) {
+  return new ManagedProcess(name, {
+    args: [join(FLOOR_DIR, script)],
+    cwd: PROJECT_ROOT,
+    env,
+    outputTailChars: OUTPUT_TAIL_CHARS,
+    stopSignal: 'SIGINT',
+  });
+}
 
 /** bench/floor/ingest-floor.ts on `port`, queuing into `<prefix>:ingest`. */
 export async function startIngestFloor(
@@ -10,13 +21,13 @@ export async function startIngestFloor(
   queuePrefix: string,
   port: number,
 ): Promise<{ process: ManagedProcess; url: string }> {
-  const child = new ManagedProcess(
-    'ingest floor',
-    join(FLOOR_DIR, 'ingest-floor.js'),
-    { REDIS_URL: redisUrl, QUEUE_PREFIX: queuePrefix, PORT: String(port), NODE_ENV: 'production' },
-    { cwd: PROJECT_ROOT },
-  );
-  await child.waitUntil(async () => child.outputTail.includes('floor ready'));
+  const child = floorProcess('ingest floor', 'ingest-floor.js', {
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: queuePrefix,
+    PORT: String(port),
+    NODE_ENV: 'production',
+  });
+  await child.start(/floor ready/, READY_TIMEOUT_MS);
   return { process: child, url: `http://127.0.0.1:${port}/webhooks/jivo/floor` };
 }
 
@@ -26,17 +37,12 @@ export async function startDeliveryFloor(
   queuePrefix: string,
   targets: string[],
 ): Promise<ManagedProcess> {
-  const child = new ManagedProcess(
-    'delivery floor',
-    join(FLOOR_DIR, 'delivery-floor.js'),
-    {
-      REDIS_URL: redisUrl,
-      QUEUE_PREFIX: queuePrefix,
-      TARGET_URLS: targets.join(','),
-      NODE_ENV: 'production',
-    },
-    { cwd: PROJECT_ROOT },
-  );
-  await child.waitUntil(async () => child.outputTail.includes('floor ready'));
+  const child = floorProcess('delivery floor', 'delivery-floor.js', {
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: queuePrefix,
+    TARGET_URLS: targets.join(','),
+    NODE_ENV: 'production',
+  });
+  await child.start(/floor ready/, READY_TIMEOUT_MS);
   return child;
 }

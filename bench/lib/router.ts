@@ -1,8 +1,11 @@
-import { request } from 'undici';
-import { freePort, ManagedProcess } from './processes';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT, RESULTS_DIR } from './report';
+import { AdminClient, answersOk } from '../../test/support/admin-client';
+import { freePort, ManagedProcess, RouterProcess } from '../../test/support/processes';
+import { RESULTS_DIR } from './report';
+
+export const OUTPUT_TAIL_CHARS = 20_000;
+export const READY_TIMEOUT_MS = 60_000;
 
 export interface RouterEnvironment {
   databaseUrl: string;
@@ -47,20 +50,34 @@ function routerEnv(env: RouterEnvironment, role: 'api' | 'worker'): Record<strin
   };
 }
 
+/** How the bench runs a router process: its JSON logs to a file, SIGINT to stop (CPU profiles). */
+function benchRouter(
+  role: 'api' | 'worker',
+  env: Record<string, string>,
+  options: { nodeArgs?: string[]; label?: string },
+): RouterProcess {
+  return new RouterProcess(env, {
+    name: options.label ?? `router ${role}`,
+    nodeArgs: options.nodeArgs,
+    logFile: logFileFor(role),
+    outputTailChars: OUTPUT_TAIL_CHARS,
+    stopSignal: 'SIGINT',
+  });
+}
+
 /** `node dist/main.js` with APP_ROLE=api; ready once the admin API answers. */
 export async function startRouterApi(
   env: RouterEnvironment,
   port: number,
   options: { nodeArgs?: string[]; env?: Record<string, string>; label?: string } = {},
 ): Promise<{ process: ManagedProcess; admin: RouterAdmin }> {
-  const child = new ManagedProcess(
-    options.label ?? 'router api',
-    'dist/main.js',
+  const child = benchRouter(
+    'api',
     { ...routerEnv(env, 'api'), PORT: String(port), HOST: '127.0.0.1', ...options.env },
-    { cwd: PROJECT_ROOT, nodeArgs: options.nodeArgs, logFile: logFileFor('api') },
+    options,
   );
   const admin = new RouterAdmin(`http://127.0.0.1:${port}`, env.adminKey);
-  await child.waitUntil(() => admin.isUp());
+  await child.start(() => admin.isUp(), READY_TIMEOUT_MS);
   return { process: child, admin };
 }
 
@@ -70,17 +87,15 @@ export async function startRouterWorker(
   options: { nodeArgs?: string[]; env?: Record<string, string>; label?: string } = {},
 ): Promise<ManagedProcess> {
   const healthPort = await freePort();
-  const child = new ManagedProcess(
-    options.label ?? 'router worker',
-    'dist/main.js',
+  const child = benchRouter(
+    'worker',
     { ...routerEnv(env, 'worker'), WORKER_HEALTH_PORT: String(healthPort), ...options.env },
-    { cwd: PROJECT_ROOT, nodeArgs: options.nodeArgs, logFile: logFileFor('worker') },
+    options,
   );
-  await child.waitUntil(async () => {
-    const response = await request(`http://127.0.0.1:${healthPort}/health/ready`);
-    await response.body.dump();
-    return response.statusCode === 200;
-  });
+  await child.start(
+    () => answersOk(`http://127.0.0.1:${healthPort}/health/ready`),
+    READY_TIMEOUT_MS,
+  );
   return child;
 }
 
@@ -89,23 +104,14 @@ export interface CreatedSource {
   url: string;
 }
 
-/** The few admin API calls the bench needs. */
-export class RouterAdmin {
-  constructor(
-    readonly baseUrl: string,
-    private readonly adminKey: string,
-  ) {}
-
-  async isUp(): Promise<boolean> {
-    const response = await request(`${this.baseUrl}/api/sources/kinds`, {
-      headers: { authorization: `Bearer ${this.adminKey}` },
-    });
-    await response.body.dump();
-    return response.statusCode === 200;
+/** The few admin API calls the bench needs, over the shared admin client. */
+export class RouterAdmin extends AdminClient {
+  isUp(): Promise<boolean> {
+    return this.answers('/api/sources/kinds');
   }
 
   async createJivoSource(name: string): Promise<CreatedSource> {
-    const source = await this.post<{ id: string; url: string }>('/api/sources', {
+    const source = await this.expectOk<{ id: string; url: string }>('POST', '/api/sources', {
       kind: 'jivo',
       name,
     });
@@ -114,22 +120,11 @@ export class RouterAdmin {
   }
 
   async createSubscription(name: string, url: string, sourceId: string): Promise<void> {
-    await this.post('/api/subscriptions', { name, url, eventTypes: ['*'], sourceIds: [sourceId] });
-  }
-
-  private async post<T>(path: string, body: unknown): Promise<T> {
-    const response = await request(`${this.baseUrl}${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${this.adminKey}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(body),
+    await this.expectOk('POST', '/api/subscriptions', {
+      name,
+      url,
+      eventTypes: ['*'],
+      sourceIds: [sourceId],
     });
-    const text = await response.body.text();
-    if (response.statusCode >= 300) {
-      throw new Error(`POST ${path} answered ${response.statusCode}: ${text}`);
-    }
-    return JSON.parse(text) as T;
   }
 }

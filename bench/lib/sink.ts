@@ -1,5 +1,4 @@
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { HttpSink } from '../../test/support/http-sink';
 import { sequenceOf } from './payloads';
 import { sleep } from './stats';
 
@@ -13,22 +12,18 @@ export class ArrivalSink {
   requests = 0;
   duplicates = 0;
   unrecognized = 0;
-  private server: Server | null = null;
-  baseUrl = '';
+  private readonly sink = new HttpSink({
+    keepRequests: false,
+    keepAliveTimeoutMs: 30_000,
+    onAnswered: (request) => this.record(request.path, request.body, request.receivedAt),
+  });
+
+  get baseUrl(): string {
+    return this.sink.url;
+  }
 
   async start(): Promise<this> {
-    this.server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const arrivedAt = Date.now();
-        response.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-        this.record(request.url ?? '', Buffer.concat(chunks).toString('utf8'), arrivedAt);
-      });
-    });
-    this.server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await this.sink.start();
     return this;
   }
 
@@ -56,11 +51,8 @@ export class ArrivalSink {
     }
   }
 
-  async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server!.close(resolve));
-    this.server = null;
+  stop(): Promise<void> {
+    return this.sink.stop();
   }
 
   private record(path: string, body: string, arrivedAt: number): void {

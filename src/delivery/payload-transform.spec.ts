@@ -1,4 +1,5 @@
 import { CanonicalEvent, Message } from '../canonical/canonical-event';
+import { buildSampleEvent } from '../canonical/sample-event';
 import {
   CompiledTransform,
   DEFAULT_TRANSFORM_LIMITS,
@@ -26,50 +27,26 @@ function textMessage(id: string, sender: 'contact' | 'agent', text: string): Mes
   };
 }
 
+/** A finished WhatsApp chat, with its transcript, linked to a Pipedrive deal. */
 function chatEvent(): CanonicalEvent {
-  return {
-    id: '01JTESTEVENT0000000000000',
-    type: 'conversation.ended',
-    schemaVersion: 1,
-    occurredAt: '2025-05-02T14:00:00.000Z',
-    receivedAt: '2025-05-02T14:00:01.000Z',
-    source: { kind: 'jivo', id: 'src_1', event: 'chat_finished', deliveryId: null },
-    conversation: {
-      key: 'jivo:src_1:5567',
-      externalId: '5567',
-      status: 'resolved',
-      channel: { type: 'whatsapp', externalId: null, name: null },
-      team: null,
-      assignee: null,
-      agents: [],
-      labels: ['pedido'],
-      rating: 'positive',
-      startedAt: '2025-05-02T13:40:00.000Z',
-      endedAt: '2025-05-02T14:00:00.000Z',
-      attributes: { pipedriveDealId: '812' },
-    },
-    contact: {
-      externalId: '9',
-      name: 'Maria Souza',
-      email: 'maria@example.com',
-      phone: '+55 11 91234-5678',
-      phoneE164: '+5511912345678',
-      description: null,
-      avatarUrl: null,
-      attributes: {},
-      userToken: null,
-      chatsCount: 3,
-    },
-    actor: null,
-    message: textMessage('1002', 'agent', 'Seu pedido sai hoje'),
-    messages: [
-      textMessage('1001', 'contact', 'Cadê meu pedido 123?'),
-      textMessage('1002', 'agent', 'Seu pedido sai hoje'),
-    ],
-    changes: null,
-    session: null,
-    extensions: {},
+  const at = new Date('2025-05-02T14:00:00.000Z');
+  const { canonical: event } = buildSampleEvent('evt_transform', 'conversation.ended', at);
+  event.conversation = {
+    ...event.conversation!,
+    externalId: '5567',
+    status: 'resolved',
+    channel: { type: 'whatsapp', externalId: null, name: null },
+    labels: ['pedido'],
+    rating: 'positive',
+    attributes: { pipedriveDealId: '812' },
   };
+  event.contact!.name = 'Maria Souza';
+  event.message = textMessage('1002', 'agent', 'Seu pedido sai hoje');
+  event.messages = [
+    textMessage('1001', 'contact', 'Cadê meu pedido 123?'),
+    textMessage('1002', 'agent', 'Seu pedido sai hoje'),
+  ];
+  return event;
 }
 
 const apply = (expression: string, event: unknown = chatEvent(), limits?: TransformLimits) =>

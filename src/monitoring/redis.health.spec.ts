@@ -1,18 +1,8 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Redis } from 'ioredis';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { freePort } from '../../test/support/processes';
 import { SharedRedis } from '../queues/shared-redis';
 import { RedisHealthIndicator } from './redis.health';
-
-/** A port nothing listens on: bound once, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function indicatorFor(client: Pick<Redis, 'ping'>): RedisHealthIndicator {
   return new RedisHealthIndicator({ client } as SharedRedis, new HealthIndicatorService());
@@ -37,7 +27,7 @@ describe('RedisHealthIndicator', () => {
   it('is down when the client cannot connect (a closed port)', async () => {
     const client = new Redis({
       host: '127.0.0.1',
-      port: await closedPort(),
+      port: await freePort(),
       maxRetriesPerRequest: 1,
       // Gives up after two reconnections, so nothing is left running once the test is done.
       retryStrategy: (times) => (times > 2 ? null : 50),

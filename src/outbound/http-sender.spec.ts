@@ -1,5 +1,4 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { HttpSink, SinkHandler } from '../../test/support/http-sink';
 import { Settings } from '../config/settings';
 import {
   HttpSender,
@@ -8,47 +7,12 @@ import {
   RESPONSE_EXCERPT_BYTES,
 } from './http-sender';
 
-interface Sink {
-  url: string;
-  requests: { path: string; headers: IncomingMessage['headers']; body: string }[];
-  connections: number;
-  server: Server;
-}
-
-async function startSink(
-  handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end('ok'),
-): Promise<Sink> {
-  const server = createServer();
-  const sink: Sink = { url: '', requests: [], connections: 0, server };
-  server.on('connection', () => sink.connections++);
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      sink.requests.push({
-        path: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString(),
-      });
-      handler(req, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  sink.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return sink;
-}
-
-async function stopSink(sink: Sink): Promise<void> {
-  sink.server.closeAllConnections();
-  await new Promise((resolve) => sink.server.close(resolve));
-}
-
 const TEN_MB = 10 * 1024 * 1024;
 
 describe('HttpSender', () => {
   const sender = new HttpSender();
-  const sinks: Sink[] = [];
-  let sink: Sink;
+  const sinks: HttpSink[] = [];
+  let sink: HttpSink;
   let hugeBody: { written: number; finished: boolean };
 
   const send = (path: string, extra: Partial<OutboundRequest> = {}) =>
@@ -61,10 +25,11 @@ describe('HttpSender', () => {
       ...extra,
     });
 
-  const open = async (handler?: Parameters<typeof startSink>[0]) => {
-    const started = await startSink(handler);
+  const open = async (handler?: SinkHandler) => {
+    const started = new HttpSink();
+    if (handler) started.handleWith(handler);
     sinks.push(started);
-    return started;
+    return started.start();
   };
 
   beforeAll(async () => {
@@ -106,7 +71,7 @@ describe('HttpSender', () => {
 
   afterAll(async () => {
     await sender.onModuleDestroy();
-    await Promise.all(sinks.map(stopSink));
+    await Promise.all(sinks.map((started) => started.stop()));
   });
 
   it('posts the body and headers, and succeeds on 2xx with the response excerpt', async () => {

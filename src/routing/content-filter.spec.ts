@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import * as siftModule from 'sift';
 import { CanonicalEvent } from '../canonical/canonical-event';
+import { buildSampleEvent } from '../canonical/sample-event';
 import { ContentFilter, compileContentFilter, contentFilterProblems } from './content-filter';
 
 jest.mock('sift', () => {
@@ -8,58 +9,15 @@ jest.mock('sift', () => {
   return { ...actual, createQueryTester: jest.fn(actual.createQueryTester) };
 });
 
+/** A WhatsApp message from a returning customer on a gold plan. */
 function messageEvent(): CanonicalEvent {
-  return {
-    id: '01JTESTEVENT0000000000000',
-    type: 'message.created',
-    schemaVersion: 1,
-    occurredAt: '2025-05-02T13:45:10.000Z',
-    receivedAt: '2025-05-02T13:45:11.000Z',
-    source: { kind: 'chatwoot', id: 'src_1', event: 'message_created', deliveryId: null },
-    conversation: {
-      key: 'chatwoot:src_1:42',
-      externalId: '42',
-      status: 'open',
-      channel: { type: 'whatsapp', externalId: '7', name: 'WhatsApp Vendas' },
-      team: null,
-      assignee: null,
-      agents: [],
-      labels: ['vip', 'pedido-aberto'],
-      rating: null,
-      startedAt: '2025-05-02T13:40:00.000Z',
-      endedAt: null,
-      attributes: { plan: 'gold' },
-    },
-    contact: {
-      externalId: '9',
-      name: 'Maria Souza',
-      email: 'maria@example.com',
-      phone: '+55 11 91234-5678',
-      phoneE164: '+5511912345678',
-      description: null,
-      avatarUrl: null,
-      attributes: {},
-      userToken: null,
-      chatsCount: 3,
-    },
-    actor: { type: 'contact', externalId: '9', name: 'Maria Souza', email: null },
-    message: {
-      externalId: '1001',
-      direction: 'inbound',
-      kind: 'text',
-      text: 'Olá, quero saber do meu PEDIDO 123',
-      attachments: [],
-      sender: { type: 'contact', externalId: '9', name: 'Maria Souza', email: null },
-      createdAt: '2025-05-02T13:45:10.000Z',
-      private: false,
-      deleted: false,
-      status: null,
-    },
-    messages: [],
-    changes: null,
-    session: null,
-    extensions: {},
-  };
+  const { canonical: event } = buildSampleEvent('evt_filter', 'message.created');
+  event.conversation!.channel = { type: 'whatsapp', externalId: '7', name: 'WhatsApp Vendas' };
+  event.conversation!.labels = ['vip', 'pedido-aberto'];
+  event.conversation!.attributes = { plan: 'gold' };
+  event.contact!.chatsCount = 3;
+  event.message!.text = 'Olá, quero saber do meu PEDIDO 123';
+  return event;
 }
 
 function telegramEvent(): CanonicalEvent {

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { AdminClient } from '../support/admin-client';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
 import { buildProject, freePort, RouterProcess } from '../support/processes';
@@ -12,12 +13,14 @@ describe('structured logs (node dist/main.js, LOG_LEVEL=debug)', () => {
   const sink = new HttpSink();
   let router: RouterProcess;
   let baseUrl: string;
+  let admin: AdminClient;
 
   beforeAll(async () => {
     buildProject();
     await sink.start();
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
+    admin = new AdminClient(baseUrl, TEST_ADMIN_KEY);
     router = new RouterProcess({
       NODE_ENV: 'test',
       LOG_LEVEL: 'debug',
@@ -39,15 +42,6 @@ describe('structured logs (node dist/main.js, LOG_LEVEL=debug)', () => {
     await sink.stop();
   });
 
-  async function admin(method: string, path: string, body?: unknown) {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  }
-
   function jsonLines(): Record<string, any>[] {
     return router.output
       .split('\n')
@@ -56,13 +50,13 @@ describe('structured logs (node dist/main.js, LOG_LEVEL=debug)', () => {
   }
 
   it('logs requests and delivery attempts as JSON, without tokens, keys, signatures or secrets', async () => {
-    const source = await admin('POST', '/api/sources', {
+    const source = await admin.request('POST', '/api/sources', {
       kind: 'chatwoot',
       name: 'Chatwoot (logs)',
       signingSecret: SIGNING_SECRET,
     });
     expect(source.status).toBe(201);
-    const subscription = await admin('POST', '/api/subscriptions', {
+    const subscription = await admin.request('POST', '/api/subscriptions', {
       name: 'logs sink',
       url: `${sink.url}/logs`,
       eventTypes: ['*'],

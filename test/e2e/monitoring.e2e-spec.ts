@@ -1,7 +1,6 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
+import { freePort } from '../support/processes';
 import { resetDatabase, startTestApp, TestApp } from '../support/test-app';
 import { TEST_ADMIN_KEY } from '../support/test-settings';
 import { waitFor } from '../support/wait-for';
@@ -21,14 +20,6 @@ const METRIC_NAMES = [
 function sample(text: string, series: string): number {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
   return line ? Number(line.slice(series.length + 1)) : 0;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const basic = (password: string) => `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { AdminClient } from '../support/admin-client';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
 import { buildProject, freePort, RouterProcess } from '../support/processes';
@@ -11,12 +12,14 @@ describe('API and worker as separate processes (npm run start:api / start:worker
   let api: RouterProcess;
   let worker: RouterProcess;
   let baseUrl: string;
+  let admin: AdminClient;
 
   beforeAll(async () => {
     buildProject();
     await sink.start();
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
+    admin = new AdminClient(baseUrl, TEST_ADMIN_KEY);
     const env = {
       NODE_ENV: 'test',
       DATABASE_URL: TEST_DATABASE_URL,
@@ -40,19 +43,13 @@ describe('API and worker as separate processes (npm run start:api / start:worker
     await sink.stop();
   });
 
-  async function admin(method: string, path: string, body?: unknown) {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  }
-
   it('accepts while the worker is down and delivers once a worker runs again', async () => {
-    const source = await admin('POST', '/api/sources', { kind: 'jivo', name: 'Jivo (processes)' });
+    const source = await admin.request('POST', '/api/sources', {
+      kind: 'jivo',
+      name: 'Jivo (processes)',
+    });
     expect(source.status).toBe(201);
-    const subscription = await admin('POST', '/api/subscriptions', {
+    const subscription = await admin.request('POST', '/api/subscriptions', {
       name: 'sink',
       url: `${sink.url}/processes`,
       eventTypes: ['conversation.*'],

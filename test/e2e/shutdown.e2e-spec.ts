@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { AdminClient } from '../support/admin-client';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
 import { buildProject, freePort, isRunning, RouterProcess } from '../support/processes';
@@ -12,6 +13,7 @@ describe('graceful shutdown (SIGTERM on node dist/main.js)', () => {
   const sink = new HttpSink();
   const db = new Client({ connectionString: TEST_DATABASE_URL });
   let baseUrl: string;
+  let admin: AdminClient;
   let env: Record<string, string>;
   const running: RouterProcess[] = [];
 
@@ -27,6 +29,7 @@ describe('graceful shutdown (SIGTERM on node dist/main.js)', () => {
     await db.connect();
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
+    admin = new AdminClient(baseUrl, TEST_ADMIN_KEY);
     env = {
       NODE_ENV: 'test',
       DATABASE_URL: TEST_DATABASE_URL,
@@ -50,15 +53,6 @@ describe('graceful shutdown (SIGTERM on node dist/main.js)', () => {
     await db.end();
   });
 
-  async function admin(method: string, path: string, body?: unknown) {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  }
-
   async function storedEventIds(ids: string[]): Promise<Set<string>> {
     const { rows } = await db.query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1)', [
       ids,
@@ -69,7 +63,10 @@ describe('graceful shutdown (SIGTERM on node dist/main.js)', () => {
   it('answers what is in flight, refuses the rest, loses nothing acknowledged and exits 0', async () => {
     const app = router('all');
     await app.start(/API and worker listening on/);
-    const source = await admin('POST', '/api/sources', { kind: 'chatwoot', name: 'shutdown' });
+    const source = await admin.request('POST', '/api/sources', {
+      kind: 'chatwoot',
+      name: 'shutdown',
+    });
     expect(source.status).toBe(201);
     const webhookUrl = `${baseUrl}/webhooks/chatwoot/${source.body.token}`;
     const body = fixtureText('chatwoot', 'message_created.json');
@@ -132,8 +129,11 @@ describe('graceful shutdown (SIGTERM on node dist/main.js)', () => {
     const api = router('api');
     const worker = router('worker');
     await Promise.all([api.start(/API listening on/), worker.start(/Worker started/)]);
-    const source = await admin('POST', '/api/sources', { kind: 'chatwoot', name: 'slow sink' });
-    const subscription = await admin('POST', '/api/subscriptions', {
+    const source = await admin.request('POST', '/api/sources', {
+      kind: 'chatwoot',
+      name: 'slow sink',
+    });
+    const subscription = await admin.request('POST', '/api/subscriptions', {
       name: 'slow sink',
       url: `${sink.url}/slow`,
       eventTypes: ['*'],

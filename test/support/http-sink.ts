@@ -1,4 +1,10 @@
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import {
+  createServer,
+  IncomingHttpHeaders,
+  IncomingMessage,
+  Server,
+  ServerResponse,
+} from 'node:http';
 import { AddressInfo } from 'node:net';
 
 export interface SinkRequest {
@@ -16,42 +22,77 @@ export interface SinkResponse {
   delayMs?: number;
 }
 
+/** Decides the answer to one request, once its body is read. */
+export type SinkResponder = (request: SinkRequest) => SinkResponse;
+
+/** Answers one request by hand (a stalled body, a reset socket…), once its body is read. */
+export type SinkHandler = (incoming: IncomingMessage, response: ServerResponse) => void;
+
+export interface HttpSinkOptions {
+  /** Keep every request in `requests` (the default); off under load, where counts are kept. */
+  keepRequests?: boolean;
+  /** Called when an answer went out (not when the client left before a delayed one). */
+  onAnswered?: (request: SinkRequest, reply: SinkResponse) => void;
+  keepAliveTimeoutMs?: number;
+}
+
+const OK: SinkResponse = { status: 200, body: 'ok' };
+
 /**
- * A real HTTP server that records what it receives and answers from a script: the first
- * requests get the scripted responses in order, the rest get `fallback`.
+ * A real HTTP server that records what it receives and answers it: by default from a script
+ * (the first requests get the scripted responses in order, the rest get `fallback`), or from a
+ * responder, or by hand. Shared by the unit specs, the e2e specs, the fault suite and the bench.
  */
 export class HttpSink {
   readonly requests: SinkRequest[] = [];
-  private script: SinkResponse[] = [];
-  private fallback: SinkResponse = { status: 200, body: 'ok' };
-  private server: Server | null = null;
+  /** TCP connections accepted: a client that reuses its connections opens few. */
+  connections = 0;
   url = '';
+  private script: SinkResponse[] = [];
+  private fallback: SinkResponse = OK;
+  private responder: SinkResponder = () => this.script.shift() ?? this.fallback;
+  private handler: SinkHandler | null = null;
+  private server: Server | null = null;
 
-  respondWith(script: SinkResponse[], fallback: SinkResponse = { status: 200, body: 'ok' }): this {
+  constructor(private readonly options: HttpSinkOptions = {}) {}
+
+  respondWith(script: SinkResponse[], fallback: SinkResponse = OK): this {
     this.script = [...script];
     this.fallback = fallback;
     return this;
   }
 
+  answerWith(responder: SinkResponder): this {
+    this.responder = responder;
+    return this;
+  }
+
+  handleWith(handler: SinkHandler): this {
+    this.handler = handler;
+    return this;
+  }
+
   async start(): Promise<this> {
-    this.server = createServer((request, response) => {
+    this.server = createServer((incoming, response) => {
       const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        this.requests.push({
-          method: request.method ?? '',
-          path: request.url ?? '',
-          headers: request.headers,
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', () => {
+        const request: SinkRequest = {
+          method: incoming.method ?? '',
+          path: incoming.url ?? '',
+          headers: incoming.headers,
           body: Buffer.concat(chunks).toString('utf8'),
           receivedAt: Date.now(),
-        });
-        const reply = this.script.shift() ?? this.fallback;
-        setTimeout(() => {
-          response.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
-          response.end(reply.body ?? '');
-        }, reply.delayMs ?? 0).unref();
+        };
+        if (this.options.keepRequests ?? true) this.requests.push(request);
+        if (this.handler) return this.handler(incoming, response);
+        this.answer(request, response, this.responder(request));
       });
     });
+    this.server.on('connection', () => this.connections++);
+    if (this.options.keepAliveTimeoutMs) {
+      this.server.keepAliveTimeout = this.options.keepAliveTimeoutMs;
+    }
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
     this.url = `http://127.0.0.1:${port}`;
@@ -59,9 +100,21 @@ export class HttpSink {
   }
 
   async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    const server = this.server;
     this.server = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private answer(request: SinkRequest, response: ServerResponse, reply: SinkResponse): void {
+    const send = () => {
+      if (response.destroyed) return;
+      response.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers });
+      response.end(reply.body ?? '');
+      this.options.onAnswered?.(request, reply);
+    };
+    if (reply.delayMs) setTimeout(send, reply.delayMs).unref();
+    else send();
   }
 }

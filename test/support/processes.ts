@@ -1,10 +1,17 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
-import { waitFor } from './wait-for';
+import { dirname, join } from 'node:path';
 
-export const PROJECT_ROOT = resolve(__dirname, '../..');
+/** The repository root, whether this file runs from test/support or compiled under bench/dist. */
+export const PROJECT_ROOT = projectRootAbove(__dirname);
+
+function projectRootAbove(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${start}`);
+  }
+}
 
 /** Compiles src/ to dist/ so the test runs what `npm start` runs. */
 export function buildProject(): void {
@@ -23,6 +30,7 @@ export function isRunning(pid: number): boolean {
   }
 }
 
+/** A port nothing listens on: bound once, then released. */
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -31,50 +39,178 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A router process (`node dist/main.js`) whose output is kept for assertions and failures. */
-export class RouterProcess {
-  output = '';
+export interface ManagedProcessOptions {
+  /** The executable; node itself when left out. */
+  command?: string;
+  args: string[];
+  cwd?: string;
+  env: Record<string, string>;
+  /** Send stdout straight to this file instead of keeping it (the bench's JSON logs). */
+  logFile?: string;
+  /** How much output to keep: enough to explain a failure, bounded under log storms. */
+  outputTailChars?: number;
+  /** What `stop()` sends unless told otherwise. */
+  stopSignal?: NodeJS.Signals;
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** What says a process is ready: a line in its output, or a check of its own. */
+export type Readiness = RegExp | ((output: string) => boolean | Promise<boolean>);
+
+const DEFAULT_OUTPUT_TAIL_CHARS = 64 * 1024;
+const DEFAULT_STOP_GRACE_MS = 10_000;
+const READY_POLL_MS = 25;
+
+/** Every child still running, so an exiting test or bench process can take them down with it. */
+const running = new Set<ManagedProcess>();
+let killsOnExit = false;
+
+function track(child: ManagedProcess, exited: Promise<unknown>): void {
+  if (running.size === 0 && !killsOnExit) {
+    killsOnExit = true;
+    process.once('exit', () => {
+      for (const each of running) each.killNow();
+    });
+  }
+  running.add(child);
+  void exited.then(() => running.delete(child));
+}
+
+/**
+ * A child process owned by a test, the fault suite or the bench: started in the foreground, its
+ * output tail kept for assertions and failures, stopped by signal (SIGKILL after a grace period),
+ * and killed by pid when the owner exits, however it exits.
+ */
+export class ManagedProcess {
   private child: ChildProcess | null = null;
+  private exited: Promise<ExitStatus> = Promise.resolve({ code: null, signal: null });
+  private tail = '';
 
-  constructor(private readonly env: Record<string, string>) {}
+  constructor(
+    readonly name: string,
+    private readonly options: ManagedProcessOptions,
+  ) {}
 
-  /** The pids of the processes this one started (its transform sandboxes), oldest first. */
+  /** What it wrote (the last `outputTailChars`), its log file's tail first. */
+  get output(): string {
+    const logFile = this.options.logFile;
+    if (!logFile || !existsSync(logFile)) return this.tail;
+    return `${readFileSync(logFile, 'utf8').slice(-this.tailChars)}${this.tail}`;
+  }
+
+  get pid(): number {
+    if (!this.child?.pid) throw new Error(`${this.name} is not running`);
+    return this.child.pid;
+  }
+
+  get isRunning(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** The pids of the processes this one started (a router's transform sandboxes), oldest first. */
   childPids(): number[] {
     if (!this.child?.pid) return [];
     const listed = spawnSync('pgrep', ['-P', String(this.child.pid)], { encoding: 'utf8' });
     return listed.stdout.split('\n').filter(Boolean).map(Number);
   }
 
-  async start(readyLine: RegExp): Promise<void> {
-    this.output = '';
-    this.child = spawn(process.execPath, ['dist/main.js'], {
-      cwd: PROJECT_ROOT,
-      // Info level: the ready lines (`… listening on`, `Worker started`) are info logs.
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...this.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  /** Spawns the process and resolves once it is ready; fails with its output if it exits first. */
+  async start(ready: Readiness, timeoutMs = 30_000): Promise<void> {
+    if (this.isRunning) throw new Error(`${this.name} is already running`);
+    this.tail = '';
+    const { command = process.execPath, args, cwd, env, logFile } = this.options;
+    const stdout = logFile ? openSync(logFile, 'w') : 'pipe';
+    const child = spawn(command, args, {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', stdout, 'pipe'],
     });
-    this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    await waitFor(() => {
-      if (this.child?.exitCode !== null) {
-        throw new Error(`process exited early:\n${this.output}`);
-      }
-      return readyLine.test(this.output);
-    }, 30_000);
+    if (typeof stdout === 'number') closeSync(stdout);
+    this.child = child;
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    track(this, this.exited);
+    const keep = (chunk: Buffer) => {
+      this.tail = (this.tail + chunk.toString()).slice(-this.tailChars);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr!.on('data', keep);
+    await this.waitUntilReady(ready, timeoutMs);
   }
 
-  /** Signals the process and resolves once it exited, with how. */
+  private async waitUntilReady(ready: Readiness, timeoutMs: number): Promise<void> {
+    const isReady = typeof ready === 'function' ? ready : (output: string) => ready.test(output);
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.isRunning) throw new Error(`${this.name} exited while starting:\n${this.output}`);
+      if (
+        await Promise.resolve(this.output)
+          .then(isReady)
+          .catch(() => false)
+      )
+        return;
+      await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+    }
+    throw new Error(`${this.name} not ready after ${timeoutMs} ms:\n${this.output}`);
+  }
+
+  /**
+   * Sends `signal` and resolves once the process exited, with how; SIGKILL follows if it outlives
+   * `graceMs`. Null when it was not running.
+   */
   async stop(
-    signal: NodeJS.Signals = 'SIGTERM',
-  ): Promise<{ code: number | null; signal: NodeJS.Signals | null } | null> {
+    signal: NodeJS.Signals = this.options.stopSignal ?? 'SIGTERM',
+    graceMs = DEFAULT_STOP_GRACE_MS,
+  ): Promise<ExitStatus | null> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return null;
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-      child.once('exit', (code, exitSignal) => done({ code, signal: exitSignal })),
-    );
+    if (!child || !this.isRunning) return null;
     child.kill(signal);
-    const exit = await exited;
-    this.child = null;
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const exit = await this.exited;
+    clearTimeout(timer);
     return exit;
+  }
+
+  killNow(): void {
+    if (this.isRunning) this.child!.kill('SIGKILL');
+  }
+
+  private get tailChars(): number {
+    return this.options.outputTailChars ?? DEFAULT_OUTPUT_TAIL_CHARS;
+  }
+}
+
+/** Stops every child still running, each with its own stop signal. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((child) => child.stop()));
+}
+
+export interface RouterProcessOptions {
+  name?: string;
+  /** Node flags before the script (a CPU profile preload…). */
+  nodeArgs?: string[];
+  logFile?: string;
+  outputTailChars?: number;
+  stopSignal?: NodeJS.Signals;
+}
+
+/** A router process (`node dist/main.js`, at info level unless `env` says otherwise). */
+export class RouterProcess extends ManagedProcess {
+  constructor(env: Record<string, string>, options: RouterProcessOptions = {}) {
+    super(options.name ?? `router ${env.APP_ROLE ?? 'all'}`, {
+      args: [...(options.nodeArgs ?? []), 'dist/main.js'],
+      cwd: PROJECT_ROOT,
+      // Info level: the ready lines (`… listening on`, `Worker started`) are info logs.
+      env: { LOG_LEVEL: 'info', ...env },
+      logFile: options.logFile,
+      // The e2e specs read every line the router wrote.
+      outputTailChars: options.outputTailChars ?? Infinity,
+      stopSignal: options.stopSignal,
+    });
   }
 }

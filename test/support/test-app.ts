@@ -6,6 +6,7 @@ import { RunningApp, startApp } from '../../src/bootstrap';
 import { Settings } from '../../src/config/settings';
 import { DELIVERY_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE } from '../../src/queues/queue-names';
 import { SubscriptionMatcher } from '../../src/routing/subscription-matcher';
+import { AdminAnswer, AdminClient } from './admin-client';
 import { TEST_ADMIN_KEY, testSettings } from './test-settings';
 import { waitFor } from './wait-for';
 
@@ -14,7 +15,7 @@ export interface TestApp {
   settings: Settings;
   url: string;
   /** fetch against the app with the admin key, JSON in and out. */
-  admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  admin(method: string, path: string, body?: unknown): Promise<AdminAnswer>;
   post(path: string, body: string | Buffer, headers?: Record<string, string>): Promise<Response>;
   dataSource: DataSource;
   /** Deletes every subscription (and its deliveries) once the queues are idle, and tells the matcher. */
@@ -32,6 +33,7 @@ export async function startTestApp(
   const settings = testSettings(overrides);
   const running = await startApp(settings, env);
   const url = running.url!;
+  const admin = new AdminClient(url, TEST_ADMIN_KEY);
   const dataSource = running.context.get<DataSource>(getDataSourceToken());
   const queues = [INGEST_QUEUE, DELIVERY_QUEUE].map((name) =>
     running.context.get<Queue>(getQueueToken(name)),
@@ -49,18 +51,7 @@ export async function startTestApp(
     settings,
     url,
     dataSource,
-    async admin(method, path, body) {
-      const response = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${TEST_ADMIN_KEY}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : null };
-    },
+    admin: (method, path, body) => admin.request(method, path, body),
     post(path, body, headers = { 'content-type': 'application/json' }) {
       return fetch(`${url}${path}`, { method: 'POST', headers, body });
     },

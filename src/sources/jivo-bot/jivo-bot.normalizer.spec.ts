@@ -1,6 +1,11 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import { FIXTURES_ROOT, loadFixture, normalizerHarness } from '../testing/normalizer-harness';
+import {
+  itCoversEveryFixture,
+  itIdentifiesEachFixture,
+  itLeavesThePayloadUntouched,
+  itReadsNoEventNameFromThePrototype,
+  itRefusesAsUnprocessable,
+  normalizerHarness,
+} from '../testing/normalizer-harness';
 import { Test } from '@nestjs/testing';
 import { Actor, Agent, CanonicalEventBody, Contact } from '../../canonical/canonical-event';
 import { JsonRecord } from '../../canonical/coerce';
@@ -9,7 +14,6 @@ import { ConfiguredSource } from '../source-settings';
 import { SOURCE_PLUGINS } from '../source-plugins';
 import { JivoBotNormalizer } from './jivo-bot.normalizer';
 
-const FIXTURE_DIR = path.join(FIXTURES_ROOT, 'jivo');
 const INBOUND_FIXTURES = [
   'bot_agent_joined.json',
   'bot_agent_unavailable.json',
@@ -18,16 +22,8 @@ const INBOUND_FIXTURES = [
 ];
 
 const normalizer = new JivoBotNormalizer();
-const { normalizeOk, schemaProblems } = normalizerHarness(normalizer);
-const fixture = (file: string) => loadFixture('jivo', file);
-const context = { sourceId: 'src_test', kind: 'jivo-bot' };
-
-/** The fixture with `edit` applied to a fresh copy. */
-function variant(file: string, edit: (payload: JsonRecord) => void): JsonRecord {
-  const payload = fixture(file);
-  edit(payload);
-  return payload;
-}
+const harness = normalizerHarness(normalizer, 'jivo');
+const { normalizeOk, schemaProblems, fixture, variant } = harness;
 
 function client(externalId: string, name: string | null = null): Contact {
   return {
@@ -68,22 +64,41 @@ const BOT: Actor = { type: 'bot', externalId: null, name: null, email: null };
 const JOHN: Actor = { type: 'contact', externalId: '1233', name: 'John Smith', email: null };
 const MESSAGE_ID = /^[0-9a-f]{24}$/;
 
-it('covers every inbound Bot API fixture in test/fixtures/jivo', () => {
-  const onDisk = fs
-    .readdirSync(FIXTURE_DIR)
-    .filter((file) => /^bot_.*\.json$/.test(file) && !file.startsWith('bot_out_'))
-    .sort();
-  expect(onDisk).toEqual(INBOUND_FIXTURES);
-});
+itCoversEveryFixture(
+  harness,
+  (file) => /^bot_.*\.json$/.test(file) && !file.startsWith('bot_out_'),
+  INBOUND_FIXTURES,
+);
+
+itIdentifiesEachFixture(harness, [
+  {
+    file: 'bot_agent_joined.json',
+    type: 'conversation.accepted',
+    sourceEvent: 'AGENT_JOINED',
+    occurredAt: null,
+  },
+  {
+    file: 'bot_agent_unavailable.json',
+    type: 'conversation.updated',
+    sourceEvent: 'AGENT_UNAVAILABLE',
+    occurredAt: null,
+  },
+  {
+    file: 'bot_chat_closed.json',
+    type: 'conversation.ended',
+    sourceEvent: 'CHAT_CLOSED',
+    occurredAt: null,
+  },
+  {
+    file: 'bot_client_message.json',
+    type: 'message.created',
+    sourceEvent: 'CLIENT_MESSAGE',
+    occurredAt: '2022-10-10T15:31:19.000Z',
+  },
+]);
 
 describe('bot_client_message.json', () => {
   const event = normalizeOk(fixture('bot_client_message.json'));
-
-  it('is a message.created at the message time', () => {
-    expect(event.type).toBe('message.created');
-    expect(event.sourceEvent).toBe('CLIENT_MESSAGE');
-    expect(event.occurredAt).toBe('2022-10-10T15:31:19.000Z');
-  });
 
   it('maps the chat, pending while the bot holds it, on its widget channel', () => {
     expect(event.conversation).toEqual(
@@ -131,20 +146,10 @@ describe('bot_client_message.json', () => {
       },
     });
   });
-
-  it('passes the canonical schema', () => {
-    expect(schemaProblems(event)).toEqual([]);
-  });
 });
 
 describe('bot_agent_joined.json', () => {
   const event = normalizeOk(fixture('bot_agent_joined.json'));
-
-  it('is a conversation.accepted without an event time', () => {
-    expect(event.type).toBe('conversation.accepted');
-    expect(event.sourceEvent).toBe('AGENT_JOINED');
-    expect(event.occurredAt).toBeNull();
-  });
 
   it('opens the chat; the body names no agent, so there is no assignee', () => {
     expect(event.conversation).toEqual(conversation({ status: 'open' }));
@@ -167,10 +172,6 @@ describe('bot_agent_joined.json', () => {
 
   it('keeps the account in extensions', () => {
     expect(event.extensions).toEqual({ 'jivo-bot': { siteId: '123456' } });
-  });
-
-  it('passes the canonical schema', () => {
-    expect(schemaProblems(event)).toEqual([]);
   });
 
   it('takes the joining agent as assignee, participant and actor when the body names one', () => {
@@ -212,12 +213,6 @@ describe('bot_agent_joined.json', () => {
 describe('bot_agent_unavailable.json', () => {
   const event = normalizeOk(fixture('bot_agent_unavailable.json'));
 
-  it('is a conversation.updated without an event time', () => {
-    expect(event.type).toBe('conversation.updated');
-    expect(event.sourceEvent).toBe('AGENT_UNAVAILABLE');
-    expect(event.occurredAt).toBeNull();
-  });
-
   it('leaves the chat pending with the bot', () => {
     expect(event.conversation).toEqual(conversation({ status: 'pending' }));
   });
@@ -234,20 +229,10 @@ describe('bot_agent_unavailable.json', () => {
     expect(event.session).toBeNull();
     expect(event.extensions).toEqual({ 'jivo-bot': {} });
   });
-
-  it('passes the canonical schema', () => {
-    expect(schemaProblems(event)).toEqual([]);
-  });
 });
 
 describe('bot_chat_closed.json', () => {
   const event = normalizeOk(fixture('bot_chat_closed.json'));
-
-  it('is a conversation.ended without an event time', () => {
-    expect(event.type).toBe('conversation.ended');
-    expect(event.sourceEvent).toBe('CHAT_CLOSED');
-    expect(event.occurredAt).toBeNull();
-  });
 
   it('resolves the chat, with no end time to give', () => {
     expect(event.conversation).toEqual(conversation({ status: 'resolved' }));
@@ -267,10 +252,6 @@ describe('bot_chat_closed.json', () => {
 
   it('keeps the account in extensions', () => {
     expect(event.extensions).toEqual({ 'jivo-bot': { siteId: '123456' } });
-  });
-
-  it('passes the canonical schema', () => {
-    expect(schemaProblems(event)).toEqual([]);
   });
 
   it('ends the chat at a top-level timestamp when one is sent', () => {
@@ -547,26 +528,19 @@ describe('unknown and malformed events', () => {
     expect(schemaProblems(event)).toEqual([]);
   });
 
-  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', ''])(
-    'do not read %p from the prototype of the event table',
-    (name) => {
-      const event = normalizeOk({ event: name });
-      expect(event.type).toBe('source.unknown');
-      expect(event).toMatchObject({ conversation: null, contact: null, message: null });
-      expect(schemaProblems(event)).toEqual([]);
-    },
-  );
+  itReadsNoEventNameFromThePrototype(harness, 'event', {
+    conversation: null,
+    contact: null,
+    message: null,
+  });
 
-  it.each([
+  itRefusesAsUnprocessable(harness, [
     [{}, /event is missing/],
     [{ event: 7, chat_id: '2037' }, /event is missing/],
     [{ event: null }, /event is missing/],
     [{ event: ['CLIENT_MESSAGE'] }, /event is missing/],
     [{ event_name: 'chat_accepted', chat_id: 7636 }, /Webhooks API/],
-  ])('refuse %p as unprocessable with a reason', (payload, reason) => {
-    const result = normalizer.normalize(payload as JsonRecord, context);
-    expect(result).toEqual({ status: 'unprocessable', reason: expect.stringMatching(reason) });
-  });
+  ]);
 
   it('keep top-level and nested fields it does not read as unmapped', () => {
     const event = normalizeOk(
@@ -622,11 +596,7 @@ describe('unknown and malformed events', () => {
     });
   });
 
-  it('leave the payload untouched', () => {
-    const payload = fixture('bot_client_message.json');
-    normalizeOk(payload);
-    expect(payload).toEqual(fixture('bot_client_message.json'));
-  });
+  itLeavesThePayloadUntouched(harness, 'bot_client_message.json');
 });
 
 function request(payload: JsonRecord): InboundRequest {

@@ -1,6 +1,11 @@
-import * as fs from 'fs';
-import * as path from 'path';
-import { FIXTURES_ROOT, loadFixture, normalizerHarness } from '../testing/normalizer-harness';
+import {
+  itCoversEveryFixture,
+  itIdentifiesEachFixture,
+  itLeavesThePayloadUntouched,
+  itReadsNoEventNameFromThePrototype,
+  itRefusesAsUnprocessable,
+  normalizerHarness,
+} from '../testing/normalizer-harness';
 import { Test } from '@nestjs/testing';
 import { Agent, CanonicalEventBody, Session } from '../../canonical/canonical-event';
 import { JsonRecord } from '../../canonical/coerce';
@@ -9,7 +14,6 @@ import { ConfiguredSource } from '../source-settings';
 import { JivoNormalizer } from './jivo.normalizer';
 import { parseUtmString } from './jivo.readers';
 
-const FIXTURE_DIR = path.join(FIXTURES_ROOT, 'jivo');
 const PAYLOAD_FIXTURES = [
   'call_event.en.json',
   'call_event.json',
@@ -25,16 +29,8 @@ const PAYLOAD_FIXTURES = [
 ];
 
 const normalizer = new JivoNormalizer();
-const { normalizeOk, schemaProblems } = normalizerHarness(normalizer);
-const fixture = (file: string) => loadFixture('jivo', file);
-const context = { sourceId: 'src_test', kind: 'jivo' };
-
-/** The fixture with `edit` applied to a deep copy. */
-function variant(file: string, edit: (payload: JsonRecord) => void): JsonRecord {
-  const payload = fixture(file);
-  edit(payload);
-  return payload;
-}
+const harness = normalizerHarness(normalizer);
+const { normalizeOk, schemaProblems, fixture, variant } = harness;
 
 function record(value: unknown): JsonRecord {
   return value as JsonRecord;
@@ -114,22 +110,74 @@ function channel(widgetId: string) {
   return { type: 'web_widget', externalId: widgetId, name: null };
 }
 
-it('covers every payload fixture in test/fixtures/jivo', () => {
-  const onDisk = fs
-    .readdirSync(FIXTURE_DIR)
-    .filter((file) => file.endsWith('.json') && !/^(response|bot|crm)_/.test(file))
-    .sort();
-  expect(onDisk).toEqual(PAYLOAD_FIXTURES);
-});
+itCoversEveryFixture(
+  harness,
+  (file) => file.endsWith('.json') && !/^(response|bot|crm)_/.test(file),
+  PAYLOAD_FIXTURES,
+);
+
+// Jivo sends no event time: every event leaves occurredAt to the router.
+itIdentifiesEachFixture(harness, [
+  { file: 'call_event.en.json', type: 'call.updated', sourceEvent: 'call_event', occurredAt: null },
+  { file: 'call_event.json', type: 'call.updated', sourceEvent: 'call_event', occurredAt: null },
+  {
+    file: 'chat_accepted.json',
+    type: 'conversation.accepted',
+    sourceEvent: 'chat_accepted',
+    occurredAt: null,
+  },
+  {
+    file: 'chat_accepted.utm_keyword.json',
+    type: 'conversation.accepted',
+    sourceEvent: 'chat_accepted',
+    occurredAt: null,
+  },
+  {
+    file: 'chat_assigned.json',
+    type: 'contact.linked',
+    sourceEvent: 'chat_assigned',
+    occurredAt: null,
+  },
+  {
+    file: 'chat_finished.json',
+    type: 'conversation.ended',
+    sourceEvent: 'chat_finished',
+    occurredAt: null,
+  },
+  {
+    file: 'chat_finished.transferred.json',
+    type: 'conversation.ended',
+    sourceEvent: 'chat_finished',
+    occurredAt: null,
+  },
+  {
+    file: 'chat_updated.json',
+    type: 'conversation.updated',
+    sourceEvent: 'chat_updated',
+    occurredAt: null,
+  },
+  {
+    file: 'client_attribute_updated.json',
+    type: 'contact.updated',
+    sourceEvent: 'client_attribute_updated',
+    occurredAt: null,
+  },
+  {
+    file: 'client_updated.json',
+    type: 'contact.updated',
+    sourceEvent: 'client_updated',
+    occurredAt: null,
+  },
+  {
+    file: 'offline_message.json',
+    type: 'offline_message.created',
+    sourceEvent: 'offline_message',
+    occurredAt: null,
+  },
+]);
 
 describe('chat_accepted.json', () => {
   const event = normalizeOk(fixture('chat_accepted.json'));
-
-  it('is a conversation.accepted with no event time of its own', () => {
-    expect(event.type).toBe('conversation.accepted');
-    expect(event.sourceEvent).toBe('chat_accepted');
-    expect(event.occurredAt).toBeNull();
-  });
 
   it('maps the chat, with the accepting agent as assignee', () => {
     expect(event.conversation).toEqual({
@@ -176,10 +224,6 @@ describe('chat_accepted.json', () => {
       },
     });
   });
-
-  it('passes the canonical schema', () => {
-    expect(schemaProblems(event)).toEqual([]);
-  });
 });
 
 describe('chat_accepted.utm_keyword.json (the UTM term named keyword)', () => {
@@ -211,20 +255,10 @@ describe('chat_accepted.utm_keyword.json (the UTM term named keyword)', () => {
     );
     expect(both.session?.utm?.term).toBe('shoes');
   });
-
-  it('passes the canonical schema', () => {
-    expect(schemaProblems(event)).toEqual([]);
-  });
 });
 
 describe('chat_updated.json', () => {
   const event = normalizeOk(fixture('chat_updated.json'));
-
-  it('is a conversation.updated', () => {
-    expect(event.type).toBe('conversation.updated');
-    expect(event.sourceEvent).toBe('chat_updated');
-    expect(event.occurredAt).toBeNull();
-  });
 
   it("keeps the chat's agent as assignee", () => {
     expect(event.conversation).toEqual({
@@ -280,21 +314,11 @@ describe('chat_updated.json', () => {
       },
     });
   });
-
-  it('passes the canonical schema', () => {
-    expect(schemaProblems(event)).toEqual([]);
-  });
 });
 
 describe('chat_finished.json', () => {
   const event = normalizeOk(fixture('chat_finished.json'));
   const thomas1 = humanAgent('1', 'Thomas Anderson', 'agent@jivosite.com');
-
-  it('is a conversation.ended that leaves the event time to the router', () => {
-    expect(event.type).toBe('conversation.ended');
-    expect(event.sourceEvent).toBe('chat_finished');
-    expect(event.occurredAt).toBeNull();
-  });
 
   it('maps the chat, its span taken from the transcript', () => {
     expect(event.conversation).toEqual({
@@ -371,10 +395,6 @@ describe('chat_finished.json', () => {
   it('keeps topic and the blacklist flag in extensions, dropping the empty transcripts', () => {
     expect(event.extensions).toEqual({ jivo: { topic: TOPIC, blacklisted: false } });
   });
-
-  it('passes the canonical schema', () => {
-    expect(schemaProblems(event)).toEqual([]);
-  });
 });
 
 describe('chat_finished.transferred.json (two agents, a CRM owner)', () => {
@@ -431,10 +451,6 @@ describe('chat_finished.transferred.json (two agents, a CRM owner)', () => {
     );
     expect(silent.conversation?.assignee).toBeNull();
   });
-
-  it('passes the canonical schema', () => {
-    expect(schemaProblems(event)).toEqual([]);
-  });
 });
 
 describe('one chat, one assignee', () => {
@@ -460,12 +476,6 @@ describe('one chat, one assignee', () => {
 
 describe('offline_message.json', () => {
   const event = normalizeOk(fixture('offline_message.json'));
-
-  it('is an offline_message.created', () => {
-    expect(event.type).toBe('offline_message.created');
-    expect(event.sourceEvent).toBe('offline_message');
-    expect(event.occurredAt).toBeNull();
-  });
 
   it('keys the conversation on chat_id, status offline', () => {
     expect(event.conversation).toEqual({
@@ -510,19 +520,12 @@ describe('offline_message.json', () => {
     expect(event.changes).toBeNull();
     expect(event.extensions).toEqual({ jivo: { topic: TOPIC } });
   });
-
-  it('passes the canonical schema', () => {
-    expect(schemaProblems(event)).toEqual([]);
-  });
 });
 
 describe('client_updated.json', () => {
   const event = normalizeOk(fixture('client_updated.json'));
 
-  it('is a contact.updated without a conversation', () => {
-    expect(event.type).toBe('contact.updated');
-    expect(event.sourceEvent).toBe('client_updated');
-    expect(event.occurredAt).toBeNull();
+  it('has no conversation', () => {
     expect(event.conversation).toBeNull();
   });
 
@@ -560,19 +563,12 @@ describe('client_updated.json', () => {
       },
     });
   });
-
-  it('passes the canonical schema', () => {
-    expect(schemaProblems(event)).toEqual([]);
-  });
 });
 
 describe('client_attribute_updated.json', () => {
   const event = normalizeOk(fixture('client_attribute_updated.json'));
 
-  it('is a contact.updated without a conversation', () => {
-    expect(event.type).toBe('contact.updated');
-    expect(event.sourceEvent).toBe('client_attribute_updated');
-    expect(event.occurredAt).toBeNull();
+  it('has no conversation', () => {
     expect(event.conversation).toBeNull();
   });
 
@@ -602,20 +598,10 @@ describe('client_attribute_updated.json', () => {
     expect(event.changes).toBeNull();
     expect(event.extensions).toEqual({ jivo: { widgetId: '12345678' } });
   });
-
-  it('passes the canonical schema', () => {
-    expect(schemaProblems(event)).toEqual([]);
-  });
 });
 
 describe('chat_assigned.json', () => {
   const event = normalizeOk(fixture('chat_assigned.json'));
-
-  it('is a contact.linked', () => {
-    expect(event.type).toBe('contact.linked');
-    expect(event.sourceEvent).toBe('chat_assigned');
-    expect(event.occurredAt).toBeNull();
-  });
 
   it('maps the chat with its agent as assignee', () => {
     expect(event.conversation).toEqual({
@@ -648,22 +634,12 @@ describe('chat_assigned.json', () => {
       jivo: { assignTo: 'https://crm.example.com/clients/42' },
     });
   });
-
-  it('passes the canonical schema', () => {
-    expect(schemaProblems(event)).toEqual([]);
-  });
 });
 
 function describeCallEvent(file: string, extraExtensions: Record<string, unknown>): void {
   describe(file, () => {
     const event = normalizeOk(fixture(file));
     const thomas3599 = humanAgent('3599', 'Thomas Anderson', 'agent@jivosite.com');
-
-    it('is a call.updated', () => {
-      expect(event.type).toBe('call.updated');
-      expect(event.sourceEvent).toBe('call_event');
-      expect(event.occurredAt).toBeNull();
-    });
 
     it('maps the chat the call belongs to, its agent as assignee', () => {
       expect(event.conversation).toEqual({
@@ -709,10 +685,6 @@ function describeCallEvent(file: string, extraExtensions: Record<string, unknown
           },
         },
       });
-    });
-
-    it('passes the canonical schema', () => {
-      expect(schemaProblems(event)).toEqual([]);
     });
   });
 }
@@ -1049,13 +1021,7 @@ describe('CRM Webhooks bodies', () => {
     'crm_created_deal.json',
   ];
 
-  it('has a case below for every CRM fixture', () => {
-    const onDisk = fs
-      .readdirSync(FIXTURE_DIR)
-      .filter((file) => file.startsWith('crm_'))
-      .sort();
-    expect(onDisk).toEqual(CRM_FIXTURES);
-  });
+  itCoversEveryFixture(harness, (file) => file.startsWith('crm_'), CRM_FIXTURES);
 
   it.each(CRM_FIXTURES)('%s is a source.unknown keeping the payload', (file) => {
     const event = normalizeOk(fixture(file));
@@ -1120,15 +1086,11 @@ describe('unknown and malformed events', () => {
     expect(schemaProblems(event)).toEqual([]);
   });
 
-  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', ''])(
-    'do not read %p from the prototype of the event table',
-    (eventName) => {
-      const event = normalizeOk({ event_name: eventName });
-      expect(event.type).toBe('source.unknown');
-      expect(event).toMatchObject({ conversation: null, contact: null, session: null });
-      expect(schemaProblems(event)).toEqual([]);
-    },
-  );
+  itReadsNoEventNameFromThePrototype(harness, 'event_name', {
+    conversation: null,
+    contact: null,
+    session: null,
+  });
 
   it('map a CRM Webhooks body to source.unknown', () => {
     const event = normalizeOk({ event_name: 'created_deal', widget: { widget_id: 488651 } });
@@ -1136,15 +1098,12 @@ describe('unknown and malformed events', () => {
     expect(event.extensions.jivo).toMatchObject({ widgetId: '488651' });
   });
 
-  it.each([
+  itRefusesAsUnprocessable(harness, [
     [{}, /event_name/],
     [{ event_name: 7 }, /event_name/],
     [{ event_name: null, chat_id: 1 }, /event_name/],
     [{ event: 'CLIENT_MESSAGE', chat_id: '2037' }, /Bot API/],
-  ])('refuse %p as unprocessable', (payload, reason) => {
-    const result = normalizer.normalize(payload as JsonRecord, context);
-    expect(result).toEqual({ status: 'unprocessable', reason: expect.stringMatching(reason) });
-  });
+  ]);
 
   it('keep attributes that are not a map, and a visitor number other than the client id', () => {
     const event = normalizeOk({
@@ -1160,11 +1119,7 @@ describe('unknown and malformed events', () => {
     });
   });
 
-  it('leave the payload untouched', () => {
-    const payload = fixture('chat_finished.json');
-    normalizeOk(payload);
-    expect(payload).toEqual(fixture('chat_finished.json'));
-  });
+  itLeavesThePayloadUntouched(harness, 'chat_finished.json');
 });
 
 describe('phones', () => {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { freePort, PROJECT_ROOT } from '../../support/processes';
+import { AdminClient, answersOk } from '../../support/admin-client';
+import { freePort, RouterProcess } from '../../support/processes';
 import { waitFor } from '../../support/wait-for';
 import { FaultSink, SinkResponder } from './fault-sink';
-import { ManagedProcess } from './managed-process';
 
 const ADMIN_KEY = `faults-admin-${randomBytes(12).toString('hex')}`;
 export const SINK_PATHS = ['/sub-a', '/sub-b'] as const;
@@ -31,9 +31,11 @@ export interface HarnessOptions {
 export class FaultHarness {
   readonly queuePrefix = `faults_${randomBytes(4).toString('hex')}`;
   readonly sink: FaultSink;
-  private api: ManagedProcess | null = null;
-  private worker: ManagedProcess | null = null;
+  private api: RouterProcess | null = null;
+  private worker: RouterProcess | null = null;
   apiUrl = '';
+  /** The admin API of the harness's router, once booted. */
+  admin!: AdminClient;
   webhookUrl = '';
   private workerHealthUrl = '';
   private env: Record<string, string> = {};
@@ -57,6 +59,7 @@ export class FaultHarness {
     await this.sink.start();
     const port = await freePort();
     this.apiUrl = `http://127.0.0.1:${port}`;
+    this.admin = new AdminClient(this.apiUrl, ADMIN_KEY);
     this.env = {
       NODE_ENV: 'production',
       DATABASE_URL: this.options.databaseUrl,
@@ -71,16 +74,16 @@ export class FaultHarness {
     };
     this.api = this.routerProcess('api');
     // Sequentially: both would run the migrations of a new database at once otherwise.
-    await this.api.start(() => this.answers(`${this.apiUrl}/api/sources`), 60_000);
+    await this.api.start(() => this.admin.answers('/api/sources'), 60_000);
     await this.startWorker();
 
-    const source = await this.admin('POST', '/api/sources', {
+    const source = await this.admin.expectOk('POST', '/api/sources', {
       kind: 'chatwoot',
       name: 'fault load',
     });
     this.webhookUrl = `${this.apiUrl}/webhooks/chatwoot/${source.token as string}`;
     for (const path of SINK_PATHS) {
-      await this.admin('POST', '/api/subscriptions', {
+      await this.admin.expectOk('POST', '/api/subscriptions', {
         name: `fault sink ${path}`,
         url: `${this.sink.url}${path}`,
         eventTypes: ['*'],
@@ -89,7 +92,7 @@ export class FaultHarness {
       });
     }
     for (const [path, fields] of Object.entries(this.options.extraSubscriptions ?? {})) {
-      await this.admin('POST', '/api/subscriptions', {
+      await this.admin.expectOk('POST', '/api/subscriptions', {
         name: `fault sink ${path}`,
         url: `${this.sink.url}${path}`,
         eventTypes: ['*'],
@@ -119,7 +122,7 @@ export class FaultHarness {
     const healthPort = await freePort();
     this.worker = this.routerProcess('worker', { WORKER_HEALTH_PORT: String(healthPort) });
     this.workerHealthUrl = `http://127.0.0.1:${healthPort}/health/live`;
-    await this.worker.start(() => this.answers(this.workerHealthUrl), 60_000);
+    await this.worker.start(() => answersOk(this.workerHealthUrl), 60_000);
   }
 
   /** The last output of the API and the current worker, for a report or a failure. */
@@ -127,28 +130,9 @@ export class FaultHarness {
     return { api: this.api?.output ?? '', worker: this.worker?.output ?? '' };
   }
 
-  private async answers(url: string): Promise<boolean> {
-    const response = await fetch(url, {
-      headers: { authorization: `Bearer ${ADMIN_KEY}` },
-      signal: AbortSignal.timeout(2_000),
-    }).catch(() => null);
-    return response?.status === 200;
-  }
-
-  async admin(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-    const response = await fetch(`${this.apiUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-    return JSON.parse(text) as Record<string, unknown>;
-  }
-
   /** Resolves once the API answers a webhook with 200 again (after a fault). */
   async waitUntilAccepting(timeoutMs = 60_000): Promise<void> {
-    await waitFor(() => this.answers(`${this.apiUrl}/api/sources`), timeoutMs, 200);
+    await waitFor(() => this.admin.answers('/api/sources'), timeoutMs, 200);
   }
 
   /** A Postgres client on the router's database; the caller ends it. */
@@ -169,12 +153,10 @@ export class FaultHarness {
   }
 
   private routerProcess(role: 'api' | 'worker', env: Record<string, string> = {}) {
-    return new ManagedProcess(`router ${role}`, {
-      command: process.execPath,
-      args: ['dist/main.js'],
-      cwd: PROJECT_ROOT,
-      env: { ...this.env, ...env, APP_ROLE: role },
-    });
+    return new RouterProcess(
+      { ...this.env, ...env, APP_ROLE: role },
+      { outputTailChars: 64 * 1024 },
+    );
   }
 
   private async dropDatabase(): Promise<void> {

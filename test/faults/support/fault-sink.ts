@@ -1,5 +1,4 @@
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { HttpSink, SinkRequest, SinkResponse } from '../../support/http-sink';
 
 /** What the sink does with one request: answer now, or hold it and answer late. */
 export interface SinkBehaviour {
@@ -23,32 +22,25 @@ interface Tally {
  */
 export class FaultSink {
   private readonly tallies = new Map<string, Tally>();
-  private server: Server | null = null;
   requests = 0;
-  url = '';
+  private readonly sink = new HttpSink({
+    keepRequests: false,
+    // Counted only when the answer goes out: a 2xx the router gave up on is still seen here.
+    onAnswered: (request, reply) => {
+      if (reply.status >= 200 && reply.status < 300) this.tallyOf(request).accepted += 1;
+    },
+  });
 
-  constructor(private readonly responder: SinkResponder = ALWAYS_OK) {}
+  constructor(private readonly responder: SinkResponder = ALWAYS_OK) {
+    this.sink.answerWith((request) => this.answer(request));
+  }
+
+  get url(): string {
+    return this.sink.url;
+  }
 
   async start(): Promise<void> {
-    this.server = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        const path = request.url ?? '';
-        const webhookId = String(request.headers['webhook-id'] ?? '');
-        const tally = this.tally(path, webhookId);
-        tally.requests += 1;
-        this.requests += 1;
-        const { status, delayMs = 0 } = this.responder(path, webhookId, tally.requests);
-        setTimeout(() => {
-          if (response.destroyed) return;
-          // Counted only when the answer goes out: a 2xx the router gave up on is still seen here.
-          if (status >= 200 && status < 300) tally.accepted += 1;
-          response.writeHead(status, { 'content-type': 'text/plain' }).end(String(status));
-        }, delayMs).unref();
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await this.sink.start();
   }
 
   /** How many times the sink accepted (2xx) this webhook-id on this path. */
@@ -63,16 +55,20 @@ export class FaultSink {
     return count;
   }
 
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.sink.stop();
   }
 
-  private tally(path: string, webhookId: string): Tally {
-    const key = `${path} ${webhookId}`;
+  private answer(request: SinkRequest): SinkResponse {
+    const tally = this.tallyOf(request);
+    tally.requests += 1;
+    this.requests += 1;
+    const { status, delayMs } = this.responder(request.path, webhookIdOf(request), tally.requests);
+    return { status, delayMs, body: String(status) };
+  }
+
+  private tallyOf(request: SinkRequest): Tally {
+    const key = `${request.path} ${webhookIdOf(request)}`;
     let tally = this.tallies.get(key);
     if (!tally) {
       tally = { requests: 0, accepted: 0 };
@@ -80,4 +76,8 @@ export class FaultSink {
     }
     return tally;
   }
+}
+
+function webhookIdOf(request: SinkRequest): string {
+  return String(request.headers['webhook-id'] ?? '');
 }

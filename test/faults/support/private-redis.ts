@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../support/processes';
-import { ManagedProcess } from './managed-process';
+import { freePort, ManagedProcess } from '../../support/processes';
 
 /**
  * A redis-server of our own (never the machine's shared one), on a spare port, persisting to a

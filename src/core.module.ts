@@ -4,8 +4,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Settings } from './config/settings';
 import { dataSourceOptions } from './database/data-source-options';
 import { ENTITIES } from './database/entities';
-import { BatchedDeliveryStore } from './delivery/batched-delivery-store';
 import { BatchedEventStore } from './events/batched-event-store';
+import { DeliveriesRepository } from './delivery/deliveries.repository';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { StrandedDeliveries } from './delivery/stranded-deliveries';
 import { HttpSender } from './delivery/http-sender';
@@ -33,7 +33,7 @@ const SHARED_PROVIDERS = [
   EventsService,
   DeliveriesService,
   StrandedDeliveries,
-  BatchedDeliveryStore,
+  DeliveriesRepository,
   BatchedEventStore,
   HttpSender,
   {

@@ -1,23 +1,22 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
-import { DataSource, EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AppError, notFound } from '../common/app-error';
-import { newId } from '../common/ids';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { Settings } from '../config/settings';
 import { batchPerTurn } from '../database/batching';
 import { DELIVERY_QUEUE, DeliveryJob, DeliveryJobName } from '../queues/queue-names';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
-import { BatchedDeliveryStore } from './batched-delivery-store';
 import {
-  deliveryJobId,
-  fanOutJobId,
+  DeliveriesRepository,
+  DeliveryRun,
   QueuedDelivery,
-  StrandedDeliveries,
-} from './stranded-deliveries';
+  RedriveSelection,
+} from './deliveries.repository';
+import { deliveryJobId, fanOutJobId, StrandedDeliveries } from './stranded-deliveries';
 import { DeliveryView } from './dto/delivery.response';
 import { DeliveryEntity, DeliveryStatus } from './delivery.entity';
 import { AttemptOutcome } from './http-sender';
@@ -34,13 +33,6 @@ export const STRANDED_AFTER_MS = 5 * 60_000;
 const SWEEP_PAGE = 500;
 /** Deliveries one sweep looks at, oldest first; the next sweep starts again from the oldest. */
 const SWEEP_LIMIT = 10_000;
-/**
- * Of `deliveries d`: pending, or failed and overdue for its retry, untouched for `$2`
- * milliseconds by Postgres's clock (which stamps updated_at).
- */
-const UNTOUCHED_FOR_$2_MS = `d.status IN ('pending', 'failed')
-  AND d.updated_at < now() - $2 * interval '1 millisecond'
-  AND (d.status = 'pending' OR d.next_attempt_at < now() - $2 * interval '1 millisecond')`;
 
 export interface DeliveryListQuery {
   status?: DeliveryStatus;
@@ -83,7 +75,7 @@ export interface AttemptRecorded {
   disabledReason: string | null;
 }
 
-type Queued = Pick<DeliveryEntity, 'id' | 'run'>;
+type Queued = DeliveryRun;
 type QueuedJob = DeliveryJob & { jobId: string; delayMs: number };
 
 @Injectable()
@@ -94,13 +86,12 @@ export class DeliveriesService {
   );
 
   constructor(
-    @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
+    private readonly deliveries: DeliveriesRepository,
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(DELIVERY_QUEUE)
     private readonly queue: Queue<DeliveryJob['data'], void, DeliveryJobName>,
     private readonly settings: Settings,
     private readonly matcher: SubscriptionMatcher,
-    private readonly store: BatchedDeliveryStore,
     private readonly stranded: StrandedDeliveries,
   ) {}
 
@@ -110,27 +101,16 @@ export class DeliveriesService {
     eventId: string,
     subscriptions: Pick<SubscriptionEntity, 'id'>[],
   ): Promise<DeliveryEntity[]> {
-    if (subscriptions.length === 0) return [];
-    const rows = subscriptions.map((subscription) =>
-      manager.create(DeliveryEntity, {
-        id: newId('dlv'),
-        eventId,
-        subscriptionId: subscription.id,
-        status: 'pending',
-        run: 0,
-      }),
+    return this.deliveries.insertPending(
+      manager,
+      eventId,
+      subscriptions.map((subscription) => subscription.id),
     );
-    await manager.insert(
-      DeliveryEntity,
-      rows.map(({ id, subscriptionId, status }) => ({ id, eventId, subscriptionId, status })),
-    );
-    return rows;
   }
 
   /** The event's pending deliveries that no queued job holds. */
   async strandedOfEvent(eventId: string): Promise<DeliveryEntity[]> {
-    const pending = await this.deliveries.find({ where: { eventId, status: 'pending' } });
-    return this.stranded.among(pending);
+    return this.stranded.among(await this.deliveries.pendingOfEvent(eventId));
   }
 
   /**
@@ -193,18 +173,12 @@ export class DeliveriesService {
    * subscription from the matcher (its in-memory index, Postgres when not enabled there).
    */
   async loadForSending(deliveryId: string): Promise<DeliveryToSend | null> {
-    const row = await this.store.load(deliveryId);
+    const row = await this.deliveries.loadForSending(deliveryId);
     if (!row?.canonical) return null;
     const subscription = await this.matcher.withSecrets(row.subscription_id);
     if (!subscription) return null;
     const rawBody =
-      subscription.payloadFormat === 'raw'
-        ? ((
-            (await this.dataSource.query(`SELECT raw_body FROM events WHERE id = $1`, [
-              row.event_id,
-            ])) as { raw_body: string }[]
-          )[0]?.raw_body ?? null)
-        : null;
+      subscription.payloadFormat === 'raw' ? await this.deliveries.rawBodyOf(row.event_id) : null;
     return {
       delivery: {
         id: row.id,
@@ -234,7 +208,7 @@ export class DeliveriesService {
     next: { final: boolean; nextAttemptAt: Date | null },
   ): Promise<AttemptRecorded> {
     const status: DeliveryStatus = outcome.succeeded ? 'succeeded' : next.final ? 'dead' : 'failed';
-    const recorded = await this.store.record({
+    const recorded = await this.deliveries.recordAttempt({
       deliveryId: delivery.id,
       run: delivery.run,
       subscriptionId: delivery.subscriptionId,
@@ -256,46 +230,27 @@ export class DeliveriesService {
 
   /** Ends a delivery without an attempt (its subscription was disabled meanwhile). */
   async abandon(delivery: Pick<DeliveryEntity, 'id' | 'run'>, reason: string): Promise<void> {
-    await this.deliveries.update(
-      { id: delivery.id, run: delivery.run },
-      { status: 'dead', lastError: reason, nextAttemptAt: null, completedAt: new Date() },
-    );
+    await this.deliveries.abandon(delivery, reason);
   }
 
   async get(id: string): Promise<DeliveryView> {
-    const delivery = await this.deliveries.findOne({
-      where: { id },
-      relations: { attempts: true },
-      order: { attempts: { attemptNumber: 'ASC' } },
-    });
+    const delivery = await this.deliveries.findWithAttempts(id);
     if (!delivery) throw notFound(`Delivery ${id}`);
     return toDeliveryView(delivery);
   }
 
   async forEvent(eventId: string): Promise<DeliveryView[]> {
-    const deliveries = await this.deliveries.find({ where: { eventId }, order: { id: 'ASC' } });
-    return deliveries.map(toDeliveryView);
+    return (await this.deliveries.ofEvent(eventId)).map(toDeliveryView);
   }
 
   async list(query: DeliveryListQuery): Promise<Page<DeliveryView>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const where: FindOptionsWhere<DeliveryEntity> = {};
-    if (query.status) where.status = query.status;
-    if (query.subscriptionId) where.subscriptionId = query.subscriptionId;
-    if (query.eventId) where.eventId = query.eventId;
-    if (query.cursor) where.id = LessThan(query.cursor);
-    const rows = await this.deliveries.find({ where, order: { id: 'DESC' }, take: limit + 1 });
-    return toPage(rows, limit, toDeliveryView);
+    return toPage(await this.deliveries.page({ ...query, limit }), limit, toDeliveryView);
   }
 
   /** Sends one delivery again now, as a new run with the subscription's full attempt budget. */
   async retry(id: string): Promise<DeliveryView> {
-    const queued = await this.dataSource.transaction(async (manager) => {
-      const delivery = await manager.findOne(DeliveryEntity, {
-        where: { id },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!delivery) throw notFound(`Delivery ${id}`);
+    const queued = await this.deliveries.startNewRun(id, async (delivery, manager) => {
       if (delivery.status === 'pending' && !(await this.isStranded(delivery))) {
         throw new AppError('conflict', `Delivery ${id} is already queued`);
       }
@@ -308,20 +263,8 @@ export class DeliveriesService {
           `Subscription ${delivery.subscriptionId} is disabled; enable it before retrying its deliveries`,
         );
       }
-      const run = delivery.run + 1;
-      await manager.update(
-        DeliveryEntity,
-        { id },
-        {
-          run,
-          runAttemptBase: delivery.attemptCount,
-          status: 'pending',
-          nextAttemptAt: null,
-          completedAt: null,
-        },
-      );
-      return { id, run };
     });
+    if (!queued) throw notFound(`Delivery ${id}`);
     await this.enqueue([queued]);
     return this.get(id);
   }
@@ -343,49 +286,25 @@ export class DeliveriesService {
         );
       }
     }
-    const conditions = ['d.status = $1', 's.enabled'];
-    const parameters: unknown[] = [query.status];
-    if (query.subscriptionId) {
-      parameters.push(query.subscriptionId);
-      conditions.push(`d.subscription_id = $${parameters.length}`);
-    }
-    if (query.since) {
-      parameters.push(query.since);
-      conditions.push(`d.created_at >= $${parameters.length}`);
-    }
+    const selection: RedriveSelection = {
+      status: query.status,
+      subscriptionId: query.subscriptionId,
+      since: query.since,
+    };
     if (query.status === 'pending') {
-      const stranded = await this.strandedMatching(conditions.join(' AND '), parameters);
-      parameters.push(stranded.map((delivery) => delivery.id));
-      conditions.push(`d.id = ANY($${parameters.length}::text[])`);
+      selection.ids = (await this.strandedMatching(selection)).map((delivery) => delivery.id);
     }
-    const [rows]: [Queued[], number] = await this.dataSource.query(
-      `UPDATE deliveries d
-          SET run = d.run + 1, run_attempt_base = d.attempt_count, status = 'pending',
-              next_attempt_at = NULL, completed_at = NULL, updated_at = now()
-         FROM subscriptions s
-        WHERE s.id = d.subscription_id AND ${conditions.join(' AND ')}
-        RETURNING d.id, d.run`,
-      parameters,
-    );
+    const rows = await this.deliveries.redrive(selection);
     await this.enqueue(rows);
     return { redriven: rows.length };
   }
 
-  /** The deliveries a re-drive's conditions select (page by page) that no queued job holds. */
-  private async strandedMatching(
-    conditions: string,
-    parameters: unknown[],
-  ): Promise<QueuedDelivery[]> {
+  /** The deliveries a re-drive selects (page by page) that no queued job holds. */
+  private async strandedMatching(selection: RedriveSelection): Promise<QueuedDelivery[]> {
     const stranded: QueuedDelivery[] = [];
     let after = '';
     for (;;) {
-      const page = (await this.dataSource.query(
-        `SELECT d.id, d.event_id AS "eventId", d.run FROM deliveries d
-           JOIN subscriptions s ON s.id = d.subscription_id
-          WHERE ${conditions} AND d.id > $${parameters.length + 1}
-          ORDER BY d.id LIMIT ${SWEEP_PAGE}`,
-        [...parameters, after],
-      )) as QueuedDelivery[];
+      const page = await this.deliveries.redrivable(selection, after, SWEEP_PAGE);
       stranded.push(...(await this.stranded.among(page)));
       if (page.length < SWEEP_PAGE) return stranded;
       after = page[page.length - 1].id;
@@ -408,12 +327,7 @@ export class DeliveriesService {
     let requeued = 0;
     let after = '';
     while (checked < SWEEP_LIMIT) {
-      const page = (await this.dataSource.query(
-        `SELECT d.id, d.event_id AS "eventId", d.run FROM deliveries d
-          WHERE d.id > $1 AND ${UNTOUCHED_FOR_$2_MS}
-          ORDER BY d.id LIMIT $3`,
-        [after, STRANDED_AFTER_MS, SWEEP_PAGE],
-      )) as QueuedDelivery[];
+      const page = await this.deliveries.untouched(after, STRANDED_AFTER_MS, SWEEP_PAGE);
       checked += page.length;
       requeued += await this.claimAndRequeue(await this.stranded.among(page));
       if (page.length < SWEEP_PAGE) break;
@@ -424,18 +338,7 @@ export class DeliveriesService {
 
   /** Moves each delivery to a new run if it is as it was seen, and queues the ones moved. */
   private async claimAndRequeue(seen: QueuedDelivery[]): Promise<number> {
-    if (seen.length === 0) return 0;
-    const [claimed]: [Queued[], number] = await this.dataSource.query(
-      `UPDATE deliveries d SET run = d.run + 1, updated_at = now()
-         FROM unnest($1::text[], $3::int[]) AS seen (id, run)
-        WHERE d.id = seen.id AND d.run = seen.run AND ${UNTOUCHED_FOR_$2_MS}
-        RETURNING d.id, d.run`,
-      [
-        seen.map((delivery) => delivery.id),
-        STRANDED_AFTER_MS,
-        seen.map((delivery) => delivery.run),
-      ],
-    );
+    const claimed = await this.deliveries.claimUntouched(seen, STRANDED_AFTER_MS);
     await this.enqueue(claimed);
     return claimed.length;
   }

@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { Settings } from '../config/settings';
+import { DeliveriesRepository } from '../delivery/deliveries.repository';
 import { DELIVERY_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE } from '../queues/queue-names';
 
 /** Rows per DELETE: short statements, short locks. */
@@ -32,6 +33,7 @@ export class RetentionService {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly deliveries: DeliveriesRepository,
     private readonly settings: Settings,
     @InjectQueue(INGEST_QUEUE) private readonly ingest: Queue,
     @InjectQueue(DELIVERY_QUEUE) delivery: Queue,
@@ -62,17 +64,9 @@ export class RetentionService {
       );
     }
     if (attemptDays > 0) {
-      counts.attempts = await this.inBatches(
-        `WITH doomed AS (
-           SELECT a.id FROM delivery_attempts a
-           JOIN deliveries d ON d.id = a.delivery_id
-           WHERE a.started_at < $1 AND d.status IN ('succeeded', 'dead')
-           LIMIT $2
-         ), deleted AS (
-           DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM doomed) RETURNING 1
-         )
-         SELECT count(*)::int AS count FROM deleted`,
+      counts.attempts = await this.deliveries.deleteFinishedAttempts(
         new Date(now.getTime() - attemptDays * DAY_MS),
+        RETENTION_BATCH_SIZE,
       );
     }
     for (const queue of this.queues) {

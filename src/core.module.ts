@@ -22,6 +22,7 @@ import { SubscriptionMatcher } from './routing/subscription-matcher';
 import { SOURCE_PLUGIN_PROVIDERS } from './sources/source-plugins';
 import { SourceRegistry } from './sources/source-registry';
 import { SourcesService } from './sources/sources.service';
+import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
 const SHARED_PROVIDERS = [
@@ -29,6 +30,7 @@ const SHARED_PROVIDERS = [
   SourceRegistry,
   SourcesService,
   SubscriptionsService,
+  SubscriptionsRepository,
   SubscriptionMatcher,
   EventsService,
   DeliveriesService,

@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
 import { newId } from '../common/ids';
 import { batchPerTurn, roundsByDistinctKey } from '../database/batching';
+import { resetDeadStreaksStatement } from '../subscriptions/subscriptions.repository';
 import { DeliveryEntity, DeliveryStatus } from './delivery.entity';
 import { AttemptOutcome } from './http-sender';
 
@@ -373,8 +374,7 @@ export class DeliveriesRepository {
           WHERE d.id = c.id
           RETURNING d.id, c.run = i.run AS owns_state, c.status AS previous_status
        ), reset AS (
-         UPDATE subscriptions SET consecutive_dead = 0
-          WHERE id = ANY($12::text[]) AND consecutive_dead <> 0
+         ${resetDeadStreaksStatement('$12')}
        )
        SELECT id, owns_state, previous_status FROM updated`,
       [

@@ -1,8 +1,7 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { AppError, notFound } from '../common/app-error';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { Settings } from '../config/settings';
@@ -10,6 +9,7 @@ import { batchPerTurn } from '../database/batching';
 import { DELIVERY_QUEUE, DeliveryJob, DeliveryJobName } from '../queues/queue-names';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
+import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import {
   DeliveriesRepository,
   DeliveryRun,
@@ -87,9 +87,9 @@ export class DeliveriesService {
 
   constructor(
     private readonly deliveries: DeliveriesRepository,
-    @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(DELIVERY_QUEUE)
     private readonly queue: Queue<DeliveryJob['data'], void, DeliveryJobName>,
+    private readonly subscriptions: SubscriptionsRepository,
     private readonly settings: Settings,
     private readonly matcher: SubscriptionMatcher,
     private readonly stranded: StrandedDeliveries,
@@ -221,9 +221,7 @@ export class DeliveriesService {
     if (!recorded) return { status, disabledReason: null };
     const disabledReason =
       status === 'dead' || outcome.gone
-        ? await this.dataSource.transaction((manager) =>
-            this.judgeSubscription(manager, delivery.subscriptionId, { status, outcome }),
-          )
+        ? await this.judgeSubscription(delivery.subscriptionId, { status, outcome })
         : null;
     return { status: recorded.ownsState ? status : recorded.previousStatus, disabledReason };
   }
@@ -254,9 +252,7 @@ export class DeliveriesService {
       if (delivery.status === 'pending' && !(await this.isStranded(delivery))) {
         throw new AppError('conflict', `Delivery ${id} is already queued`);
       }
-      const subscription = await manager.findOneBy(SubscriptionEntity, {
-        id: delivery.subscriptionId,
-      });
+      const subscription = await this.subscriptions.findById(delivery.subscriptionId, manager);
       if (!subscription?.enabled) {
         throw new AppError(
           'conflict',
@@ -275,9 +271,7 @@ export class DeliveriesService {
    */
   async redrive(query: RedriveQuery): Promise<{ redriven: number }> {
     if (query.subscriptionId) {
-      const subscription = await this.dataSource
-        .getRepository(SubscriptionEntity)
-        .findOneBy({ id: query.subscriptionId });
+      const subscription = await this.subscriptions.findById(query.subscriptionId);
       if (!subscription) throw notFound(`Subscription ${query.subscriptionId}`);
       if (!subscription.enabled) {
         throw new AppError(
@@ -344,46 +338,19 @@ export class DeliveriesService {
   }
 
   private async judgeSubscription(
-    manager: EntityManager,
     subscriptionId: string,
     { status, outcome }: { status: DeliveryStatus; outcome: AttemptOutcome },
   ): Promise<string | null> {
     if (outcome.gone) {
-      return this.disable(
-        manager,
-        subscriptionId,
-        'the target answered 410 Gone; the subscription was disabled',
-      );
+      const reason = 'the target answered 410 Gone; the subscription was disabled';
+      return (await this.subscriptions.disable(subscriptionId, reason)) ? reason : null;
     }
     if (status !== 'dead') return null;
-    const [rows]: [{ consecutive_dead: number; disable_after_dead: number | null }[], number] =
-      await manager.query(
-        `UPDATE subscriptions SET consecutive_dead = consecutive_dead + 1
-          WHERE id = $1 AND enabled RETURNING consecutive_dead, disable_after_dead`,
-        [subscriptionId],
-      );
-    const counted = rows[0];
-    if (!counted) return null;
-    const threshold = counted.disable_after_dead ?? this.settings.SUBSCRIPTION_DISABLE_AFTER_DEAD;
-    if (threshold === 0 || counted.consecutive_dead < threshold) return null;
-    return this.disable(
-      manager,
-      subscriptionId,
-      `${counted.consecutive_dead} consecutive deliveries died (last: ${outcome.error ?? 'unknown error'}); the subscription was disabled`,
-    );
-  }
-
-  private async disable(
-    manager: EntityManager,
-    subscriptionId: string,
-    reason: string,
-  ): Promise<string | null> {
-    const [rows]: [unknown[], number] = await manager.query(
-      `UPDATE subscriptions SET enabled = false, disabled_reason = $2, disabled_at = now(), updated_at = now()
-        WHERE id = $1 AND enabled RETURNING id`,
-      [subscriptionId, reason],
-    );
-    return rows.length > 0 ? reason : null;
+    return this.subscriptions.countDeadDelivery(subscriptionId, (streak) => {
+      const threshold = streak.disableAfterDead ?? this.settings.SUBSCRIPTION_DISABLE_AFTER_DEAD;
+      if (threshold === 0 || streak.consecutiveDead < threshold) return null;
+      return `${streak.consecutiveDead} consecutive deliveries died (last: ${outcome.error ?? 'unknown error'}); the subscription was disabled`;
+    });
   }
 }
 

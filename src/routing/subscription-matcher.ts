@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { SharedRedis } from '../queues/shared-redis';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
+import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { compileContentFilter } from './content-filter';
 import { SubscriptionIndex } from './subscription-index';
 
@@ -35,8 +34,7 @@ export class SubscriptionMatcher {
   private versionRead: Promise<string> | null = null;
 
   constructor(
-    @InjectRepository(SubscriptionEntity)
-    private readonly subscriptions: Repository<SubscriptionEntity>,
+    private readonly subscriptions: SubscriptionsRepository,
     private readonly redis: SharedRedis,
   ) {}
 
@@ -51,10 +49,7 @@ export class SubscriptionMatcher {
    */
   async withSecrets(id: string): Promise<SubscriptionEntity | null> {
     const { byId } = await this.current();
-    return (
-      byId.get(id) ??
-      (await this.selectWithSecrets().where('subscription.id = :id', { id }).getOne())
-    );
+    return byId.get(id) ?? (await this.subscriptions.findWithSecrets(id));
   }
 
   /** Tells every process that subscriptions changed; call after the change is committed. */
@@ -79,7 +74,7 @@ export class SubscriptionMatcher {
 
   private async load(version: string): Promise<LoadedIndex> {
     const started = performance.now();
-    const enabled = await this.selectWithSecrets().where('subscription.enabled').getMany();
+    const enabled = await this.subscriptions.enabledWithSecrets();
     const index = new SubscriptionIndex(
       enabled.map((subscription) => ({
         id: subscription.id,
@@ -95,12 +90,6 @@ export class SubscriptionMatcher {
       `indexed ${index.size} subscriptions (version ${version}) in ${Math.round(performance.now() - started)} ms`,
     );
     return this.loaded;
-  }
-
-  private selectWithSecrets() {
-    return this.subscriptions
-      .createQueryBuilder('subscription')
-      .addSelect(['subscription.secret', 'subscription.previousSecret']);
   }
 
   /** Filters are validated on write; one that still fails to compile matches nothing, not everything. */

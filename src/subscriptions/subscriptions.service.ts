@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { ulid } from 'ulid';
-import { LessThan, Repository } from 'typeorm';
 import { buildSampleEvent } from '../canonical/sample-event';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
@@ -18,14 +16,14 @@ import { SubscriptionResponse, toSubscriptionResponse } from './dto/subscription
 import { TestSendResult } from './dto/test-send.response';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
 import { unmaskHeaders, unmaskUrl } from './subscription-credentials';
+import { SubscriptionsRepository } from './subscriptions.repository';
 import { PayloadFormat, SubscriptionEntity } from './subscription.entity';
 import { CANONICAL_EVENT_TYPES } from '../canonical/canonical-event';
 
 @Injectable()
 export class SubscriptionsService {
   constructor(
-    @InjectRepository(SubscriptionEntity)
-    private readonly subscriptions: Repository<SubscriptionEntity>,
+    private readonly subscriptions: SubscriptionsRepository,
     private readonly matcher: SubscriptionMatcher,
     private readonly dispatcher: WebhookDispatcher,
     private readonly settings: Settings,
@@ -39,16 +37,14 @@ export class SubscriptionsService {
     const { url = dto.url, headers = {} } = resolveCredentials(dto, null);
     await this.assertCreatable({ ...dto, url });
     const secret = dto.secret ?? newSigningSecret();
-    const saved = await this.subscriptions.save(
-      this.subscriptions.create({
-        id: newId('sub'),
-        ...subscriptionColumns(dto),
-        url,
-        headers,
-        secret,
-        routesKey,
-      }),
-    );
+    const saved = await this.subscriptions.insert({
+      id: newId('sub'),
+      ...subscriptionColumns(dto),
+      url,
+      headers,
+      secret,
+      routesKey,
+    });
     await this.matcher.invalidate();
     return toSubscriptionResponse(saved, this.settings, { secret, credentials: true });
   }
@@ -60,24 +56,14 @@ export class SubscriptionsService {
   }
 
   /** The subscriptions the routes file declared, with their secrets, to compare with it. */
-  async listManaged(): Promise<SubscriptionEntity[]> {
-    return this.subscriptions
-      .createQueryBuilder('subscription')
-      .addSelect('subscription.secret')
-      .where('subscription.routesKey IS NOT NULL')
-      .orderBy('subscription.id', 'ASC')
-      .getMany();
+  listManaged(): Promise<SubscriptionEntity[]> {
+    return this.subscriptions.listManaged();
   }
 
   /** One page, newest first. */
   async list(query: PageQuery): Promise<Page<SubscriptionResponse>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.subscriptions.find({
-      where: query.cursor ? { id: LessThan(query.cursor) } : {},
-      order: { id: 'DESC' },
-      take: limit + 1,
-    });
-    return toPage(rows, limit, (subscription) =>
+    return toPage(await this.subscriptions.page(query.cursor, limit), limit, (subscription) =>
       toSubscriptionResponse(subscription, this.settings),
     );
   }
@@ -152,8 +138,7 @@ export class SubscriptionsService {
   }
 
   async remove(id: string): Promise<void> {
-    const result = await this.subscriptions.delete({ id });
-    if (!result.affected) throw notFound(`Subscription ${id}`);
+    if (!(await this.subscriptions.delete(id))) throw notFound(`Subscription ${id}`);
     await this.matcher.invalidate();
   }
 
@@ -170,15 +155,11 @@ export class SubscriptionsService {
         { field: 'secret', problems: ['secret must differ from the current secret'] },
       ]);
     }
-    await this.subscriptions.update(
-      { id },
-      {
-        secret,
-        previousSecret: graceSeconds > 0 ? subscription.secret : null,
-        previousSecretExpiresAt:
-          graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null,
-      },
-    );
+    await this.subscriptions.setSecrets(id, {
+      secret,
+      previousSecret: graceSeconds > 0 ? subscription.secret : null,
+      previousSecretExpiresAt: graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null,
+    });
     // Delivery workers sign with the secrets of the matcher's index.
     await this.matcher.invalidate();
     return toSubscriptionResponse(await this.find(id), this.settings, { secret });
@@ -213,7 +194,7 @@ export class SubscriptionsService {
   }
 
   private async find(id: string): Promise<SubscriptionEntity> {
-    const subscription = await this.subscriptions.findOneBy({ id });
+    const subscription = await this.subscriptions.findById(id);
     if (!subscription) throw notFound(`Subscription ${id}`);
     return subscription;
   }

@@ -7,6 +7,9 @@ import { ENTITIES } from './database/entities';
 import { BatchedEventStore } from './events/batched-event-store';
 import { DeliveriesRepository } from './delivery/deliveries.repository';
 import { DeliveriesService } from './delivery/deliveries.service';
+import { DeliveryAttempts } from './delivery/delivery-attempts';
+import { DeliveryProducer } from './delivery/delivery-producer';
+import { SubscriptionHealth } from './delivery/subscription-health';
 import { StrandedDeliveries } from './delivery/stranded-deliveries';
 import { HttpSender } from './delivery/http-sender';
 import { TransformSandboxPool } from './delivery/transform-sandbox';
@@ -34,6 +37,9 @@ const SHARED_PROVIDERS = [
   SubscriptionMatcher,
   EventsService,
   DeliveriesService,
+  DeliveryProducer,
+  DeliveryAttempts,
+  SubscriptionHealth,
   StrandedDeliveries,
   DeliveriesRepository,
   BatchedEventStore,

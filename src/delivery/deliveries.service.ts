@@ -1,33 +1,13 @@
-import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
-import { Queue } from 'bullmq';
-import { EntityManager } from 'typeorm';
 import { AppError, notFound } from '../common/app-error';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
-import { Settings } from '../config/settings';
-import { batchPerTurn } from '../database/batching';
-import { DELIVERY_QUEUE, DeliveryJob, DeliveryJobName } from '../queues/queue-names';
-import { SubscriptionMatcher } from '../routing/subscription-matcher';
-import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
-import {
-  DeliveriesRepository,
-  DeliveryRun,
-  QueuedDelivery,
-  RedriveSelection,
-} from './deliveries.repository';
-import { deliveryJobId, fanOutJobId, StrandedDeliveries } from './stranded-deliveries';
-import { DeliveryView } from './dto/delivery.response';
+import { DeliveriesRepository, QueuedDelivery, RedriveSelection } from './deliveries.repository';
+import { DeliveryProducer } from './delivery-producer';
 import { DeliveryEntity, DeliveryStatus } from './delivery.entity';
-import { AttemptOutcome } from './http-sender';
+import { DeliveryView } from './dto/delivery.response';
+import { StrandedDeliveries } from './stranded-deliveries';
 
-/**
- * BullMQ's own attempt budget per job. The processor decides when a delivery is dead from the
- * attempts recorded in Postgres (at most 100 per run); the margin absorbs attempts that failed
- * inside the router (Postgres down) and were never sent.
- */
-const JOB_ATTEMPTS = 150;
-const ENQUEUE_CHUNK = 1000;
 /** Rows are written before their jobs are queued: a delivery untouched this long may be stranded. */
 export const STRANDED_AFTER_MS = 5 * 60_000;
 const SWEEP_PAGE = 500;
@@ -49,187 +29,18 @@ export interface RedriveQuery {
   since?: Date;
 }
 
-/** A delivery to send, with what signing and sending it needs. */
-export interface DeliveryToSend {
-  delivery: Pick<
-    DeliveryEntity,
-    | 'id'
-    | 'eventId'
-    | 'subscriptionId'
-    | 'status'
-    | 'run'
-    | 'attemptCount'
-    | 'runAttemptBase'
-    | 'nextAttemptAt'
-  >;
-  subscription: SubscriptionEntity;
-  /** The canonical event as stored (JSON text). */
-  canonicalJson: string;
-  rawBody: string | null;
-}
-
-/** What an attempt changed beyond the delivery. */
-export interface AttemptRecorded {
-  status: DeliveryStatus;
-  /** Set when this attempt disabled the subscription (410, or too many dead deliveries). */
-  disabledReason: string | null;
-}
-
-type Queued = DeliveryRun;
-type QueuedJob = DeliveryJob & { jobId: string; delayMs: number };
-
+/**
+ * The admin side of deliveries: reads, a single retry, bulk re-drives, and the sweep that
+ * queues again the deliveries no job holds.
+ */
 @Injectable()
 export class DeliveriesService {
-  private readonly jobs = batchPerTurn<QueuedJob, true>(
-    (batch) => this.addJobs(batch),
-    ENQUEUE_CHUNK,
-  );
-
   constructor(
     private readonly deliveries: DeliveriesRepository,
-    @InjectQueue(DELIVERY_QUEUE)
-    private readonly queue: Queue<DeliveryJob['data'], void, DeliveryJobName>,
     private readonly subscriptions: SubscriptionsRepository,
-    private readonly settings: Settings,
-    private readonly matcher: SubscriptionMatcher,
+    private readonly producer: DeliveryProducer,
     private readonly stranded: StrandedDeliveries,
   ) {}
-
-  /** Persists one pending delivery per subscription; rows exist before any job is queued. */
-  async createForEvent(
-    manager: EntityManager,
-    eventId: string,
-    subscriptions: Pick<SubscriptionEntity, 'id'>[],
-  ): Promise<DeliveryEntity[]> {
-    return this.deliveries.insertPending(
-      manager,
-      eventId,
-      subscriptions.map((subscription) => subscription.id),
-    );
-  }
-
-  /** The event's pending deliveries that no queued job holds. */
-  async strandedOfEvent(eventId: string): Promise<DeliveryEntity[]> {
-    return this.stranded.among(await this.deliveries.pendingOfEvent(eventId));
-  }
-
-  /**
-   * Queues the first attempts of an event's new deliveries as one job, which makes them together
-   * (a failed one is then retried by a job of its own). Its id names the event and the first
-   * delivery, so queueing the same deliveries twice (a retried ingest job) is harmless.
-   */
-  async enqueueFirstAttempts(eventId: string, deliveries: Queued[]): Promise<void> {
-    if (deliveries.length === 0) return;
-    const sorted = [...deliveries].sort((a, b) => a.id.localeCompare(b.id));
-    await this.jobs.load({
-      name: 'delivery.fanout',
-      data: {
-        eventId,
-        deliveries: sorted.map((delivery) => ({ deliveryId: delivery.id, run: delivery.run })),
-      },
-      jobId: fanOutJobId(eventId, sorted[0].id),
-      delayMs: 0,
-    });
-  }
-
-  /**
-   * Queues one job per delivery run, after `delayMs`. The job id is the delivery id (plus the run
-   * after a re-drive), so queueing twice is harmless; the processor decides retries and delays.
-   */
-  async enqueue(deliveries: Queued[], delayMs = 0): Promise<void> {
-    await Promise.all(
-      deliveries.map((delivery) =>
-        this.jobs.load({
-          name: 'delivery.send',
-          data: { deliveryId: delivery.id, run: delivery.run },
-          jobId: deliveryJobId(delivery),
-          delayMs,
-        }),
-      ),
-    );
-  }
-
-  /** What concurrent callers queue within one event-loop turn goes to Redis as one addBulk. */
-  private async addJobs(jobs: readonly QueuedJob[]): Promise<true[]> {
-    await this.queue.addBulk(
-      jobs.map(({ name, data, jobId, delayMs }) => ({
-        name,
-        data,
-        opts: {
-          jobId,
-          delay: delayMs > 0 ? delayMs : undefined,
-          attempts: JOB_ATTEMPTS,
-          backoff: { type: 'delivery' },
-          removeOnComplete: { age: 3600, count: 10_000 },
-          removeOnFail: { age: 7 * 24 * 3600 },
-        },
-      })),
-    );
-    return jobs.map(() => true);
-  }
-
-  /**
-   * A delivery with what sending it needs: its state and event from one (batched) query, the
-   * subscription from the matcher (its in-memory index, Postgres when not enabled there).
-   */
-  async loadForSending(deliveryId: string): Promise<DeliveryToSend | null> {
-    const row = await this.deliveries.loadForSending(deliveryId);
-    if (!row?.canonical) return null;
-    const subscription = await this.matcher.withSecrets(row.subscription_id);
-    if (!subscription) return null;
-    const rawBody =
-      subscription.payloadFormat === 'raw' ? await this.deliveries.rawBodyOf(row.event_id) : null;
-    return {
-      delivery: {
-        id: row.id,
-        eventId: row.event_id,
-        subscriptionId: row.subscription_id,
-        status: row.status,
-        run: row.run,
-        attemptCount: row.attempt_count,
-        runAttemptBase: row.run_attempt_base,
-        nextAttemptAt: row.next_attempt_at,
-      },
-      subscription,
-      canonicalJson: row.canonical,
-      rawBody,
-    };
-  }
-
-  /**
-   * Records an attempt and the delivery's new state in one (batched) statement, the row locked
-   * while it runs; a success also resets the subscription's run of dead deliveries. A dead delivery
-   * then extends that run (and may disable the subscription), and 410 Gone disables it at once.
-   */
-  async recordAttempt(
-    delivery: Pick<DeliveryEntity, 'id' | 'run' | 'subscriptionId'>,
-    outcome: AttemptOutcome,
-    startedAt: Date,
-    next: { final: boolean; nextAttemptAt: Date | null },
-  ): Promise<AttemptRecorded> {
-    const status: DeliveryStatus = outcome.succeeded ? 'succeeded' : next.final ? 'dead' : 'failed';
-    const recorded = await this.deliveries.recordAttempt({
-      deliveryId: delivery.id,
-      run: delivery.run,
-      subscriptionId: delivery.subscriptionId,
-      outcome,
-      startedAt,
-      status,
-      nextAttemptAt: status === 'failed' ? next.nextAttemptAt : null,
-      completedAt: status === 'succeeded' || status === 'dead' ? new Date() : null,
-    });
-    if (!recorded) return { status, disabledReason: null };
-    const disabledReason =
-      status === 'dead' || outcome.gone
-        ? await this.judgeSubscription(delivery.subscriptionId, { status, outcome })
-        : null;
-    return { status: recorded.ownsState ? status : recorded.previousStatus, disabledReason };
-  }
-
-  /** Ends a delivery without an attempt (its subscription was disabled meanwhile). */
-  async abandon(delivery: Pick<DeliveryEntity, 'id' | 'run'>, reason: string): Promise<void> {
-    await this.deliveries.abandon(delivery, reason);
-  }
 
   async get(id: string): Promise<DeliveryView> {
     const delivery = await this.deliveries.findWithAttempts(id);
@@ -261,7 +72,7 @@ export class DeliveriesService {
       }
     });
     if (!queued) throw notFound(`Delivery ${id}`);
-    await this.enqueue([queued]);
+    await this.producer.enqueue([queued]);
     return this.get(id);
   }
 
@@ -289,7 +100,7 @@ export class DeliveriesService {
       selection.ids = (await this.strandedMatching(selection)).map((delivery) => delivery.id);
     }
     const rows = await this.deliveries.redrive(selection);
-    await this.enqueue(rows);
+    await this.producer.enqueue(rows);
     return { redriven: rows.length };
   }
 
@@ -333,24 +144,8 @@ export class DeliveriesService {
   /** Moves each delivery to a new run if it is as it was seen, and queues the ones moved. */
   private async claimAndRequeue(seen: QueuedDelivery[]): Promise<number> {
     const claimed = await this.deliveries.claimUntouched(seen, STRANDED_AFTER_MS);
-    await this.enqueue(claimed);
+    await this.producer.enqueue(claimed);
     return claimed.length;
-  }
-
-  private async judgeSubscription(
-    subscriptionId: string,
-    { status, outcome }: { status: DeliveryStatus; outcome: AttemptOutcome },
-  ): Promise<string | null> {
-    if (outcome.gone) {
-      const reason = 'the target answered 410 Gone; the subscription was disabled';
-      return (await this.subscriptions.disable(subscriptionId, reason)) ? reason : null;
-    }
-    if (status !== 'dead') return null;
-    return this.subscriptions.countDeadDelivery(subscriptionId, (streak) => {
-      const threshold = streak.disableAfterDead ?? this.settings.SUBSCRIPTION_DISABLE_AFTER_DEAD;
-      if (threshold === 0 || streak.consecutiveDead < threshold) return null;
-      return `${streak.consecutiveDead} consecutive deliveries died (last: ${outcome.error ?? 'unknown error'}); the subscription was disabled`;
-    });
   }
 }
 

@@ -6,6 +6,7 @@ import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { DeliveriesService } from '../delivery/deliveries.service';
+import { DeliveryProducer } from '../delivery/delivery-producer';
 import { DeliveryView } from '../delivery/dto/delivery.response';
 import { MetricsService } from '../monitoring/metrics.service';
 import { IngestJobData } from '../queues/queue-names';
@@ -39,6 +40,7 @@ export class EventsService {
     private readonly registry: SourceRegistry,
     private readonly matcher: SubscriptionMatcher,
     private readonly deliveries: DeliveriesService,
+    private readonly producer: DeliveryProducer,
     private readonly metrics: MetricsService,
     private readonly store: BatchedEventStore,
   ) {}
@@ -80,9 +82,9 @@ export class EventsService {
     if (stored) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
     // Not stored: a retried job (or a replayed signed webhook) whose statement had committed;
     // queue what no job holds.
-    await this.deliveries.enqueueFirstAttempts(
+    await this.producer.enqueueFirstAttempts(
       job.eventId,
-      stored ? deliveries : await this.deliveries.strandedOfEvent(job.eventId),
+      stored ? deliveries : await this.producer.strandedOfEvent(job.eventId),
     );
   }
 
@@ -114,9 +116,9 @@ export class EventsService {
       ? await this.chosenSubscriptions([...new Set(subscriptionIds)])
       : await this.matcher.match({ type: event.type, sourceId: event.sourceId }, event.canonical);
     const created = await this.dataSource.transaction((manager) =>
-      this.deliveries.createForEvent(manager, id, targets),
+      this.producer.createForEvent(manager, id, targets),
     );
-    await this.deliveries.enqueueFirstAttempts(id, created);
+    await this.producer.enqueueFirstAttempts(id, created);
     const createdIds = new Set(created.map((delivery) => delivery.id));
     return (await this.deliveries.forEvent(id)).filter((delivery) => createdIds.has(delivery.id));
   }

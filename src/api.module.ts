@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AdminKeyGuard } from './auth/admin-key.guard';
 import { CoreModule } from './core.module';
 import { DeliveriesController } from './delivery/deliveries.controller';
+import { TestSendController } from './delivery/test-send.controller';
 import { EventsController } from './events/events.controller';
 import { FailedIngestJobs } from './monitoring/failed-ingest-jobs';
 import { HealthController } from './monitoring/health.controller';
@@ -14,6 +15,7 @@ import { EnrichmentClient } from './sources/enrichment.client';
 import { IngestService } from './sources/ingest.service';
 import { SourcesController } from './sources/sources.controller';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
+import { TestSend } from './delivery/test-send';
 
 /**
  * HTTP: the admin API, and the services of the inbound webhook route (mounted on Fastify by
@@ -24,6 +26,7 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
   controllers: [
     SourcesController,
     SubscriptionsController,
+    TestSendController,
     EventsController,
     DeliveriesController,
     QueuesController,
@@ -32,6 +35,7 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
   ],
   providers: [
     IngestService,
+    TestSend,
     DedupeStore,
     EnrichmentClient,
     FailedIngestJobs,

@@ -25,6 +25,7 @@ import { SubscriptionMatcher } from './routing/subscription-matcher';
 import { SOURCE_PLUGIN_PROVIDERS } from './sources/source-plugins';
 import { SourceRegistry } from './sources/source-registry';
 import { SourcesService } from './sources/sources.service';
+import { SubscriptionSnapshot } from './subscriptions/subscription-snapshot';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
@@ -34,6 +35,7 @@ const SHARED_PROVIDERS = [
   SourcesService,
   SubscriptionsService,
   SubscriptionsRepository,
+  SubscriptionSnapshot,
   SubscriptionMatcher,
   EventsService,
   DeliveriesService,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
+import { SubscriptionSnapshot } from '../subscriptions/subscription-snapshot';
 import { DeliveriesRepository, DeliveryRun } from './deliveries.repository';
 import { DeliveryEntity, DeliveryStatus } from './delivery.entity';
 import { AttemptOutcome } from './http-sender';
@@ -38,18 +38,18 @@ export interface AttemptRecorded {
 export class DeliveryAttempts {
   constructor(
     private readonly deliveries: DeliveriesRepository,
-    private readonly matcher: SubscriptionMatcher,
+    private readonly snapshot: SubscriptionSnapshot,
     private readonly health: SubscriptionHealth,
   ) {}
 
   /**
    * A delivery with what sending it needs: its state and event from one (batched) query, the
-   * subscription from the matcher (its in-memory index, Postgres when not enabled there).
+   * subscription with its secrets from the snapshot (Postgres when not enabled there).
    */
   async loadForSending(deliveryId: string): Promise<DeliveryToSend | null> {
     const row = await this.deliveries.loadForSending(deliveryId);
     if (!row?.canonical) return null;
-    const subscription = await this.matcher.withSecrets(row.subscription_id);
+    const subscription = await this.snapshot.withSecrets(row.subscription_id);
     if (!subscription) return null;
     const rawBody =
       subscription.payloadFormat === 'raw' ? await this.deliveries.rawBodyOf(row.event_id) : null;

@@ -13,7 +13,6 @@ import {
   FanOutJobData,
 } from '../queues/queue-names';
 import { SharedRedis } from '../queues/shared-redis';
-import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { DeliveryAttempts, DeliveryToSend } from './delivery-attempts';
 import { DeliveryProducer } from './delivery-producer';
 import { attemptInRun, beforeAttempt, NextStep, nextStep } from './next-step';
@@ -52,7 +51,6 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     private readonly attempts: DeliveryAttempts,
     private readonly producer: DeliveryProducer,
     private readonly dispatcher: WebhookDispatcher,
-    private readonly matcher: SubscriptionMatcher,
     private readonly settings: Settings,
     private readonly metrics: MetricsService,
     redis: SharedRedis,
@@ -182,7 +180,6 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     );
     if (recorded.disabledReason) {
       this.logger.warn(`subscription ${subscription.id}: ${recorded.disabledReason}`);
-      await this.matcher.invalidate();
     }
     return next;
   }

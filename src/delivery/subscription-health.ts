@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Settings } from '../config/settings';
+import { SubscriptionSnapshot } from '../subscriptions/subscription-snapshot';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { DeliveryStatus } from './delivery.entity';
 import { AttemptOutcome } from './http-sender';
@@ -13,11 +14,24 @@ import { AttemptOutcome } from './http-sender';
 export class SubscriptionHealth {
   constructor(
     private readonly subscriptions: SubscriptionsRepository,
+    private readonly snapshot: SubscriptionSnapshot,
     private readonly settings: Settings,
   ) {}
 
-  /** The reason the subscription was disabled for, or null when it was not (or was already). */
+  /**
+   * The reason the subscription was disabled for, or null when it was not (or was already).
+   * A disable is committed, then told to every process.
+   */
   async judge(
+    subscriptionId: string,
+    ended: { status: DeliveryStatus; outcome: AttemptOutcome },
+  ): Promise<string | null> {
+    const disabledReason = await this.disableReason(subscriptionId, ended);
+    if (disabledReason) await this.snapshot.invalidate();
+    return disabledReason;
+  }
+
+  private async disableReason(
     subscriptionId: string,
     { status, outcome }: { status: DeliveryStatus; outcome: AttemptOutcome },
   ): Promise<string | null> {

@@ -19,6 +19,8 @@ describe('the subscriptions snapshot', () => {
   });
 
   afterAll(async () => {
+    // Suites after this one share the database: leave them no subscription to deliver to.
+    await api?.clearSubscriptions();
     await other?.close();
     await api?.close();
   });

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AdminKeyGuard } from './auth/admin-key.guard';
 import { CoreModule } from './core.module';
 import { DeliveriesController } from './delivery/deliveries.controller';
+import { TestSendController } from './delivery/test-send.controller';
 import { EventsController } from './events/events.controller';
 import { DedupeStore } from './ingest/dedupe-store';
 import { EnrichmentClient } from './ingest/enrichment.client';
@@ -14,6 +15,7 @@ import { QueuesController } from './monitoring/queues.controller';
 import { RoutesAsCodeModule } from './routes-as-code/routes-as-code.module';
 import { SourcesController } from './sources/sources.controller';
 import { SubscriptionsController } from './subscriptions/subscriptions.controller';
+import { TestSend } from './delivery/test-send';
 
 /**
  * HTTP: the admin API, and the services of the inbound webhook route (mounted on Fastify by
@@ -24,6 +26,7 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
   controllers: [
     SourcesController,
     SubscriptionsController,
+    TestSendController,
     EventsController,
     DeliveriesController,
     QueuesController,
@@ -32,6 +35,7 @@ import { SubscriptionsController } from './subscriptions/subscriptions.controlle
   ],
   providers: [
     IngestService,
+    TestSend,
     DedupeStore,
     EnrichmentClient,
     FailedIngestJobs,

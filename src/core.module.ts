@@ -4,8 +4,11 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Settings } from './config/settings';
 import { dataSourceOptions } from './database/data-source-options';
 import { ENTITIES } from './database/entities';
-import { BatchedDeliveryStore } from './delivery/batched-delivery-store';
+import { DeliveriesRepository } from './delivery/deliveries.repository';
 import { DeliveriesService } from './delivery/deliveries.service';
+import { DeliveryAttempts } from './delivery/delivery-attempts';
+import { DeliveryProducer } from './delivery/delivery-producer';
+import { SubscriptionHealth } from './delivery/subscription-health';
 import { StrandedDeliveries } from './delivery/stranded-deliveries';
 import { HttpSender } from './outbound/http-sender';
 import { TransformSandboxPool } from './delivery/transform-sandbox';
@@ -22,6 +25,8 @@ import { SubscriptionMatcher } from './routing/subscription-matcher';
 import { SOURCE_PLUGIN_PROVIDERS } from './sources/source-plugins';
 import { SourceRegistry } from './sources/source-registry';
 import { SourcesService } from './sources/sources.service';
+import { SubscriptionSnapshot } from './subscriptions/subscription-snapshot';
+import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
 const SHARED_PROVIDERS = [
@@ -29,11 +34,16 @@ const SHARED_PROVIDERS = [
   SourceRegistry,
   SourcesService,
   SubscriptionsService,
+  SubscriptionsRepository,
+  SubscriptionSnapshot,
   SubscriptionMatcher,
   EventsService,
   DeliveriesService,
+  DeliveryProducer,
+  DeliveryAttempts,
+  SubscriptionHealth,
   StrandedDeliveries,
-  BatchedDeliveryStore,
+  DeliveriesRepository,
   EventsRepository,
   HttpSender,
   {

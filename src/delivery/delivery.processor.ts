@@ -13,10 +13,11 @@ import {
   FanOutJobData,
 } from '../queues/queue-names';
 import { SharedRedis } from '../queues/shared-redis';
-import { SubscriptionMatcher } from '../routing/subscription-matcher';
-import { DeliveriesService, DeliveryToSend } from './deliveries.service';
+import { DeliveryAttempts, DeliveryToSend } from './delivery-attempts';
+import { DeliveryProducer } from './delivery-producer';
+import { attemptInRun, beforeAttempt, NextStep, nextStep } from './next-step';
 import { SubscriptionRateLimiter } from './rate-limiter';
-import { resolveRetryPolicy, retryDelayMs } from './retry-policy';
+import { resolveRetryPolicy } from './retry-policy';
 import { WebhookDispatcher } from './webhook-dispatcher';
 
 /** A failed attempt that another may fix, thrown with the wait the retry policy chose. */
@@ -29,13 +30,6 @@ export class RetryableDeliveryError extends Error {
     this.name = 'RetryableDeliveryError';
   }
 }
-
-/** What follows an attempt, or the decision not to make one. */
-type NextStep =
-  | { kind: 'done' }
-  | { kind: 'wait'; delayMs: number }
-  | { kind: 'retry'; delayMs: number; error: string }
-  | { kind: 'dead'; error: string };
 
 const DONE: NextStep = { kind: 'done' };
 
@@ -54,9 +48,9 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
   private readonly rateLimiter: SubscriptionRateLimiter;
 
   constructor(
-    private readonly deliveries: DeliveriesService,
+    private readonly attempts: DeliveryAttempts,
+    private readonly producer: DeliveryProducer,
     private readonly dispatcher: WebhookDispatcher,
-    private readonly matcher: SubscriptionMatcher,
     private readonly settings: Settings,
     private readonly metrics: MetricsService,
     redis: SharedRedis,
@@ -112,7 +106,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       deliveries.map(async ({ deliveryId, run }) => {
         const next = await this.sendOne(deliveryId, run, true);
         if (next.kind === 'wait' || next.kind === 'retry') {
-          await this.deliveries.enqueue([{ id: deliveryId, run }], next.delayMs);
+          await this.producer.enqueue([{ id: deliveryId, run }], next.delayMs);
         }
       }),
     );
@@ -125,57 +119,50 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
    * failed once only needs its retry job (it may not have been queued before a crash).
    */
   private async sendOne(deliveryId: string, run: number, resuming: boolean): Promise<NextStep> {
-    const target = await this.deliveries.loadForSending(deliveryId);
-    // Deleted since, re-driven as a newer run, or already finished by a duplicate job.
-    if (!target || target.delivery.run !== run) return DONE;
+    const target = await this.attempts.loadForSending(deliveryId);
+    if (!target) return DONE;
     const { delivery, subscription } = target;
-    if (delivery.status === 'succeeded' || delivery.status === 'dead') return DONE;
-    if (resuming && delivery.status === 'failed') {
-      return {
-        kind: 'wait',
-        delayMs: Math.max(0, (delivery.nextAttemptAt?.getTime() ?? 0) - Date.now()),
-      };
-    }
-    if (!subscription.enabled) {
-      await this.deliveries.abandon(
-        delivery,
-        `subscription disabled${subscription.disabledReason ? `: ${subscription.disabledReason}` : ''}; retry once it is enabled again`,
-      );
-      return DONE;
+    const before = beforeAttempt({
+      delivery,
+      jobRun: run,
+      resuming,
+      subscription,
+      now: new Date(),
+    });
+    switch (before.kind) {
+      case 'done':
+      case 'wait':
+        return before;
+      case 'abandon':
+        await this.attempts.abandon(delivery, before.reason);
+        return DONE;
+      case 'attempt':
+        break;
     }
     if (subscription.rateLimitMax && subscription.rateLimitPerSeconds) {
       const slot = await this.rateLimiter.acquire(subscription.id, {
         max: subscription.rateLimitMax,
         perSeconds: subscription.rateLimitPerSeconds,
       });
-      if (!slot.allowed) return { kind: 'wait', delayMs: slot.retryInMs };
+      if (!slot.allowed) {
+        return nextStep({
+          ...this.policyFor(target),
+          result: { kind: 'rate-limited', retryInMs: slot.retryInMs },
+        });
+      }
     }
     return this.attempt(target);
   }
 
-  private async attempt({
-    delivery,
-    subscription,
-    canonicalJson,
-    rawBody,
-  }: DeliveryToSend): Promise<NextStep> {
+  private async attempt(target: DeliveryToSend): Promise<NextStep> {
+    const { delivery, subscription, canonicalJson, rawBody } = target;
     const startedAt = new Date();
     const outcome = await this.dispatcher.dispatch(
       { subscription, messageId: delivery.eventId, canonicalJson, rawBody },
       startedAt,
     );
-    const policy = resolveRetryPolicy(subscription, this.settings.DELIVERY_RETRY_SCHEDULE);
-    const attemptInRun = delivery.attemptCount - delivery.runAttemptBase + 1;
-    const final = !outcome.retryable || attemptInRun >= policy.maxAttempts;
-    const delayMs = retryDelayMs(policy, attemptInRun, {
-      jitter: this.settings.DELIVERY_RETRY_JITTER,
-      retryAfterMs: outcome.retryAfterMs,
-      retryAfterMaxMs: this.settings.DELIVERY_RETRY_AFTER_MAX_SECONDS * 1000,
-    });
-    const recorded = await this.deliveries.recordAttempt(delivery, outcome, startedAt, {
-      final,
-      nextAttemptAt: final ? null : new Date(Date.now() + delayMs),
-    });
+    const next = nextStep({ ...this.policyFor(target), result: { kind: 'sent', outcome } });
+    const recorded = await this.attempts.recordAttempt(delivery, outcome, startedAt, next);
     this.metrics.deliveryAttempted(recorded.status, outcome.durationMs);
     this.lines[recorded.status === 'dead' ? 'warn' : 'info'](
       {
@@ -183,20 +170,30 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
         eventId: delivery.eventId,
         deliveryId: delivery.id,
         subscriptionId: subscription.id,
-        attemptInRun,
+        attemptInRun: attemptInRun(delivery),
         statusCode: outcome.statusCode,
         durationMs: outcome.durationMs,
         outcome: recorded.status,
-        nextAttemptAt: final ? null : new Date(Date.now() + delayMs).toISOString(),
+        nextAttemptAt: next.kind === 'retry' ? next.nextAttemptAt.toISOString() : null,
       },
       'delivery attempt',
     );
     if (recorded.disabledReason) {
       this.logger.warn(`subscription ${subscription.id}: ${recorded.disabledReason}`);
-      await this.matcher.invalidate();
     }
-    if (outcome.succeeded) return DONE;
-    if (final) return { kind: 'dead', error: outcome.error ?? 'delivery failed' };
-    return { kind: 'retry', delayMs, error: outcome.error ?? 'delivery failed' };
+    return next;
+  }
+
+  /** What the next-step decision needs besides the attempt's result. */
+  private policyFor({ delivery, subscription }: DeliveryToSend) {
+    return {
+      delivery,
+      policy: resolveRetryPolicy(subscription, this.settings.DELIVERY_RETRY_SCHEDULE),
+      retry: {
+        jitter: this.settings.DELIVERY_RETRY_JITTER,
+        retryAfterMaxMs: this.settings.DELIVERY_RETRY_AFTER_MAX_SECONDS * 1000,
+      },
+      now: new Date(),
+    };
   }
 }

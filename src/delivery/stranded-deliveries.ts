@@ -1,16 +1,8 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { JobState, Queue } from 'bullmq';
-import { DataSource } from 'typeorm';
 import { DELIVERY_QUEUE } from '../queues/queue-names';
-
-/** A pending or failed delivery: what finding its job needs. */
-export interface QueuedDelivery {
-  id: string;
-  eventId: string;
-  run: number;
-}
+import { DeliveriesRepository, QueuedDelivery } from './deliveries.repository';
 
 /** A job in one of these states has finished: it will make no attempt. */
 const FINISHED: readonly (JobState | 'unknown')[] = ['completed', 'failed', 'unknown'];
@@ -35,7 +27,7 @@ export function fanOutJobId(eventId: string, firstDeliveryId: string): string {
 export class StrandedDeliveries {
   constructor(
     @InjectQueue(DELIVERY_QUEUE) private readonly queue: Queue,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly deliveries: DeliveriesRepository,
   ) {}
 
   /** Those of the deliveries no unfinished job holds. */
@@ -63,16 +55,9 @@ export class StrandedDeliveries {
   ): Promise<Map<T, string[]>> {
     const firstRuns = deliveries.filter((delivery) => delivery.run === 0);
     if (firstRuns.length === 0) return new Map();
-    const rows = (await this.dataSource.query(
-      `SELECT event_id, id FROM deliveries WHERE event_id = ANY($1::text[]) ORDER BY id`,
-      [[...new Set(firstRuns.map((delivery) => delivery.eventId))]],
-    )) as { event_id: string; id: string }[];
-    const byEvent = new Map<string, string[]>();
-    for (const row of rows) {
-      const ids = byEvent.get(row.event_id) ?? [];
-      ids.push(row.id);
-      byEvent.set(row.event_id, ids);
-    }
+    const byEvent = await this.deliveries.idsByEvent([
+      ...new Set(firstRuns.map((delivery) => delivery.eventId)),
+    ]);
     return new Map(
       firstRuns.map((delivery) => [
         delivery,

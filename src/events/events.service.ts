@@ -6,6 +6,7 @@ import { AppError, notFound } from '../common/app-error';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { parseRaw } from '../common/raw-body';
 import { DeliveriesService } from '../delivery/deliveries.service';
+import { DeliveryProducer } from '../delivery/delivery-producer';
 import { DeliveryView } from '../delivery/dto/delivery.response';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
@@ -25,6 +26,7 @@ export class EventsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly matcher: SubscriptionMatcher,
     private readonly deliveries: DeliveriesService,
+    private readonly producer: DeliveryProducer,
   ) {}
 
   async get(id: string): Promise<EventDetail> {
@@ -55,9 +57,9 @@ export class EventsService {
       ? await this.chosenSubscriptions([...new Set(subscriptionIds)])
       : await this.matcher.match({ type: event.type, sourceId: event.sourceId }, event.canonical);
     const created = await this.dataSource.transaction((manager) =>
-      this.deliveries.createForEvent(manager, id, targets),
+      this.producer.createForEvent(manager, id, targets),
     );
-    await this.deliveries.enqueueFirstAttempts(id, created);
+    await this.producer.enqueueFirstAttempts(id, created);
     const createdIds = new Set(created.map((delivery) => delivery.id));
     return (await this.deliveries.forEvent(id)).filter((delivery) => createdIds.has(delivery.id));
   }

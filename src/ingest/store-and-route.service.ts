@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { newId } from '../common/ids';
-import { DeliveriesService } from '../delivery/deliveries.service';
+import { DeliveryProducer } from '../delivery/delivery-producer';
 import { EventsRepository } from '../events/events.repository';
 import { MetricsService } from '../monitoring/metrics.service';
 import { IngestJobData } from '../queues/queue-names';
@@ -15,7 +15,7 @@ export class StoreAndRouteService {
     private readonly registry: SourceRegistry,
     private readonly matcher: SubscriptionMatcher,
     private readonly events: EventsRepository,
-    private readonly deliveries: DeliveriesService,
+    private readonly producer: DeliveryProducer,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -56,9 +56,9 @@ export class StoreAndRouteService {
     if (stored) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
     // Not stored: a retried job (or a replayed signed webhook) whose statement had committed;
     // queue what no job holds.
-    await this.deliveries.enqueueFirstAttempts(
+    await this.producer.enqueueFirstAttempts(
       job.eventId,
-      stored ? deliveries : await this.deliveries.strandedOfEvent(job.eventId),
+      stored ? deliveries : await this.producer.strandedOfEvent(job.eventId),
     );
   }
 }

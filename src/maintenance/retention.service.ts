@@ -1,9 +1,8 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
-import { DataSource } from 'typeorm';
 import { Settings } from '../config/settings';
+import { DeliveriesRepository } from '../delivery/deliveries.repository';
 import { EventsRepository } from '../events/events.repository';
 import { DELIVERY_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE } from '../queues/queue-names';
 
@@ -32,8 +31,8 @@ export class RetentionService {
   private readonly queues: Queue[];
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly events: EventsRepository,
+    private readonly deliveries: DeliveriesRepository,
     private readonly settings: Settings,
     @InjectQueue(INGEST_QUEUE) private readonly ingest: Queue,
     @InjectQueue(DELIVERY_QUEUE) delivery: Queue,
@@ -53,8 +52,10 @@ export class RetentionService {
       );
     }
     if (attemptDays > 0) {
-      const cutoff = new Date(now.getTime() - attemptDays * DAY_MS);
-      counts.attempts = await untilShort(() => this.deleteFinishedAttempts(cutoff));
+      counts.attempts = await this.deliveries.deleteFinishedAttempts(
+        new Date(now.getTime() - attemptDays * DAY_MS),
+        RETENTION_BATCH_SIZE,
+      );
     }
     for (const queue of this.queues) {
       // Cleaning would drop their dedupe ids too; removeOnComplete trims them and keeps those.
@@ -66,23 +67,6 @@ export class RetentionService {
       }
     }
     return counts;
-  }
-
-  /** Up to RETENTION_BATCH_SIZE attempts of finished deliveries started before the cutoff. */
-  private async deleteFinishedAttempts(cutoff: Date): Promise<number> {
-    const [{ count }] = (await this.dataSource.query(
-      `WITH doomed AS (
-         SELECT a.id FROM delivery_attempts a
-         JOIN deliveries d ON d.id = a.delivery_id
-         WHERE a.started_at < $1 AND d.status IN ('succeeded', 'dead')
-         LIMIT $2
-       ), deleted AS (
-         DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM doomed) RETURNING 1
-       )
-       SELECT count(*)::int AS count FROM deleted`,
-      [cutoff, RETENTION_BATCH_SIZE],
-    )) as { count: number }[];
-    return count;
   }
 
   private async cleanJobs(

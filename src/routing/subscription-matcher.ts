@@ -1,8 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
-import { SharedRedis } from '../queues/shared-redis';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
+import { Snapshot, SubscriptionSnapshot } from '../subscriptions/subscription-snapshot';
 import { compileContentFilter } from './content-filter';
 import { SubscriptionIndex } from './subscription-index';
 
@@ -11,96 +9,43 @@ export interface RoutableEvent {
   sourceId: string;
 }
 
-/** Even if a change notice were lost (Redis flushed), no process keeps a stale index longer. */
-const MAX_INDEX_AGE_MS = 60_000;
-
-interface LoadedIndex {
-  version: string;
-  loadedAt: number;
-  index: SubscriptionIndex<SubscriptionEntity>;
-  byId: Map<string, SubscriptionEntity>;
-}
+/** A subscription that wants the event: its id, what a delivery is made for. */
+export type MatchedSubscription = Pick<SubscriptionEntity, 'id'>;
 
 /**
- * Which enabled subscriptions want an event, from an in-memory index of them all. Every change
- * bumps a version in Redis; each match reads it (one GET) and rebuilds the index when it moved,
- * so a subscription created, changed or disabled in any process applies to the next event.
- * The delivery worker reads subscriptions (with their secrets) from the same index.
+ * Which enabled subscriptions want an event, from an index built over the subscriptions'
+ * snapshot, and built again when the snapshot is replaced (a change in any process).
  */
 @Injectable()
 export class SubscriptionMatcher {
   private readonly logger = new Logger(SubscriptionMatcher.name);
-  private loaded: LoadedIndex | null = null;
-  private loading: Promise<LoadedIndex> | null = null;
-  private versionRead: Promise<string> | null = null;
+  private indexed: { snapshot: Snapshot; index: SubscriptionIndex<MatchedSubscription> } | null =
+    null;
 
-  constructor(
-    @InjectRepository(SubscriptionEntity)
-    private readonly subscriptions: Repository<SubscriptionEntity>,
-    private readonly redis: SharedRedis,
-  ) {}
+  constructor(private readonly snapshots: SubscriptionSnapshot) {}
 
-  async match(event: RoutableEvent, canonical?: unknown): Promise<SubscriptionEntity[]> {
-    const { index } = await this.current();
-    return index.match(event, canonical);
+  async match(event: RoutableEvent, canonical?: unknown): Promise<MatchedSubscription[]> {
+    const snapshot = await this.snapshots.current();
+    return this.indexOf(snapshot).match(event, canonical);
   }
 
-  /**
-   * A subscription with its secrets: from the index when it is enabled (as of the current
-   * version), else from Postgres; null when it does not exist.
-   */
-  async withSecrets(id: string): Promise<SubscriptionEntity | null> {
-    const { byId } = await this.current();
-    return (
-      byId.get(id) ??
-      (await this.selectWithSecrets().where('subscription.id = :id', { id }).getOne())
-    );
-  }
-
-  /** Tells every process that subscriptions changed; call after the change is committed. */
-  async invalidate(): Promise<void> {
-    this.loaded = null;
-    await this.redis.client.incr(this.versionKey());
-  }
-
-  private async current(): Promise<LoadedIndex> {
-    const version = await this.readVersion();
-    const loaded = this.loaded;
-    if (loaded && loaded.version === version && Date.now() - loaded.loadedAt < MAX_INDEX_AGE_MS) {
-      return loaded;
-    }
-    if (!this.loading) {
-      this.loading = this.load(version).finally(() => (this.loading = null));
-    }
-    const fresh = await this.loading;
-    // A load begun for an older version may still be the one awaited; it is at most one change behind.
-    return fresh.version === version ? fresh : this.load(version);
-  }
-
-  private async load(version: string): Promise<LoadedIndex> {
+  private indexOf(snapshot: Snapshot): SubscriptionIndex<MatchedSubscription> {
+    if (this.indexed?.snapshot === snapshot) return this.indexed.index;
     const started = performance.now();
-    const enabled = await this.selectWithSecrets().where('subscription.enabled').getMany();
     const index = new SubscriptionIndex(
-      enabled.map((subscription) => ({
+      snapshot.enabled.map((subscription) => ({
         id: subscription.id,
         eventTypes: subscription.eventTypes,
         sourceIds: subscription.sourceIds,
         matchesContent: subscription.filter ? this.compileFilter(subscription) : undefined,
-        value: subscription,
+        value: { id: subscription.id },
       })),
     );
-    const byId = new Map(enabled.map((subscription) => [subscription.id, subscription]));
-    this.loaded = { version, loadedAt: Date.now(), index, byId };
+    this.indexed = { snapshot, index };
     this.logger.debug(
-      `indexed ${index.size} subscriptions (version ${version}) in ${Math.round(performance.now() - started)} ms`,
+      `indexed ${index.size} subscriptions (version ${snapshot.version}) in ${Math.round(performance.now() - started)} ms`,
     );
-    return this.loaded;
-  }
-
-  private selectWithSecrets() {
-    return this.subscriptions
-      .createQueryBuilder('subscription')
-      .addSelect(['subscription.secret', 'subscription.previousSecret']);
+    return index;
   }
 
   /** Filters are validated on write; one that still fails to compile matches nothing, not everything. */
@@ -111,21 +56,5 @@ export class SubscriptionMatcher {
       this.logger.error(`subscription ${subscription.id} has an unusable filter: ${String(error)}`);
       return () => false;
     }
-  }
-
-  /**
-   * The version in Redis. Callers in the same event-loop turn share one GET, sent once the turn
-   * is over, so after each of them asked: as fresh for every one as a GET of its own.
-   */
-  private readVersion(): Promise<string> {
-    this.versionRead ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      this.versionRead = null;
-      return (await this.redis.client.get(this.versionKey())) ?? '0';
-    });
-    return this.versionRead;
-  }
-
-  private versionKey(): string {
-    return this.redis.key('subscriptions', 'version');
   }
 }

@@ -11,13 +11,12 @@ import { ApiAdminAuth, ApiErrorResponse, ApiPageResponse } from '../common/opena
 import { ERROR_EXAMPLES, EXAMPLE_IDS, EXAMPLE_TIMESTAMP } from '../common/openapi-examples';
 import { Page, PageQuery } from '../common/pagination';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
-import { RotateSecretDto, TestSubscriptionDto } from './dto/subscription-actions.dto';
+import { RotateSecretDto } from './dto/subscription-actions.dto';
 import { SubscriptionResponse } from './dto/subscription.response';
-import { TestSendResult } from './dto/test-send.response';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
 import { SubscriptionsService } from './subscriptions.service';
 
-const Invalid = ApiErrorResponse(400, 'Invalid fields, each named', {
+export const InvalidSubscription = ApiErrorResponse(400, 'Invalid fields, each named', {
   statusCode: 400,
   error: 'validation_failed',
   message: 'Invalid fields: url, filter',
@@ -26,7 +25,7 @@ const Invalid = ApiErrorResponse(400, 'Invalid fields, each named', {
     { field: 'filter', problems: ['filter uses $where, which is not allowed'] },
   ],
 });
-const NotFound = ApiErrorResponse(404, 'No subscription with this id', {
+export const SubscriptionNotFound = ApiErrorResponse(404, 'No subscription with this id', {
   ...ERROR_EXAMPLES.notFound,
   message: `Subscription ${EXAMPLE_IDS.subscription} not found`,
 });
@@ -88,7 +87,7 @@ export class SubscriptionsController {
     },
   })
   @ApiCreatedResponse({ type: SubscriptionResponse })
-  @Invalid
+  @InvalidSubscription
   create(@Body() dto: CreateSubscriptionDto): Promise<SubscriptionResponse> {
     return this.subscriptions.create(dto);
   }
@@ -109,7 +108,7 @@ export class SubscriptionsController {
   @Get(':id')
   @ApiOperation({ summary: 'Get a subscription (its secret is never shown here)' })
   @ApiOkResponse({ type: SubscriptionResponse })
-  @NotFound
+  @SubscriptionNotFound
   get(@Param('id') id: string): Promise<SubscriptionResponse> {
     return this.subscriptions.get(id);
   }
@@ -130,8 +129,8 @@ export class SubscriptionsController {
     },
   })
   @ApiOkResponse({ type: SubscriptionResponse })
-  @Invalid
-  @NotFound
+  @InvalidSubscription
+  @SubscriptionNotFound
   update(
     @Param('id') id: string,
     @Body() dto: UpdateSubscriptionDto,
@@ -143,7 +142,7 @@ export class SubscriptionsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a subscription and its deliveries' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @NotFound
+  @SubscriptionNotFound
   async remove(@Param('id') id: string): Promise<void> {
     await this.subscriptions.remove(id);
   }
@@ -159,29 +158,12 @@ export class SubscriptionsController {
     examples: { default: { value: { graceSeconds: 86400 } } },
   })
   @ApiOkResponse({ type: SubscriptionResponse })
-  @Invalid
-  @NotFound
+  @InvalidSubscription
+  @SubscriptionNotFound
   rotateSecret(
     @Param('id') id: string,
     @Body() dto: RotateSecretDto,
   ): Promise<SubscriptionResponse> {
     return this.subscriptions.rotateSecret(id, dto ?? {});
-  }
-
-  @Post(':id/test')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Send a sample event now and return the attempt outcome (nothing stored)',
-  })
-  @ApiBody({
-    type: TestSubscriptionDto,
-    required: false,
-    examples: { default: { value: { eventType: 'message.created' } } },
-  })
-  @ApiOkResponse({ type: TestSendResult })
-  @Invalid
-  @NotFound
-  test(@Param('id') id: string, @Body() dto: TestSubscriptionDto): Promise<TestSendResult> {
-    return this.subscriptions.test(id, dto ?? {});
   }
 }

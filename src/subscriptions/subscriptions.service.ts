@@ -1,33 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { ulid } from 'ulid';
-import { LessThan, Repository } from 'typeorm';
-import { buildSampleEvent } from '../canonical/sample-event';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery, toPage } from '../common/pagination';
 import { newSigningSecret } from '../common/secrets';
 import { Settings } from '../config/settings';
 import { checkTarget } from '../outbound/target-guard';
-import { WebhookDispatcher } from '../delivery/webhook-dispatcher';
-import { eventTypeMatches } from '../routing/event-type-pattern';
-import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
-import { RotateSecretDto, TestSubscriptionDto } from './dto/subscription-actions.dto';
+import { RotateSecretDto } from './dto/subscription-actions.dto';
 import { SubscriptionResponse, toSubscriptionResponse } from './dto/subscription.response';
-import { TestSendResult } from './dto/test-send.response';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
 import { unmaskHeaders, unmaskUrl } from './subscription-credentials';
+import { SubscriptionSnapshot } from './subscription-snapshot';
+import { SubscriptionsRepository } from './subscriptions.repository';
 import { PayloadFormat, SubscriptionEntity } from './subscription.entity';
-import { CANONICAL_EVENT_TYPES } from '../canonical/canonical-event';
 
 @Injectable()
 export class SubscriptionsService {
   constructor(
-    @InjectRepository(SubscriptionEntity)
-    private readonly subscriptions: Repository<SubscriptionEntity>,
-    private readonly matcher: SubscriptionMatcher,
-    private readonly dispatcher: WebhookDispatcher,
+    private readonly subscriptions: SubscriptionsRepository,
+    private readonly snapshot: SubscriptionSnapshot,
     private readonly settings: Settings,
   ) {}
 
@@ -39,17 +30,15 @@ export class SubscriptionsService {
     const { url = dto.url, headers = {} } = resolveCredentials(dto, null);
     await this.assertCreatable({ ...dto, url });
     const secret = dto.secret ?? newSigningSecret();
-    const saved = await this.subscriptions.save(
-      this.subscriptions.create({
-        id: newId('sub'),
-        ...subscriptionColumns(dto),
-        url,
-        headers,
-        secret,
-        routesKey,
-      }),
-    );
-    await this.matcher.invalidate();
+    const saved = await this.subscriptions.insert({
+      id: newId('sub'),
+      ...subscriptionColumns(dto),
+      url,
+      headers,
+      secret,
+      routesKey,
+    });
+    await this.snapshot.invalidate();
     return toSubscriptionResponse(saved, this.settings, { secret, credentials: true });
   }
 
@@ -60,24 +49,14 @@ export class SubscriptionsService {
   }
 
   /** The subscriptions the routes file declared, with their secrets, to compare with it. */
-  async listManaged(): Promise<SubscriptionEntity[]> {
-    return this.subscriptions
-      .createQueryBuilder('subscription')
-      .addSelect('subscription.secret')
-      .where('subscription.routesKey IS NOT NULL')
-      .orderBy('subscription.id', 'ASC')
-      .getMany();
+  listManaged(): Promise<SubscriptionEntity[]> {
+    return this.subscriptions.listManaged();
   }
 
   /** One page, newest first. */
   async list(query: PageQuery): Promise<Page<SubscriptionResponse>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.subscriptions.find({
-      where: query.cursor ? { id: LessThan(query.cursor) } : {},
-      order: { id: 'DESC' },
-      take: limit + 1,
-    });
-    return toPage(rows, limit, (subscription) =>
+    return toPage(await this.subscriptions.page(query.cursor, limit), limit, (subscription) =>
       toSubscriptionResponse(subscription, this.settings),
     );
   }
@@ -147,14 +126,13 @@ export class SubscriptionsService {
     }
     Object.assign(subscription, changes);
     const saved = await this.subscriptions.save(subscription);
-    await this.matcher.invalidate();
+    await this.snapshot.invalidate();
     return toSubscriptionResponse(saved, this.settings);
   }
 
   async remove(id: string): Promise<void> {
-    const result = await this.subscriptions.delete({ id });
-    if (!result.affected) throw notFound(`Subscription ${id}`);
-    await this.matcher.invalidate();
+    if (!(await this.subscriptions.delete(id))) throw notFound(`Subscription ${id}`);
+    await this.snapshot.invalidate();
   }
 
   /**
@@ -170,56 +148,24 @@ export class SubscriptionsService {
         { field: 'secret', problems: ['secret must differ from the current secret'] },
       ]);
     }
-    await this.subscriptions.update(
-      { id },
-      {
-        secret,
-        previousSecret: graceSeconds > 0 ? subscription.secret : null,
-        previousSecretExpiresAt:
-          graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null,
-      },
-    );
-    // Delivery workers sign with the secrets of the matcher's index.
-    await this.matcher.invalidate();
+    await this.subscriptions.setSecrets(id, {
+      secret,
+      previousSecret: graceSeconds > 0 ? subscription.secret : null,
+      previousSecretExpiresAt: graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null,
+    });
+    // Delivery workers sign with the secrets of the snapshot.
+    await this.snapshot.invalidate();
     return toSubscriptionResponse(await this.find(id), this.settings, { secret });
   }
 
-  /** Sends a sample event through the subscription's format, transform and signing now. */
-  async test(id: string, dto: TestSubscriptionDto): Promise<TestSendResult> {
-    const subscription = await this.findWithSecrets(id);
-    const type = dto.eventType ?? sampleTypeFor(subscription.eventTypes);
-    const eventId = `evt_test_${ulid()}`;
-    const sample = buildSampleEvent(eventId, type);
-    const startedAt = new Date();
-    const outcome = await this.dispatcher.dispatch(
-      {
-        subscription,
-        messageId: eventId,
-        canonicalJson: JSON.stringify(sample.canonical),
-        rawBody: sample.rawBody,
-      },
-      startedAt,
-    );
-    return {
-      eventId,
-      eventType: type,
-      startedAt: startedAt.toISOString(),
-      succeeded: outcome.succeeded,
-      statusCode: outcome.statusCode,
-      durationMs: outcome.durationMs,
-      error: outcome.error,
-      responseExcerpt: outcome.responseExcerpt,
-    };
-  }
-
   private async find(id: string): Promise<SubscriptionEntity> {
-    const subscription = await this.subscriptions.findOneBy({ id });
+    const subscription = await this.subscriptions.findById(id);
     if (!subscription) throw notFound(`Subscription ${id}`);
     return subscription;
   }
 
   private async findWithSecrets(id: string): Promise<SubscriptionEntity> {
-    const subscription = await this.matcher.withSecrets(id);
+    const subscription = await this.snapshot.withSecrets(id);
     if (!subscription) throw notFound(`Subscription ${id}`);
     return subscription;
   }
@@ -302,13 +248,4 @@ function resolvePayloadFormat(
     ]);
   }
   return format;
-}
-
-/** The first canonical type the subscription's patterns accept. */
-function sampleTypeFor(patterns: string[]): string {
-  return (
-    CANONICAL_EVENT_TYPES.find((type) =>
-      patterns.some((pattern) => eventTypeMatches(pattern, type)),
-    ) ?? 'message.created'
-  );
 }

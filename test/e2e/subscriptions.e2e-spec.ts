@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { newSigningSecret } from '../../src/common/secrets';
 import { newId } from '../../src/common/ids';
-import { SubscriptionMatcher } from '../../src/routing/subscription-matcher';
+import { SubscriptionSnapshot } from '../../src/subscriptions/subscription-snapshot';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink, SinkRequest } from '../support/http-sink';
 import { resetDatabase, startTestApp, TestApp } from '../support/test-app';
@@ -92,7 +92,7 @@ async function storedEvent(app: TestApp, eventId: string): Promise<any> {
 }
 
 async function bumpMatcher(app: TestApp): Promise<void> {
-  await app.running.context.get(SubscriptionMatcher).invalidate();
+  await app.running.context.get(SubscriptionSnapshot).invalidate();
 }
 
 /** A subscription row written straight to Postgres, skipping the API's target check. */

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { RunningApp, startApp } from '../../src/bootstrap';
 import { Settings } from '../../src/config/settings';
 import { DELIVERY_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE } from '../../src/queues/queue-names';
-import { SubscriptionMatcher } from '../../src/routing/subscription-matcher';
+import { SubscriptionSnapshot } from '../../src/subscriptions/subscription-snapshot';
 import { AdminAnswer, AdminClient } from './admin-client';
 import { TEST_ADMIN_KEY, testSettings } from './test-settings';
 import { waitFor } from './wait-for';
@@ -18,7 +18,7 @@ export interface TestApp {
   admin(method: string, path: string, body?: unknown): Promise<AdminAnswer>;
   post(path: string, body: string | Buffer, headers?: Record<string, string>): Promise<Response>;
   dataSource: DataSource;
-  /** Deletes every subscription (and its deliveries) once the queues are idle, and tells the matcher. */
+  /** Deletes every subscription (and its deliveries) once the queues are idle, and tells the subscriptions snapshot. */
   clearSubscriptions(): Promise<void>;
   /** Resolves once no ingest or delivery job is waiting, active or delayed. */
   drainQueues(timeoutMs?: number): Promise<void>;
@@ -68,7 +68,7 @@ export async function startTestApp(
           if ((error as { code?: string }).code !== '40P01' || tries === 5) throw error;
         }
       }
-      await running.context.get(SubscriptionMatcher).invalidate();
+      await running.context.get(SubscriptionSnapshot).invalidate();
     },
     async close() {
       // The maintenance queue holds a job scheduler, so it is never idle: not drained, removed here.

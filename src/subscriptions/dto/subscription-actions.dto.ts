@@ -1,6 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { CANONICAL_EVENT_TYPES } from '../../canonical/canonical-event';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { SIGNING_SECRET_PATTERN } from './create-subscription.dto';
 
 export class RotateSecretDto {
@@ -24,16 +23,4 @@ export class RotateSecretDto {
   @Min(0)
   @Max(30 * 24 * 3600)
   graceSeconds?: number;
-}
-
-export class TestSubscriptionDto {
-  @ApiPropertyOptional({
-    description:
-      'Canonical type of the sample event; default: the first type the subscription asks for.',
-    example: 'message.created',
-    enum: CANONICAL_EVENT_TYPES,
-  })
-  @IsOptional()
-  @IsIn(CANONICAL_EVENT_TYPES, { message: 'eventType must be a canonical event type' })
-  eventType?: string;
 }

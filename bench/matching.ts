@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CANONICAL_EVENT_TYPES } from '../src/canonical/canonical-event';
-import { eventTypeMatches } from '../src/routing/event-type-pattern';
+import { eventTypeMatches } from '../src/policies/event-type-pattern';
 import { IndexedSubscription, SubscriptionIndex } from '../src/routing/subscription-index';
 
 const SEED = 20240601;

@@ -17,7 +17,7 @@ import { DeliveryAttempts, DeliveryToSend } from './delivery-attempts';
 import { DeliveryProducer } from './delivery-producer';
 import { attemptInRun, beforeAttempt, NextStep, nextStep } from './next-step';
 import { SubscriptionRateLimiter } from './rate-limiter';
-import { resolveRetryPolicy } from './retry-policy';
+import { resolveRetryPolicy } from '../policies/retry-policy';
 import { WebhookDispatcher } from './webhook-dispatcher';
 
 /** A failed attempt that another may fix, thrown with the wait the retry policy chose. */

@@ -1,6 +1,6 @@
 import { DeliveryStatus } from './delivery.entity';
 import { AttemptOutcome } from '../outbound/http-sender';
-import { RetryPolicy, retryDelayMs } from './retry-policy';
+import { RetryPolicy, retryDelayMs } from '../policies/retry-policy';
 
 /** What follows an attempt, or the decision not to make one. */
 export type NextStep =

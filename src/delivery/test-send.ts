@@ -3,7 +3,7 @@ import { ulid } from 'ulid';
 import { CANONICAL_EVENT_TYPES } from '../canonical/canonical-event';
 import { buildSampleEvent } from '../canonical/sample-event';
 import { notFound } from '../common/app-error';
-import { eventTypeMatches } from '../routing/event-type-pattern';
+import { eventTypeMatches } from '../policies/event-type-pattern';
 import { SubscriptionSnapshot } from '../subscriptions/subscription-snapshot';
 import { TestSubscriptionDto } from './dto/test-send.request';
 import { TestSendResult } from './dto/test-send.response';

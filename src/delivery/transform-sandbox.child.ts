@@ -8,7 +8,7 @@ import {
   TransformError,
   TransformFailure,
   TransformLimits,
-} from './payload-transform';
+} from '../policies/payload-transform';
 
 export interface SandboxRequest {
   id: number;

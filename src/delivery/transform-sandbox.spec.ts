@@ -1,6 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { isRunning } from '../../test/support/processes';
-import { DEFAULT_TRANSFORM_LIMITS, TransformError, TransformLimits } from './payload-transform';
+import {
+  DEFAULT_TRANSFORM_LIMITS,
+  TransformError,
+  TransformLimits,
+} from '../policies/payload-transform';
 import { SandboxUnavailableError, TransformSandboxPool } from './transform-sandbox';
 
 /** The expression from issue 10: V8's "invalid size" fatal error aborts any process running it. */

@@ -8,7 +8,7 @@
 import { OnApplicationShutdown } from '@nestjs/common';
 import { ChildProcess, fork } from 'node:child_process';
 import { extname, join } from 'node:path';
-import { TransformError, TransformLimits } from './payload-transform';
+import { TransformError, TransformLimits } from '../policies/payload-transform';
 import type { SandboxMessage, SandboxRequest } from './transform-sandbox.child';
 
 /**

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Settings } from '../config/settings';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { AttemptOutcome, failure, HttpSender } from '../outbound/http-sender';
-import { TransformError } from './payload-transform';
+import { TransformError } from '../policies/payload-transform';
 import { SandboxUnavailableError, TransformSandboxPool } from './transform-sandbox';
 import { signWebhook } from '../outbound/webhook-signer';
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { eventTypeMatches } from './event-type-pattern';
+import { eventTypeMatches } from '../policies/event-type-pattern';
 import { IndexedSubscription, SubscriptionIndex } from './subscription-index';
 
 type Subscription = IndexedSubscription<string>;

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { Snapshot, SubscriptionSnapshot } from '../subscriptions/subscription-snapshot';
-import { compileContentFilter } from './content-filter';
+import { compileContentFilter } from '../policies/content-filter';
 import { SubscriptionIndex } from './subscription-index';
 
 export interface RoutableEvent {

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { ContentFilter } from '../routing/content-filter';
+import type { ContentFilter } from '../policies/content-filter';
 
 /** canonical: the canonical event; raw: the source's body as received; transformed: the transform's output. */
 export const PAYLOAD_FORMATS = ['canonical', 'raw', 'transformed'] as const;

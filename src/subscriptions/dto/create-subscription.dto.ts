@@ -19,7 +19,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { EVENT_TYPE_PATTERN } from '../../routing/event-type-pattern';
+import { EVENT_TYPE_PATTERN } from '../../policies/event-type-pattern';
 import { PAYLOAD_FORMATS, PayloadFormat } from '../subscription.entity';
 import { IsHeaderMap } from './header-map.validator';
 import { IsContentFilter, IsTransform } from './policy.validators';

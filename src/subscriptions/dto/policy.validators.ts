@@ -1,6 +1,6 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
-import { transformProblems } from '../../delivery/payload-transform';
-import { contentFilterProblems } from '../../routing/content-filter';
+import { transformProblems } from '../../policies/payload-transform';
+import { contentFilterProblems } from '../../policies/content-filter';
 
 function problemsValidator(
   name: string,

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MANAGED_PROPERTY, ManagedByRoutesFile, managedBy } from '../../common/routes-managed';
 import { Settings } from '../../config/settings';
-import { resolveRetryPolicy } from '../../delivery/retry-policy';
+import { resolveRetryPolicy } from '../../policies/retry-policy';
 import { maskHeaders, maskUrlCredentials } from '../subscription-credentials';
 import { PAYLOAD_FORMATS, PayloadFormat, SubscriptionEntity } from '../subscription.entity';
 

@@ -24,6 +24,7 @@ import { SharedRedis } from './queues/shared-redis';
 import { SubscriptionMatcher } from './routing/subscription-matcher';
 import { SOURCE_PLUGIN_PROVIDERS } from './sources/source-plugins';
 import { SourceRegistry } from './sources/source-registry';
+import { SourcesRepository } from './sources/sources.repository';
 import { SourcesService } from './sources/sources.service';
 import { SubscriptionSnapshot } from './subscriptions/subscription-snapshot';
 import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
@@ -32,6 +33,7 @@ import { SubscriptionsService } from './subscriptions/subscriptions.service';
 const SHARED_PROVIDERS = [
   ...SOURCE_PLUGIN_PROVIDERS,
   SourceRegistry,
+  SourcesRepository,
   SourcesService,
   SubscriptionsService,
   SubscriptionsRepository,

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
-import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, LessThan, Not, Repository } from 'typeorm';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery, toPage } from '../common/pagination';
@@ -19,6 +17,7 @@ import {
 } from './dto/source-body';
 import { SourceResponse, toSourceResponse } from './dto/source.response';
 import { SourceEntity } from './source.entity';
+import { SourcesRepository } from './sources.repository';
 import { SourceRegistry } from './source-registry';
 import { ConfiguredSource } from './source-settings';
 import {
@@ -36,17 +35,6 @@ interface CachedAuth {
   source: AuthenticatedSource | null;
   expiresAt: number;
 }
-
-const WITH_SECRETS = [
-  'id',
-  'kind',
-  'name',
-  'tokenHint',
-  'settings',
-  'routesKey',
-  'createdAt',
-  'updatedAt',
-] as const;
 
 /** What the ingest path knows about an authenticated source. */
 export interface AuthenticatedSource extends ConfiguredSource {
@@ -69,7 +57,7 @@ export class SourcesService {
   private readonly unknownTokens = new Map<string, CachedAuth>();
 
   constructor(
-    @InjectRepository(SourceEntity) private readonly sources: Repository<SourceEntity>,
+    private readonly sources: SourcesRepository,
     private readonly registry: SourceRegistry,
     private readonly settings: Settings,
   ) {}
@@ -84,20 +72,18 @@ export class SourcesService {
     const declaration = this.registry.settingsOf(definition.kind);
     const token = randomToken();
     const enrichmentSecret = definition.settings.enrichmentUrl ? newSigningSecret() : undefined;
-    const saved = await this.sources.save(
-      this.sources.create({
-        id: newId('src'),
-        kind: definition.kind,
-        name: definition.name,
-        settings: mergedSettings(
-          {},
-          { ...definition.settings, [ENRICHMENT_SECRET]: enrichmentSecret ?? null },
-        ),
-        tokenHash: sha256(token),
-        tokenHint: token.slice(-4),
-        routesKey,
-      }),
-    );
+    const saved = await this.sources.insert({
+      id: newId('src'),
+      kind: definition.kind,
+      name: definition.name,
+      settings: mergedSettings(
+        {},
+        { ...definition.settings, [ENRICHMENT_SECRET]: enrichmentSecret ?? null },
+      ),
+      tokenHash: sha256(token),
+      tokenHint: token.slice(-4),
+      routesKey,
+    });
     return toSourceResponse(
       saved,
       this.settings.publicBaseUrl,
@@ -121,23 +107,14 @@ export class SourcesService {
   }
 
   /** The sources the routes file declared, with their secrets, to compare with it. */
-  async listManaged(): Promise<SourceEntity[]> {
-    return this.sources.find({
-      where: { routesKey: Not(IsNull()) },
-      select: [...WITH_SECRETS],
-      order: { id: 'ASC' },
-    });
+  listManaged(): Promise<SourceEntity[]> {
+    return this.sources.listManaged();
   }
 
   /** One page, newest first. */
   async list(query: PageQuery): Promise<Page<SourceResponse>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const sources = await this.sources.find({
-      select: [...WITH_SECRETS],
-      where: query.cursor ? { id: LessThan(query.cursor) } : {},
-      order: { id: 'DESC' },
-      take: limit + 1,
-    });
+    const sources = await this.sources.listPage(query.cursor, limit + 1);
     return toPage(sources, limit, (source) => this.present(source));
   }
 
@@ -171,15 +148,14 @@ export class SourcesService {
   }
 
   async remove(id: string): Promise<void> {
-    const result = await this.sources.delete({ id });
-    if (!result.affected) throw notFound(`Source ${id}`);
+    if (!(await this.sources.delete(id))) throw notFound(`Source ${id}`);
     this.knownTokens.clear();
   }
 
   async rotateToken(id: string): Promise<SourceResponse> {
     const source = await this.load(id);
     const token = randomToken();
-    await this.sources.update({ id }, { tokenHash: sha256(token), tokenHint: token.slice(-4) });
+    await this.sources.setToken(id, sha256(token), token.slice(-4));
     this.knownTokens.clear();
     const rotated = await this.load(id);
     return toSourceResponse(rotated, this.settings.publicBaseUrl, this.presentedOf(source), {
@@ -203,15 +179,13 @@ export class SourcesService {
   }
 
   private async lookUp(tokenHash: Buffer, cacheKey: string): Promise<AuthenticatedSource | null> {
-    const found = await this.sources
-      .findOne({ where: { tokenHash }, select: [...WITH_SECRETS] })
-      .catch((error: unknown) => {
-        // Postgres is down: the sender should retry later, as when Redis is (never a 500).
-        throw new AppError(
-          'queue_unavailable',
-          `The source cannot be looked up right now (${(error as Error).message}); retry later`,
-        );
-      });
+    const found = await this.sources.findByTokenHash(tokenHash).catch((error: unknown) => {
+      // Postgres is down: the sender should retry later, as when Redis is (never a 500).
+      throw new AppError(
+        'queue_unavailable',
+        `The source cannot be looked up right now (${(error as Error).message}); retry later`,
+      );
+    });
     const source = found ? this.toAuthenticated(found) : null;
     const cache = source ? this.knownTokens : this.unknownTokens;
     if (cache.size >= AUTH_CACHE_MAX_ENTRIES) cache.clear();
@@ -266,7 +240,7 @@ export class SourcesService {
   }
 
   private async load(id: string): Promise<SourceEntity> {
-    const source = await this.sources.findOne({ where: { id }, select: [...WITH_SECRETS] });
+    const source = await this.sources.findById(id);
     if (!source) throw notFound(`Source ${id}`);
     return source;
   }

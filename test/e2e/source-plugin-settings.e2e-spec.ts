@@ -19,6 +19,7 @@ import { SourceRegistry } from '../../src/sources/source-registry';
 import { SourceEntity } from '../../src/sources/source.entity';
 import { SourcesController } from '../../src/sources/sources.controller';
 import { sourceSettingsOpenApi } from '../../src/sources/sources.openapi';
+import { SourcesRepository } from '../../src/sources/sources.repository';
 import { SourcesService } from '../../src/sources/sources.service';
 import { AcmeNormalizer } from '../../src/sources/testing/acme.plugin';
 import { testSettings } from '../support/test-settings';
@@ -53,6 +54,7 @@ describe('a source kind with settings of its own', () => {
           inject: PLUGINS,
         },
         SourceRegistry,
+        SourcesRepository,
         SourcesService,
       ],
     }).compile();

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { nestsDeeperThan } from '../canonical/depth-bound';
 import { AppError, notFound } from '../common/app-error';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { parseRaw } from '../common/raw-body';
 import { DeliveriesService } from '../delivery/deliveries.service';
 import { DeliveryProducer } from '../delivery/delivery-producer';
+import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { DeliveryView } from '../delivery/dto/delivery.response';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
@@ -27,6 +28,7 @@ export class EventsService {
     private readonly matcher: SubscriptionMatcher,
     private readonly deliveries: DeliveriesService,
     private readonly producer: DeliveryProducer,
+    private readonly subscriptions: SubscriptionsRepository,
   ) {}
 
   async get(id: string): Promise<EventDetail> {
@@ -65,7 +67,7 @@ export class EventsService {
   }
 
   private async chosenSubscriptions(ids: string[]): Promise<SubscriptionEntity[]> {
-    const found = await this.dataSource.getRepository(SubscriptionEntity).findBy({ id: In(ids) });
+    const found = await this.subscriptions.findByIds(ids);
     const byId = new Map(found.map((subscription) => [subscription.id, subscription]));
     const problems = ids.flatMap((subscriptionId) => {
       const subscription = byId.get(subscriptionId);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, LessThan, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, LessThan, Repository } from 'typeorm';
 import { SubscriptionEntity } from './subscription.entity';
 
 /** The counts a dead delivery leaves on its subscription. */
@@ -36,6 +36,11 @@ export class SubscriptionsRepository {
   /** Without its secrets; through `manager` inside a transaction. */
   findById(id: string, manager?: EntityManager): Promise<SubscriptionEntity | null> {
     return (manager?.getRepository(SubscriptionEntity) ?? this.subscriptions).findOneBy({ id });
+  }
+
+  /** Without their secrets; the ids not found are left out. */
+  findByIds(ids: string[]): Promise<SubscriptionEntity[]> {
+    return this.subscriptions.findBy({ id: In(ids) });
   }
 
   findWithSecrets(id: string): Promise<SubscriptionEntity | null> {

@@ -1,26 +1,14 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { isRunning } from '../../test/support/processes';
-import {
-  DEFAULT_TRANSFORM_LIMITS,
-  TransformError,
-  TransformLimits,
-} from '../policies/payload-transform';
+import { DEFAULT_TRANSFORM_LIMITS, TransformLimits } from '../policies/payload-transform';
 import { SandboxUnavailableError, TransformSandboxPool } from './transform-sandbox';
+import { transformFailure as failure } from '../policies/testing/transform-failure';
 
 /** The expression from issue 10: V8's "invalid size" fatal error aborts any process running it. */
 const BOMB =
   '($f := function($s,$i){ $i = 0 ? $s : $f($s & $s, $i - 1) }; {"n": $length($f("x", 27))})';
 const EVENT = JSON.stringify({ contact: { name: 'Maria Souza' }, message: { text: 'Oi' } });
 const NAME = '{"name": contact.name}';
-
-async function failure(promise: Promise<unknown>): Promise<TransformError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(TransformError);
-  return error as TransformError;
-}
 
 describe('TransformSandboxPool', () => {
   let pool: TransformSandboxPool;

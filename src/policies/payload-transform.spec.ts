@@ -10,6 +10,7 @@ import {
   getCompiledTransform,
   transformProblems,
 } from './payload-transform';
+import { transformFailure as failure } from './testing/transform-failure';
 
 function textMessage(id: string, sender: 'contact' | 'agent', text: string): Message {
   const name = sender === 'contact' ? 'Maria Souza' : 'Carlos (Vendas)';
@@ -51,15 +52,6 @@ function chatEvent(): CanonicalEvent {
 
 const apply = (expression: string, event: unknown = chatEvent(), limits?: TransformLimits) =>
   compileTransform(expression).apply(event, limits);
-
-async function failure(promise: Promise<unknown>): Promise<TransformError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(TransformError);
-  return error as TransformError;
-}
 
 describe('payload transforms for real targets', () => {
   it('shapes a Google Sheets row', async () => {

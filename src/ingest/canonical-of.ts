@@ -1,6 +1,6 @@
 import { buildCanonicalEvent } from '../canonical/build-event';
 import { CanonicalEvent } from '../canonical/canonical-event';
-import { isRecord } from '../canonical/coerce';
+import { isRecord, JsonRecord } from '../canonical/coerce';
 import { parseRaw } from '../common/raw-body';
 import { IngestJobData } from '../queues/queue-names';
 import { SourceRegistry } from '../sources/source-registry';
@@ -19,19 +19,33 @@ export function canonicalOf(job: IngestJobData, registry: SourceRegistry): Canon
   try {
     const payload = parseRaw(job.rawBody);
     if (!isRecord(payload)) return { status: 'unprocessable', reason: 'body is not a JSON object' };
-    const normalized = registry.normalize(job.sourceKind, payload, {
-      sourceId: job.sourceId,
-      kind: job.sourceKind,
-    });
-    if (normalized.status !== 'ok') return normalized;
-    const event = buildCanonicalEvent(normalized.event, {
-      id: job.eventId,
-      receivedAt: job.receivedAt,
-      source: { kind: job.sourceKind, id: job.sourceId, deliveryId: job.sourceDeliveryId },
-    });
-    return { status: 'ok', event, json: JSON.stringify(event) };
+    const built = canonicalEventOf(job, payload, registry);
+    if (built.status !== 'ok') return built;
+    return { status: 'ok', event: built.event, json: JSON.stringify(built.event) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { status: 'unprocessable', reason: `the canonical event could not be made: ${message}` };
   }
+}
+
+/**
+ * The job's payload as its canonical event, with the router's envelope (event id, times,
+ * source), or the plug-in's reason for none. Used by the worker and by the API's enriched reply.
+ */
+export function canonicalEventOf(
+  job: IngestJobData,
+  payload: JsonRecord,
+  registry: SourceRegistry,
+): { status: 'ok'; event: CanonicalEvent } | { status: 'unprocessable'; reason: string } {
+  const normalized = registry.normalize(job.sourceKind, payload, {
+    sourceId: job.sourceId,
+    kind: job.sourceKind,
+  });
+  if (normalized.status !== 'ok') return normalized;
+  const event = buildCanonicalEvent(normalized.event, {
+    id: job.eventId,
+    receivedAt: job.receivedAt,
+    source: { kind: job.sourceKind, id: job.sourceId, deliveryId: job.sourceDeliveryId },
+  });
+  return { status: 'ok', event };
 }

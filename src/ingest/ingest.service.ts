@@ -2,8 +2,8 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
-import { buildCanonicalEvent } from '../canonical/build-event';
 import { isRecord, JsonRecord } from '../canonical/coerce';
+import { canonicalEventOf } from './canonical-of';
 import { AppError } from '../common/app-error';
 import { derivedId, newId } from '../common/ids';
 import { UnparseableBody } from '../common/raw-body';
@@ -104,17 +104,9 @@ export class IngestService {
     const plain = normalizer.acceptedResponse(job.eventId);
     const enrichment = normalizer.replyEnrichment;
     if (!source.enrichment || !enrichment?.appliesTo(payload)) return plain;
-    const normalized = this.registry.normalize(source.kind, payload, {
-      sourceId: source.id,
-      kind: source.kind,
-    });
-    if (normalized.status !== 'ok') return plain;
-    const event = buildCanonicalEvent(normalized.event, {
-      id: job.eventId,
-      receivedAt: job.receivedAt,
-      source: { kind: source.kind, id: source.id, deliveryId: job.sourceDeliveryId },
-    });
-    const answer = await this.enrichment.ask(source.enrichment, event);
+    const built = canonicalEventOf(job, payload, this.registry);
+    if (built.status !== 'ok') return plain;
+    const answer = await this.enrichment.ask(source.enrichment, built.event);
     return (answer === null ? null : enrichment.toResponse(answer)) ?? plain;
   }
 

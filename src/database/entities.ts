@@ -16,6 +16,7 @@ import { DeliveryPolicies1763884800000 } from './migrations/1763884800000-Delive
 import { RoutesAsCode1764057600000 } from './migrations/1764057600000-RoutesAsCode';
 import { SourceSettings1764144000000 } from './migrations/1764144000000-SourceSettings';
 import { Conversations1764230400000 } from './migrations/1764230400000-Conversations';
+import { ConversationMessageTimes1764230400001 } from './migrations/1764230400001-ConversationMessageTimes';
 
 export const ENTITIES = [
   SourceEntity,
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   RoutesAsCode1764057600000,
   SourceSettings1764144000000,
   Conversations1764230400000,
+  ConversationMessageTimes1764230400001,
 ];

@@ -1,6 +1,12 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AdminKeyGuard } from './auth/admin-key.guard';
+import {
+  ContactsController,
+  ConversationsController,
+} from './conversations/conversations.controller';
+import { ConversationsService } from './conversations/conversations.service';
+import { ContactEnrichment } from './conversations/contact-enrichment';
 import { CoreModule } from './core.module';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { TestSendController } from './delivery/test-send.controller';
@@ -28,6 +34,8 @@ import { TestSend } from './delivery/test-send';
     SubscriptionsController,
     TestSendController,
     EventsController,
+    ConversationsController,
+    ContactsController,
     DeliveriesController,
     QueuesController,
     HealthController,
@@ -35,6 +43,8 @@ import { TestSend } from './delivery/test-send';
   ],
   providers: [
     IngestService,
+    ConversationsService,
+    ContactEnrichment,
     TestSend,
     DedupeStore,
     EnrichmentClient,

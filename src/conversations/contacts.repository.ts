@@ -52,6 +52,57 @@ export class ContactsRepository {
     )) as StoredIdentity[];
   }
 
+  /**
+   * The stored identities of these inputs and, for each of `candidates` (as the join mode
+   * allows), the contacts sharing its email or phone: one statement.
+   */
+  async identitiesWithSharing(
+    keys: readonly { sourceId: string; externalId: string }[],
+    candidates: { emailNormalized: string | null; phoneE164: string | null }[],
+    mode: ContactJoinMode,
+  ): Promise<{
+    identities: StoredIdentity[];
+    sharing: { contactId: string; reason: 'email' | 'phone'; value: string }[][];
+  }> {
+    const byEmail = mode === 'email' || mode === 'both';
+    const byPhone = mode === 'phone' || mode === 'both';
+    const rows = (await this.dataSource.query(
+      `SELECT 'identity' AS kind, NULL::int AS idx, to_jsonb(found) AS row
+         FROM (SELECT ${IDENTITY_COLUMNS} FROM contact_identities
+                WHERE (source_id, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[])))
+              found
+       UNION ALL
+       SELECT 'sharing', i.idx, to_jsonb(s)
+         FROM unnest($3::int[], $4::text[], $5::text[]) AS i (idx, email, phone)
+         CROSS JOIN LATERAL (
+           SELECT DISTINCT ON (contact_id) contact_id AS "contactId", reason, value
+             FROM ((SELECT contact_id, 'email' AS reason, i.email AS value FROM contact_identities
+                     WHERE i.email IS NOT NULL AND email_normalized = i.email AND auto_join LIMIT 50)
+                   UNION ALL
+                   (SELECT contact_id, 'phone', i.phone FROM contact_identities
+                     WHERE i.phone IS NOT NULL AND phone_e164 = i.phone AND auto_join LIMIT 50)) shared
+            ORDER BY contact_id, reason) s`,
+      [
+        keys.map((key) => key.sourceId),
+        keys.map((key) => key.externalId),
+        candidates.map((_, index) => index),
+        candidates.map((candidate) => (byEmail ? candidate.emailNormalized : null)),
+        candidates.map((candidate) => (byPhone ? candidate.phoneE164 : null)),
+      ],
+    )) as { kind: 'identity' | 'sharing'; idx: number | null; row: Record<string, unknown> }[];
+    const identities: StoredIdentity[] = [];
+    const sharing = candidates.map(
+      () => [] as { contactId: string; reason: 'email' | 'phone'; value: string }[],
+    );
+    for (const { kind, idx, row } of rows) {
+      if (kind === 'identity') identities.push(row as unknown as StoredIdentity);
+      else
+        sharing[idx!].push(row as { contactId: string; reason: 'email' | 'phone'; value: string });
+    }
+    for (const list of sharing) list.sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
+    return { identities, sharing };
+  }
+
   /** Serializes the joins on these emails and phones across workers until the transaction ends. */
   async lockJoinKeys(manager: EntityManager, keys: string[]): Promise<void> {
     if (keys.length === 0) return;
@@ -93,7 +144,7 @@ export class ContactsRepository {
    * contacts other identities sharing them belong to: one statement for many.
    */
   async contactsSharingMany(
-    manager: EntityManager,
+    manager: EntityManager | undefined,
     identities: { emailNormalized: string | null; phoneE164: string | null }[],
     mode: ContactJoinMode,
   ): Promise<{ contactId: string; reason: 'email' | 'phone'; value: string }[][]> {
@@ -109,7 +160,7 @@ export class ContactsRepository {
     ) {
       return sharing;
     }
-    const rows = (await manager.query(
+    const rows = (await (manager ?? this.dataSource.manager).query(
       `SELECT i.idx, s.contact_id AS "contactId", s.reason, s.value
          FROM unnest($1::int[], $2::text[], $3::text[]) AS i (idx, email, phone)
          CROSS JOIN LATERAL (
@@ -137,7 +188,7 @@ export class ContactsRepository {
    * another worker stored first is not (and a contact made for it alone is removed).
    */
   async insertIdentities(
-    manager: EntityManager,
+    manager: EntityManager = this.dataSource.manager,
     plans: {
       identityId: string;
       contactId: string;

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AdminKeyGuard } from './auth/admin-key.guard';
 import { CoreModule } from './core.module';
 import { DeliveriesController } from './delivery/deliveries.controller';
+import { OrderedLanesController } from './delivery/ordered-lanes.controller';
 import { TestSendController } from './delivery/test-send.controller';
 import { EventsController } from './events/events.controller';
 import { DedupeStore } from './ingest/dedupe-store';
@@ -29,6 +30,7 @@ import { TestSend } from './delivery/test-send';
     TestSendController,
     EventsController,
     DeliveriesController,
+    OrderedLanesController,
     QueuesController,
     HealthController,
     MetricsController,

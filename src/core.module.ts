@@ -10,6 +10,7 @@ import { DeliveryAttempts } from './delivery/delivery-attempts';
 import { DeliveryProducer } from './delivery/delivery-producer';
 import { SubscriptionHealth } from './delivery/subscription-health';
 import { StrandedDeliveries } from './delivery/stranded-deliveries';
+import { OrderedLanes } from './delivery/ordered-lanes';
 import { HttpSender } from './outbound/http-sender';
 import { TransformSandboxPool } from './delivery/transform-sandbox';
 import { WebhookDispatcher } from './delivery/webhook-dispatcher';
@@ -45,6 +46,7 @@ const SHARED_PROVIDERS = [
   DeliveryAttempts,
   SubscriptionHealth,
   StrandedDeliveries,
+  OrderedLanes,
   DeliveriesRepository,
   EventsRepository,
   HttpSender,

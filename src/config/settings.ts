@@ -273,6 +273,28 @@ export class Settings {
   @Max(24 * 60)
   DELIVERY_SWEEP_INTERVAL_MINUTES = 5;
 
+  /**
+   * Ordered subscriptions: how long a conversation's head waits after it was stored before it is
+   * sent, so that an earlier webhook of the conversation stored at the same moment by another
+   * ingest job still goes first (docs/ordering.md).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  ORDERING_SETTLE_MS = 250;
+
+  /**
+   * How often one of the workers looks for ordered conversations with nothing in flight (a worker
+   * died between a head's outcome and the next one's release) and for heads whose job is gone;
+   * 0 turns it off.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  ORDERING_SWEEP_INTERVAL_SECONDS = 10;
+
   /** The routes file (routes as code); unset or empty: config/routes.yaml when it exists. */
   @IsOptional()
   @IsString()

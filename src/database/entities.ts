@@ -8,6 +8,7 @@ import { SourceEnrichment1763798400000 } from './migrations/1763798400000-Source
 import { DeliveryPolicies1763884800000 } from './migrations/1763884800000-DeliveryPolicies';
 import { RoutesAsCode1764057600000 } from './migrations/1764057600000-RoutesAsCode';
 import { SourceSettings1764144000000 } from './migrations/1764144000000-SourceSettings';
+import { OrderedDelivery1764316800000 } from './migrations/1764316800000-OrderedDelivery';
 
 export const ENTITIES = [
   SourceEntity,
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   DeliveryPolicies1763884800000,
   RoutesAsCode1764057600000,
   SourceSettings1764144000000,
+  OrderedDelivery1764316800000,
 ];

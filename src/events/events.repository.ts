@@ -22,7 +22,8 @@ export interface EventToStore {
   rawBody: string;
   /** The canonical event as JSON text, or null when it could not be normalized. */
   canonical: string | null;
-  deliveries: { id: string; subscriptionId: string }[];
+  /** laneKey: the conversation key when the subscription is ordered; such a delivery starts held. */
+  deliveries: { id: string; subscriptionId: string; laneKey: string | null }[];
 }
 
 export interface EventRowQuery {
@@ -100,7 +101,7 @@ export class EventsRepository {
          WHERE e.received_at < $1
            AND NOT EXISTS (
              SELECT 1 FROM deliveries d
-             WHERE d.event_id = e.id AND d.status IN ('pending', 'failed')
+             WHERE d.event_id = e.id AND d.status IN ('pending', 'failed', 'held', 'blocked')
            )
          LIMIT $2
        ), deleted AS (
@@ -149,11 +150,17 @@ export class EventsRepository {
          ON CONFLICT (id) DO NOTHING
          RETURNING id
        ), delivery AS (
-         INSERT INTO deliveries (id, event_id, subscription_id, status)
-         SELECT planned.id, planned.event_id, planned.subscription_id, 'pending'
-           FROM unnest($14::text[], $15::text[], $16::text[])
-             AS planned (id, event_id, subscription_id)
+         -- An ordered delivery takes its place in its lane by the time the router accepted it.
+         INSERT INTO deliveries (id, event_id, subscription_id, status, lane_key, lane_at)
+         SELECT planned.id, planned.event_id, planned.subscription_id,
+                CASE WHEN planned.lane_key IS NULL THEN 'pending' ELSE 'held' END,
+                planned.lane_key,
+                CASE WHEN planned.lane_key IS NULL THEN NULL ELSE i.received_at END
+           FROM unnest($14::text[], $15::text[], $16::text[], $17::text[])
+             AS planned (id, event_id, subscription_id, lane_key)
            JOIN event ON event.id = planned.event_id
+           JOIN unnest($1::text[], $11::timestamptz[]) AS i (id, received_at)
+             ON i.id = planned.event_id
        )
        SELECT id FROM event`,
       [
@@ -173,6 +180,7 @@ export class EventsRepository {
         deliveries.map((delivery) => delivery.id),
         deliveries.map((delivery) => delivery.eventId),
         deliveries.map((delivery) => delivery.subscriptionId),
+        deliveries.map((delivery) => delivery.laneKey),
       ],
     )) as { id: string }[];
     return new Set(rows.map((row) => row.id));

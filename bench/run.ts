@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: ingest, end-to-end and memory benchmarks of the router against bare
- * Fastify/BullMQ floors, and its scaling from 1+1 to 2+2 processes. BENCH_ONLY=ingest|e2e|memory|scaling
+ * Fastify/BullMQ floors, its scaling from 1+1 to 2+2 processes, and ordered delivery.
+ * BENCH_ONLY=ingest|e2e|memory|scaling|ordering
  * runs some; see bench/README.md.
  */
 import { BenchContext } from './lib/context';
@@ -11,6 +12,7 @@ import { deletePrefix } from './lib/redis-keys';
 import { runE2eBenchmark } from './e2e';
 import { runIngestBenchmark } from './ingest';
 import { runMemoryBenchmark } from './memory';
+import { runOrderingBenchmark } from './ordering';
 import { runScalingBenchmark } from './scaling';
 
 const BENCHMARKS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = {
@@ -18,6 +20,7 @@ const BENCHMARKS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = 
   e2e: runE2eBenchmark,
   memory: runMemoryBenchmark,
   scaling: runScalingBenchmark,
+  ordering: runOrderingBenchmark,
 };
 
 /** Ctrl-C or a kill stops the router and floor processes first (an exit kills what is left). */

@@ -274,9 +274,10 @@ export class Settings {
   DELIVERY_SWEEP_INTERVAL_MINUTES = 5;
 
   /**
-   * Ordered subscriptions: how long a conversation's head waits after it was stored before it is
-   * sent, so that an earlier webhook of the conversation stored at the same moment by another
-   * ingest job still goes first (docs/ordering.md).
+   * Ordered subscriptions: a conversation's head is sent once every webhook accepted up to this
+   * long before it was stored (the margin covers the time from a webhook's arrival to its job in
+   * Redis, and the API hosts' clock skew), so an earlier one of the conversation goes first
+   * (docs/ordering.md).
    */
   @Transform(toInt)
   @IsInt()

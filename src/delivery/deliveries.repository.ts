@@ -33,6 +33,7 @@ export interface SendingRow {
   /** The canonical event as stored: JSON text, not parsed (it is sent as it is). */
   canonical: string | null;
   lane_key: string | null;
+  lane_at: Date | null;
   /** An ordered delivery with an unfinished one ahead of it in its lane: it must not be sent. */
   overtaken: boolean;
 }
@@ -41,11 +42,6 @@ export interface SendingRow {
 export interface Lane {
   subscriptionId: string;
   laneKey: string;
-}
-
-/** A lane head just moved to pending, with how long its job should wait (the settle time left). */
-export interface PromotedHead extends DeliveryRun {
-  delayMs: number;
 }
 
 /** A lane whose head is failing, or blocked, and how many wait behind it. */
@@ -197,14 +193,12 @@ export class DeliveriesRepository {
    * pending, as a new run (a fresh job id), with `note` on it when given. `demote`: a delivery
    * found overtaken (an earlier accept was stored after it became head) goes back to held first.
    * The lanes are locked (advisory, in key order) for the transaction, so two workers promoting
-   * one lane promote one head. A head's job waits until it was stored `settleMs` ago: an earlier
-   * accept stored meanwhile by another ingest job overtakes it before it is sent.
+   * one lane promote one head.
    */
   async promoteHeads(
     lanes: Lane[],
-    settleMs: number,
     options: { note?: string; demote?: DeliveryRun } = {},
-  ): Promise<PromotedHead[]> {
+  ): Promise<DeliveryRun[]> {
     if (lanes.length === 0) return [];
     const unique = [...new Map(lanes.map((lane) => [laneId(lane), lane])).values()];
     return this.dataSource.transaction(async (manager) => {
@@ -222,7 +216,7 @@ export class DeliveriesRepository {
           [options.demote.id, options.demote.run],
         );
       }
-      const [rows]: [{ id: string; run: number; delay_ms: number }[], number] = await manager.query(
+      const [rows]: [DeliveryRun[], number] = await manager.query(
         `WITH lane AS (
              SELECT * FROM unnest($1::text[], $2::text[]) AS l (subscription_id, lane_key)
            ), head AS (
@@ -243,16 +237,14 @@ export class DeliveriesRepository {
               SET status = 'pending', run = d.run + 1, updated_at = now(),
                   ordering_note = COALESCE($3, d.ordering_note)
              FROM head WHERE d.id = head.id
-           RETURNING d.id, d.run,
-             GREATEST(0, $4 - extract(epoch FROM now() - d.created_at) * 1000)::int AS delay_ms`,
+           RETURNING d.id, d.run`,
         [
           unique.map((lane) => lane.subscriptionId),
           unique.map((lane) => lane.laneKey),
           options.note ?? null,
-          settleMs,
         ],
       );
-      return rows.map((row) => ({ id: row.id, run: row.run, delayMs: row.delay_ms }));
+      return rows;
     });
   }
 
@@ -561,7 +553,7 @@ export class DeliveriesRepository {
   private async loadMany(ids: readonly string[]): Promise<(SendingRow | null)[]> {
     const rows = (await this.dataSource.query(
       `SELECT d.id, d.event_id, d.subscription_id, d.status, d.run, d.attempt_count,
-              d.run_attempt_base, d.next_attempt_at, e.canonical::text AS canonical, d.lane_key,
+              d.run_attempt_base, d.next_attempt_at, e.canonical::text AS canonical, d.lane_key, d.lane_at,
               d.lane_key IS NOT NULL AND EXISTS (
                 SELECT 1 FROM deliveries o
                  WHERE o.subscription_id = d.subscription_id AND o.lane_key = d.lane_key

@@ -20,6 +20,7 @@ export interface DeliveryToSend {
     | 'runAttemptBase'
     | 'nextAttemptAt'
     | 'laneKey'
+    | 'laneAt'
   >;
   /** Ordered: an unfinished delivery of its conversation is ahead of it; it must not be sent. */
   overtaken: boolean;
@@ -67,6 +68,7 @@ export class DeliveryAttempts {
         runAttemptBase: row.run_attempt_base,
         nextAttemptAt: row.next_attempt_at,
         laneKey: row.lane_key,
+        laneAt: row.lane_at,
       },
       overtaken: row.overtaken,
       subscription,

@@ -16,6 +16,7 @@ import { SharedRedis } from '../queues/shared-redis';
 import { DeliveryAttempts, DeliveryToSend } from './delivery-attempts';
 import { DeliveryProducer } from './delivery-producer';
 import { attemptInRun, beforeAttempt, NextStep, nextStep } from './next-step';
+import { IngestWatermark } from './ingest-watermark';
 import { OrderedLanes } from './ordered-lanes';
 import { SubscriptionRateLimiter } from './rate-limiter';
 import { resolveRetryPolicy } from '../policies/retry-policy';
@@ -55,6 +56,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     private readonly settings: Settings,
     private readonly metrics: MetricsService,
     private readonly lanes: OrderedLanes,
+    private readonly ingest: IngestWatermark,
     redis: SharedRedis,
     @Inject(LINE_LOGGER) private readonly lines: PinoLogger,
   ) {
@@ -141,6 +143,12 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
           // An earlier webhook of its conversation was stored after this one became head.
           await this.lanes.stepBack({ ...delivery, laneKey: delivery.laneKey });
           return DONE;
+        }
+        if (delivery.laneAt) {
+          // An earlier webhook may still be on its way to Postgres: wait, no attempt spent.
+          const sendableBefore = await this.ingest.sendableBefore();
+          const ahead = delivery.laneAt.getTime() - sendableBefore;
+          if (ahead >= 0) return { kind: 'wait', delayMs: Math.min(Math.max(ahead, 50), 1_000) };
         }
         break;
     }

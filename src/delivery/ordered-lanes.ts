@@ -1,6 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AppError, notFound } from '../common/app-error';
-import { Settings } from '../config/settings';
 import { MetricsService } from '../monitoring/metrics.service';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { DeliveriesRepository, DeliveryRun, Lane, StuckLane } from './deliveries.repository';
@@ -46,7 +45,6 @@ export class OrderedLanes implements OnModuleInit {
     private readonly producer: DeliveryProducer,
     private readonly stranded: StrandedDeliveries,
     private readonly subscriptions: SubscriptionsRepository,
-    private readonly settings: Settings,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -62,11 +60,8 @@ export class OrderedLanes implements OnModuleInit {
 
   /** Promotes the head of each lane with nothing in flight, and queues its job. */
   async release(lanes: Lane[], note?: string, demote?: DeliveryRun): Promise<number> {
-    const heads = await this.deliveries.promoteHeads(lanes, this.settings.ORDERING_SETTLE_MS, {
-      note,
-      demote,
-    });
-    await Promise.all(heads.map((head) => this.producer.enqueue([head], head.delayMs)));
+    const heads = await this.deliveries.promoteHeads(lanes, { note, demote });
+    await this.producer.enqueue(heads);
     return heads.length;
   }
 

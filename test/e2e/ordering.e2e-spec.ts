@@ -1,3 +1,6 @@
+import { getQueueToken } from '@nestjs/bullmq';
+import { Queue } from 'bullmq';
+import { INGEST_QUEUE } from '../../src/queues/queue-names';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink, SinkRequest, SinkResponse } from '../support/http-sink';
 import { checkOrdering } from '../support/ordering-check';
@@ -307,6 +310,43 @@ describe('ordered delivery per conversation', () => {
     const times = sink.requests.map((request) => request.receivedAt);
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThan(1_500);
     expect(subscription.id).toBeDefined();
+  });
+
+  it('a webhook accepted earlier but stored later (its ingest job retried) still goes first', async () => {
+    const subscription = await subscribe('/late');
+    // The first webhook of conversation 50 is accepted now, but its ingest job runs only in 1.5 s
+    // (as after a failed attempt); the second is accepted and stored at once.
+    const payload = JSON.parse(fixtureText('chatwoot', 'message_created.json'));
+    payload.id = 650_001;
+    payload.conversation.id = payload.conversation.display_id = 50_050;
+    const early: SentMessage = { eventId: `evt_late_${Date.now()}`, conversation: 50, sequence: 1 };
+    sentById.set(early.eventId, early);
+    const ingest = app.running.context.get<Queue>(getQueueToken(INGEST_QUEUE));
+    await ingest.add(
+      'webhook.received',
+      {
+        eventId: early.eventId,
+        sourceId: source.id,
+        sourceKind: 'chatwoot',
+        sourceDeliveryId: null,
+        receivedAt: new Date().toISOString(),
+        rawBody: JSON.stringify(payload),
+      },
+      { jobId: early.eventId, delay: 1_500 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const later = await send(50, 2);
+    await waitFor(
+      async () =>
+        (await deliveryOf(later.eventId, subscription.id))?.status === 'held' ||
+        (await deliveryOf(later.eventId, subscription.id))?.status === 'pending',
+      5_000,
+    );
+    // While the earlier one waits in the ingest queue, the later one is not sent.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(firstAccepted).toEqual([]);
+    await waitFor(() => firstAccepted.length === 2, 20_000);
+    expect(firstAccepted).toEqual([early, later].map((message) => `/late ${message.eventId}`));
   });
 
   it('a re-driven dead delivery and a replayed event enter their conversation at the tail', async () => {

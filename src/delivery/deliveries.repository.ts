@@ -44,6 +44,13 @@ export interface Lane {
   laneKey: string;
 }
 
+/** Lanes whose head to promote, with the note it gets, after demoting an overtaken one. */
+interface LanePromotion {
+  lanes: Lane[];
+  note?: string;
+  demote?: DeliveryRun;
+}
+
 /** A lane whose head is failing, or blocked, and how many wait behind it. */
 export interface StuckLane {
   laneKey: string;
@@ -138,6 +145,11 @@ export class DeliveriesRepository {
     MAX_BATCH,
   );
 
+  private readonly promotions = batchPerTurn<LanePromotion, DeliveryRun[]>(
+    (requests) => this.promoteMany(requests),
+    MAX_BATCH,
+  );
+
   constructor(
     @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -192,16 +204,34 @@ export class DeliveriesRepository {
    * Moves the head of each lane that has nothing in flight (pending, failed) nor blocked to
    * pending, as a new run (a fresh job id), with `note` on it when given. `demote`: a delivery
    * found overtaken (an earlier accept was stored after it became head) goes back to held first.
-   * The lanes are locked (advisory, in key order) for the transaction, so two workers promoting
-   * one lane promote one head.
+   * Batched: the promotions asked for within one event-loop turn go in one transaction, their
+   * lanes locked (advisory, in key order) so two workers promoting one lane promote one head.
+   * Answers the heads promoted (for the first request naming each lane).
    */
-  async promoteHeads(
+  promoteHeads(
     lanes: Lane[],
     options: { note?: string; demote?: DeliveryRun } = {},
   ): Promise<DeliveryRun[]> {
-    if (lanes.length === 0) return [];
-    const unique = [...new Map(lanes.map((lane) => [laneId(lane), lane])).values()];
-    return this.dataSource.transaction(async (manager) => {
+    if (lanes.length === 0) return Promise.resolve([]);
+    return this.promotions.load({ lanes, ...options });
+  }
+
+  private async promoteMany(requests: readonly LanePromotion[]): Promise<DeliveryRun[][]> {
+    const notes = new Map<string, string | null>();
+    const firstAsking = new Map<string, LanePromotion>();
+    for (const request of requests) {
+      for (const lane of request.lanes) {
+        const id = laneId(lane);
+        if (!firstAsking.has(id)) firstAsking.set(id, request);
+        if (request.note && !notes.get(id)) notes.set(id, request.note);
+        else if (!notes.has(id)) notes.set(id, null);
+      }
+    }
+    const unique = [
+      ...new Map(requests.flatMap((r) => r.lanes).map((l) => [laneId(l), l])).values(),
+    ];
+    const demotes = requests.flatMap((request) => (request.demote ? [request.demote] : []));
+    const heads = await this.dataSource.transaction(async (manager) => {
       await manager.query(
         `SELECT pg_advisory_xact_lock(k) FROM (
            SELECT DISTINCT ${LANE_LOCK_KEY} AS k
@@ -209,43 +239,54 @@ export class DeliveriesRepository {
          ) keys ORDER BY k`,
         [unique.map((lane) => lane.subscriptionId), unique.map((lane) => lane.laneKey)],
       );
-      if (options.demote) {
+      if (demotes.length > 0) {
         await manager.query(
-          `UPDATE deliveries SET status = 'held', next_attempt_at = NULL, updated_at = now()
-            WHERE id = $1 AND run = $2 AND status IN ('pending', 'failed')`,
-          [options.demote.id, options.demote.run],
+          `UPDATE deliveries d SET status = 'held', next_attempt_at = NULL, updated_at = now()
+             FROM unnest($1::text[], $2::int[]) AS o (id, run)
+            WHERE d.id = o.id AND d.run = o.run AND d.status IN ('pending', 'failed')`,
+          [demotes.map((demote) => demote.id), demotes.map((demote) => demote.run)],
         );
       }
-      const [rows]: [DeliveryRun[], number] = await manager.query(
-        `WITH lane AS (
-             SELECT * FROM unnest($1::text[], $2::text[]) AS l (subscription_id, lane_key)
+      const [rows]: [(DeliveryRun & { subscription_id: string; lane_key: string })[], number] =
+        await manager.query(
+          `WITH lane AS (
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+               AS l (subscription_id, lane_key, note)
            ), head AS (
-             SELECT h.id FROM lane
+             SELECT h.id, lane.note FROM lane
              CROSS JOIN LATERAL (
                SELECT d.id, d.status FROM deliveries d
                 WHERE d.subscription_id = lane.subscription_id AND d.lane_key = lane.lane_key
-                  AND d.status IN ${UNFINISHED}
+                  AND d.lane_key IS NOT NULL AND d.status IN ${UNFINISHED}
                 ORDER BY d.lane_at, d.event_id, d.id LIMIT 1
              ) h
              WHERE h.status = 'held' AND NOT EXISTS (
                SELECT 1 FROM deliveries a
                 WHERE a.subscription_id = lane.subscription_id AND a.lane_key = lane.lane_key
-                  AND a.status IN ('pending', 'failed', 'blocked')
+                  AND a.lane_key IS NOT NULL AND a.status IN ('pending', 'failed', 'blocked')
              )
            )
            UPDATE deliveries d
               SET status = 'pending', run = d.run + 1, updated_at = now(),
-                  ordering_note = COALESCE($3, d.ordering_note)
+                  ordering_note = COALESCE(head.note, d.ordering_note)
              FROM head WHERE d.id = head.id
-           RETURNING d.id, d.run`,
-        [
-          unique.map((lane) => lane.subscriptionId),
-          unique.map((lane) => lane.laneKey),
-          options.note ?? null,
-        ],
-      );
+           RETURNING d.id, d.run, d.subscription_id, d.lane_key`,
+          [
+            unique.map((lane) => lane.subscriptionId),
+            unique.map((lane) => lane.laneKey),
+            unique.map((lane) => notes.get(laneId(lane)) ?? null),
+          ],
+        );
       return rows;
     });
+    const answers = new Map<LanePromotion, DeliveryRun[]>(requests.map((r) => [r, []]));
+    for (const head of heads) {
+      const request = firstAsking.get(
+        laneId({ subscriptionId: head.subscription_id, laneKey: head.lane_key }),
+      );
+      answers.get(request!)!.push({ id: head.id, run: head.run });
+    }
+    return requests.map((request) => answers.get(request)!);
   }
 
   /**
@@ -260,7 +301,7 @@ export class DeliveriesRepository {
           AND NOT EXISTS (
             SELECT 1 FROM deliveries a
              WHERE a.subscription_id = h.subscription_id AND a.lane_key = h.lane_key
-               AND a.status IN ('pending', 'failed', 'blocked'))
+               AND a.lane_key IS NOT NULL AND a.status IN ('pending', 'failed', 'blocked'))
         LIMIT $2`,
       [idleMs, limit],
     )) as Lane[];
@@ -557,7 +598,7 @@ export class DeliveriesRepository {
               d.lane_key IS NOT NULL AND EXISTS (
                 SELECT 1 FROM deliveries o
                  WHERE o.subscription_id = d.subscription_id AND o.lane_key = d.lane_key
-                   AND o.status IN ${UNFINISHED} AND o.id <> d.id
+                   AND o.lane_key IS NOT NULL AND o.status IN ${UNFINISHED} AND o.id <> d.id
                    AND (o.lane_at, o.event_id, o.id) < (d.lane_at, d.event_id, d.id)
               ) AS overtaken
          FROM deliveries d JOIN events e ON e.id = d.event_id

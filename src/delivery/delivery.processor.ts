@@ -148,7 +148,9 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
           // An earlier webhook may still be on its way to Postgres: wait, no attempt spent.
           const sendableBefore = await this.ingest.sendableBefore();
           const ahead = delivery.laneAt.getTime() - sendableBefore;
-          if (ahead >= 0) return { kind: 'wait', delayMs: Math.min(Math.max(ahead, 50), 1_000) };
+          // Half the gap: the watermark moves faster than the clock while a backlog drains.
+          if (ahead >= 0)
+            return { kind: 'wait', delayMs: Math.min(Math.max(ahead / 2, 50), 2_000) };
         }
         break;
     }

@@ -123,7 +123,33 @@ const NEW_RUN = `run = d.run + 1, run_attempt_base = d.attempt_count,
 /** Of a lane: the members not finished, in lane order (deliveries_lane_idx). */
 const UNFINISHED = `('held', 'pending', 'failed', 'blocked')`;
 
-/** The advisory lock of a lane: promotions of one lane never run at once. */
+/**
+ * Promotes the head of each lane ($1 subscription ids, $2 lane keys, $3 notes) that has nothing in
+ * flight nor blocked: the first unfinished member, when it is held, becomes pending as a new run.
+ */
+const PROMOTE_HEADS = `WITH lane AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS l (subscription_id, lane_key, note)
+  ), head AS (
+    SELECT h.id, lane.note FROM lane
+    CROSS JOIN LATERAL (
+      SELECT d.id, d.status FROM deliveries d
+       WHERE d.subscription_id = lane.subscription_id AND d.lane_key = lane.lane_key
+         AND d.lane_key IS NOT NULL AND d.status IN ('held', 'pending', 'failed', 'blocked')
+       ORDER BY d.lane_at, d.event_id, d.id LIMIT 1
+    ) h
+    WHERE h.status = 'held' AND NOT EXISTS (
+      SELECT 1 FROM deliveries a
+       WHERE a.subscription_id = lane.subscription_id AND a.lane_key = lane.lane_key
+         AND a.lane_key IS NOT NULL AND a.status IN ('pending', 'failed', 'blocked')
+    )
+  )
+  UPDATE deliveries d
+     SET status = 'pending', run = d.run + 1, updated_at = now(),
+         ordering_note = COALESCE(head.note, d.ordering_note)
+    FROM head WHERE d.id = head.id AND d.status = 'held'
+  RETURNING d.id, d.run, d.subscription_id, d.lane_key`;
+
+/** The advisory lock of a lane: a demotion and the promotion after it see each other. */
 const LANE_LOCK_KEY = `hashtextextended(subscription_id || chr(10) || lane_key, 20261128)`;
 
 /**
@@ -204,8 +230,9 @@ export class DeliveriesRepository {
    * Moves the head of each lane that has nothing in flight (pending, failed) nor blocked to
    * pending, as a new run (a fresh job id), with `note` on it when given. `demote`: a delivery
    * found overtaken (an earlier accept was stored after it became head) goes back to held first.
-   * Batched: the promotions asked for within one event-loop turn go in one transaction, their
-   * lanes locked (advisory, in key order) so two workers promoting one lane promote one head.
+   * Batched: the promotions asked for within one event-loop turn go in one statement; two
+   * workers promoting one lane at once promote one head. (Should a late-stored earlier webhook
+   * make two of a lane pending, the later one steps back before it is sent: `overtaken`.)
    * Answers the heads promoted (for the first request naming each lane).
    */
   promoteHeads(
@@ -231,54 +258,34 @@ export class DeliveriesRepository {
       ...new Map(requests.flatMap((r) => r.lanes).map((l) => [laneId(l), l])).values(),
     ];
     const demotes = requests.flatMap((request) => (request.demote ? [request.demote] : []));
-    const heads = await this.dataSource.transaction(async (manager) => {
-      await manager.query(
-        `SELECT pg_advisory_xact_lock(k) FROM (
-           SELECT DISTINCT ${LANE_LOCK_KEY} AS k
-             FROM unnest($1::text[], $2::text[]) AS l (subscription_id, lane_key)
-         ) keys ORDER BY k`,
-        [unique.map((lane) => lane.subscriptionId), unique.map((lane) => lane.laneKey)],
-      );
-      if (demotes.length > 0) {
-        await manager.query(
-          `UPDATE deliveries d SET status = 'held', next_attempt_at = NULL, updated_at = now()
-             FROM unnest($1::text[], $2::int[]) AS o (id, run)
-            WHERE d.id = o.id AND d.run = o.run AND d.status IN ('pending', 'failed')`,
-          [demotes.map((demote) => demote.id), demotes.map((demote) => demote.run)],
-        );
-      }
-      const [rows]: [(DeliveryRun & { subscription_id: string; lane_key: string })[], number] =
-        await manager.query(
-          `WITH lane AS (
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
-               AS l (subscription_id, lane_key, note)
-           ), head AS (
-             SELECT h.id, lane.note FROM lane
-             CROSS JOIN LATERAL (
-               SELECT d.id, d.status FROM deliveries d
-                WHERE d.subscription_id = lane.subscription_id AND d.lane_key = lane.lane_key
-                  AND d.lane_key IS NOT NULL AND d.status IN ${UNFINISHED}
-                ORDER BY d.lane_at, d.event_id, d.id LIMIT 1
-             ) h
-             WHERE h.status = 'held' AND NOT EXISTS (
-               SELECT 1 FROM deliveries a
-                WHERE a.subscription_id = lane.subscription_id AND a.lane_key = lane.lane_key
-                  AND a.lane_key IS NOT NULL AND a.status IN ('pending', 'failed', 'blocked')
-             )
-           )
-           UPDATE deliveries d
-              SET status = 'pending', run = d.run + 1, updated_at = now(),
-                  ordering_note = COALESCE(head.note, d.ordering_note)
-             FROM head WHERE d.id = head.id
-           RETURNING d.id, d.run, d.subscription_id, d.lane_key`,
-          [
-            unique.map((lane) => lane.subscriptionId),
-            unique.map((lane) => lane.laneKey),
-            unique.map((lane) => notes.get(laneId(lane)) ?? null),
-          ],
-        );
-      return rows;
-    });
+    const parameters = [
+      unique.map((lane) => lane.subscriptionId),
+      unique.map((lane) => lane.laneKey),
+      unique.map((lane) => notes.get(laneId(lane)) ?? null),
+    ];
+    type Promoted = DeliveryRun & { subscription_id: string; lane_key: string };
+    // One statement: two promoters of one lane pick the same head, and Postgres re-checks
+    // `status = 'held'` on the row the second one waited for, so only one moves it.
+    const heads: Promoted[] =
+      demotes.length === 0
+        ? ((await this.dataSource.query(PROMOTE_HEADS, parameters)) as [Promoted[], number])[0]
+        : await this.dataSource.transaction(async (manager) => {
+            // Demote and promote must see each other: one transaction, its lanes locked.
+            await manager.query(
+              `SELECT pg_advisory_xact_lock(k) FROM (
+                 SELECT DISTINCT ${LANE_LOCK_KEY} AS k
+                   FROM unnest($1::text[], $2::text[]) AS l (subscription_id, lane_key)
+               ) keys ORDER BY k`,
+              [parameters[0], parameters[1]],
+            );
+            await manager.query(
+              `UPDATE deliveries d SET status = 'held', next_attempt_at = NULL, updated_at = now()
+                 FROM unnest($1::text[], $2::int[]) AS o (id, run)
+                WHERE d.id = o.id AND d.run = o.run AND d.status IN ('pending', 'failed')`,
+              [demotes.map((demote) => demote.id), demotes.map((demote) => demote.run)],
+            );
+            return ((await manager.query(PROMOTE_HEADS, parameters)) as [Promoted[], number])[0];
+          });
     const answers = new Map<LanePromotion, DeliveryRun[]>(requests.map((r) => [r, []]));
     for (const head of heads) {
       const request = firstAsking.get(

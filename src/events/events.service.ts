@@ -11,7 +11,6 @@ import { OrderedLanes } from '../delivery/ordered-lanes';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { DeliveryView } from '../delivery/dto/delivery.response';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
-import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { EventDetail, EventSummary } from './dto/event.response';
 import { EventEntity } from './event.entity';
 import { EventRowQuery, EventsRepository } from './events.repository';

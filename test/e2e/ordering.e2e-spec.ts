@@ -132,6 +132,7 @@ describe('ordered delivery per conversation', () => {
       retryPolicy: { schedule: [0.5, 0.5, 0.5] },
     });
     expect(ordered).toMatchObject({ ordering: 'conversation', onDead: 'release' });
+    expect(unordered).toMatchObject({ ordering: 'none' });
     // Conversation 1's first message fails twice; everything else succeeds at once.
     answer = (message, attempt) =>
       message.conversation === 1 && message.sequence === 1 && attempt <= 2

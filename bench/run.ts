@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: ingest, end-to-end and memory benchmarks of the router against bare
- * Fastify/BullMQ floors, and its scaling from 1+1 to 2+2 processes. BENCH_ONLY=ingest|e2e|memory|scaling|conversations
+ * Fastify/BullMQ floors, its scaling from 1+1 to 2+2 processes, conversation listing and ordered
+ * delivery. BENCH_ONLY=ingest|e2e|memory|scaling|conversations|ordering
  * runs some; see bench/README.md.
  */
 import { BenchContext } from './lib/context';
@@ -12,6 +13,7 @@ import { runConversationsBenchmark } from './conversations';
 import { runE2eBenchmark } from './e2e';
 import { runIngestBenchmark } from './ingest';
 import { runMemoryBenchmark } from './memory';
+import { runOrderingBenchmark } from './ordering';
 import { runScalingBenchmark } from './scaling';
 
 const BENCHMARKS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = {
@@ -20,6 +22,7 @@ const BENCHMARKS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = 
   memory: runMemoryBenchmark,
   scaling: runScalingBenchmark,
   conversations: runConversationsBenchmark,
+  ordering: runOrderingBenchmark,
 };
 
 /** Ctrl-C or a kill stops the router and floor processes first (an exit kills what is left). */

@@ -9,6 +9,7 @@ import { ConversationsService } from './conversations/conversations.service';
 import { ContactEnrichment } from './conversations/contact-enrichment';
 import { CoreModule } from './core.module';
 import { DeliveriesController } from './delivery/deliveries.controller';
+import { OrderedLanesController } from './delivery/ordered-lanes.controller';
 import { TestSendController } from './delivery/test-send.controller';
 import { EventsController } from './events/events.controller';
 import { DedupeStore } from './ingest/dedupe-store';
@@ -37,6 +38,7 @@ import { TestSend } from './delivery/test-send';
     ConversationsController,
     ContactsController,
     DeliveriesController,
+    OrderedLanesController,
     QueuesController,
     HealthController,
     MetricsController,

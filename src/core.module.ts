@@ -12,6 +12,8 @@ import { DeliveryAttempts } from './delivery/delivery-attempts';
 import { DeliveryProducer } from './delivery/delivery-producer';
 import { SubscriptionHealth } from './delivery/subscription-health';
 import { StrandedDeliveries } from './delivery/stranded-deliveries';
+import { OrderedLanes } from './delivery/ordered-lanes';
+import { IngestWatermark } from './delivery/ingest-watermark';
 import { HttpSender } from './outbound/http-sender';
 import { TransformSandboxPool } from './delivery/transform-sandbox';
 import { WebhookDispatcher } from './delivery/webhook-dispatcher';
@@ -47,6 +49,8 @@ const SHARED_PROVIDERS = [
   DeliveryAttempts,
   SubscriptionHealth,
   StrandedDeliveries,
+  OrderedLanes,
+  IngestWatermark,
   DeliveriesRepository,
   EventsRepository,
   ConversationsRepository,

@@ -1,5 +1,12 @@
 /** Bench settings, read once from the environment (see bench/README.md). */
-export const BENCHMARKS = ['ingest', 'e2e', 'memory', 'scaling', 'conversations'] as const;
+export const BENCHMARKS = [
+  'ingest',
+  'e2e',
+  'memory',
+  'scaling',
+  'conversations',
+  'ordering',
+] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchConfig {
@@ -18,6 +25,12 @@ export interface BenchConfig {
     concurrency: number;
     /** Fail when no delivery arrived for this long. */
     stallTimeoutS: number;
+  };
+  ordering: {
+    events: number;
+    conversations: number;
+    hotEvents: number;
+    hotSinkDelayMs: number;
   };
   soak: {
     minutes: number;
@@ -70,6 +83,12 @@ export function loadBenchConfig(): BenchConfig {
       events: numberFrom('BENCH_E2E_EVENTS', 3000),
       concurrency: numberFrom('BENCH_E2E_CONCURRENCY', 50),
       stallTimeoutS: numberFrom('BENCH_E2E_STALL_S', 30),
+    },
+    ordering: {
+      events: numberFrom('BENCH_ORDERING_EVENTS', 10_000),
+      conversations: numberFrom('BENCH_ORDERING_CONVERSATIONS', 1000),
+      hotEvents: numberFrom('BENCH_ORDERING_HOT_EVENTS', 300),
+      hotSinkDelayMs: numberFrom('BENCH_ORDERING_HOT_SINK_MS', 20),
     },
     soak: {
       minutes: numberFrom('BENCH_SOAK_MINUTES', 10),

@@ -280,6 +280,29 @@ export class Settings {
   @Max(24 * 60)
   DELIVERY_SWEEP_INTERVAL_MINUTES = 5;
 
+  /**
+   * Ordered subscriptions: a conversation's head is sent once every webhook accepted up to this
+   * long before it was stored (the margin covers the time from a webhook's arrival to its job in
+   * Redis, and the API hosts' clock skew), so an earlier one of the conversation goes first
+   * (docs/ordering.md).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  ORDERING_SETTLE_MS = 250;
+
+  /**
+   * How often one of the workers looks for ordered conversations with nothing in flight (a worker
+   * died between a head's outcome and the next one's release) and for heads whose job is gone;
+   * 0 turns it off.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  ORDERING_SWEEP_INTERVAL_SECONDS = 10;
+
   /** The routes file (routes as code); unset or empty: config/routes.yaml when it exists. */
   @IsOptional()
   @IsString()

@@ -18,6 +18,7 @@ import { SourceSettings1764144000000 } from './migrations/1764144000000-SourceSe
 import { Conversations1764230400000 } from './migrations/1764230400000-Conversations';
 import { ConversationMessageTimes1764230400001 } from './migrations/1764230400001-ConversationMessageTimes';
 import { ConversationStateVersion1764230400002 } from './migrations/1764230400002-ConversationStateVersion';
+import { OrderedDelivery1764316800000 } from './migrations/1764316800000-OrderedDelivery';
 
 export const ENTITIES = [
   SourceEntity,
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   Conversations1764230400000,
   ConversationMessageTimes1764230400001,
   ConversationStateVersion1764230400002,
+  OrderedDelivery1764316800000,
 ];

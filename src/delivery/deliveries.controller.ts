@@ -36,14 +36,17 @@ export class DeliveryListQueryDto extends PageQuery {
 
 export class RedriveDeliveriesDto {
   @ApiProperty({
-    enum: ['dead', 'failed', 'pending'],
+    enum: ['dead', 'failed', 'pending', 'blocked'],
     description:
       'dead: dead letters; failed: waiting for a retry, sent now instead; pending: only those ' +
-      'stranded, whose job is gone (failed for good or removed), not those still queued',
+      'stranded, whose job is gone (failed for good or removed), not those still queued; ' +
+      'blocked: the dead heads parking their conversation (onDead "block"), sent again in ' +
+      'their place. A dead delivery of an ordered conversation goes back in at its tail ' +
+      '(docs/ordering.md)',
     example: 'dead',
   })
-  @IsIn(['dead', 'failed', 'pending'])
-  status: 'dead' | 'failed' | 'pending';
+  @IsIn(['dead', 'failed', 'pending', 'blocked'])
+  status: 'dead' | 'failed' | 'pending' | 'blocked';
 
   @ApiPropertyOptional({
     description: 'Only this subscription’s deliveries',
@@ -99,6 +102,8 @@ export class DeliveriesController {
           lastError: 'HTTP 500',
           nextAttemptAt: null,
           completedAt: EXAMPLE_TIMESTAMP,
+          conversationKey: null,
+          orderingNote: null,
           createdAt: EXAMPLE_TIMESTAMP,
           updatedAt: EXAMPLE_TIMESTAMP,
         },

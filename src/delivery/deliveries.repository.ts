@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, FindOptionsWhere, LessThan, Repository } from 'typeorm';
+import { DataSource, EntityManager, FindOptionsWhere, In, LessThan, Repository } from 'typeorm';
 import { newId } from '../common/ids';
 import { batchPerTurn, roundsByDistinctKey } from '../database/batching';
 import { resetDeadStreaksStatement } from '../subscriptions/subscriptions.repository';
@@ -32,6 +32,37 @@ export interface SendingRow {
   next_attempt_at: Date | null;
   /** The canonical event as stored: JSON text, not parsed (it is sent as it is). */
   canonical: string | null;
+  lane_key: string | null;
+  lane_at: Date | null;
+  /** An ordered delivery with an unfinished one ahead of it in its lane: it must not be sent. */
+  overtaken: boolean;
+}
+
+/** One ordered conversation of one subscription: the deliveries sent one at a time. */
+export interface Lane {
+  subscriptionId: string;
+  laneKey: string;
+}
+
+/** Lanes whose head to promote, with the note it gets, after demoting an overtaken one. */
+interface LanePromotion {
+  lanes: Lane[];
+  note?: string;
+  demote?: DeliveryRun;
+}
+
+/** A lane whose head is failing, or blocked, and how many wait behind it. */
+export interface StuckLane {
+  laneKey: string;
+  headId: string;
+  headEventId: string;
+  headStatus: 'failed' | 'blocked' | 'pending';
+  attemptCount: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: Date | null;
+  held: number;
+  oldestHeldAt: Date | null;
 }
 
 /** One attempt to record, with the delivery state it leads to. */
@@ -79,9 +110,47 @@ const UNTOUCHED_FOR_$2_MS = `d.status IN ('pending', 'failed')
   AND d.updated_at < now() - $2 * interval '1 millisecond'
   AND (d.status = 'pending' OR d.next_attempt_at < now() - $2 * interval '1 millisecond')`;
 
-/** A new run with the full attempt budget, queued again from the start. */
-const NEW_RUN = `run = d.run + 1, run_attempt_base = d.attempt_count, status = 'pending',
+/**
+ * A new run with the full attempt budget, queued again from the start. A dead delivery of an
+ * ordered lane was passed by the lane already: it goes back in as a new accept, at the tail, held
+ * until its turn. Any other (a failed or blocked head, a stranded pending one) keeps its place.
+ */
+const NEW_RUN = `run = d.run + 1, run_attempt_base = d.attempt_count,
+  status = CASE WHEN d.lane_key IS NOT NULL AND d.status = 'dead' THEN 'held' ELSE 'pending' END,
+  lane_at = CASE WHEN d.lane_key IS NOT NULL AND d.status = 'dead' THEN now() ELSE d.lane_at END,
   next_attempt_at = NULL, completed_at = NULL, updated_at = now()`;
+
+/** Of a lane: the members not finished, in lane order (deliveries_lane_idx). */
+const UNFINISHED = `('held', 'pending', 'failed', 'blocked')`;
+
+/**
+ * Promotes the head of each lane ($1 subscription ids, $2 lane keys, $3 notes) that has nothing in
+ * flight nor blocked: the first unfinished member, when it is held, becomes pending as a new run.
+ */
+const PROMOTE_HEADS = `WITH lane AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS l (subscription_id, lane_key, note)
+  ), head AS (
+    SELECT h.id, lane.note FROM lane
+    CROSS JOIN LATERAL (
+      SELECT d.id, d.status FROM deliveries d
+       WHERE d.subscription_id = lane.subscription_id AND d.lane_key = lane.lane_key
+         AND d.lane_key IS NOT NULL AND d.status IN ('held', 'pending', 'failed', 'blocked')
+       ORDER BY d.lane_at, d.event_id, d.id LIMIT 1
+    ) h
+    WHERE h.status = 'held' AND NOT EXISTS (
+      SELECT 1 FROM deliveries a
+       WHERE a.subscription_id = lane.subscription_id AND a.lane_key = lane.lane_key
+         AND a.lane_key IS NOT NULL AND a.status IN ('pending', 'failed', 'blocked')
+    )
+  )
+  UPDATE deliveries d
+     SET status = 'pending', run = d.run + 1, updated_at = now(),
+         ordering_note = COALESCE(head.note, d.ordering_note)
+    FROM head WHERE d.id = head.id AND d.status = 'held'
+  RETURNING d.id, d.run, d.subscription_id, d.lane_key`;
+
+/** The advisory lock of a lane: a demotion and the promotion after it see each other. */
+const LANE_LOCK_KEY = `hashtextextended(subscription_id || chr(10) || lane_key, 20261128)`;
 
 /**
  * Every statement on the deliveries and delivery_attempts tables (but the one that inserts an
@@ -102,32 +171,228 @@ export class DeliveriesRepository {
     MAX_BATCH,
   );
 
+  private readonly promotions = batchPerTurn<LanePromotion, DeliveryRun[]>(
+    (requests) => this.promoteMany(requests),
+    MAX_BATCH,
+  );
+
   constructor(
     @InjectRepository(DeliveryEntity) private readonly deliveries: Repository<DeliveryEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  /** One pending delivery per subscription, in run 0. */
+  /**
+   * One delivery per subscription, in run 0: pending, or held at the tail of its lane when the
+   * subscription is ordered (`laneKey`); a new accept, its place is now.
+   */
   async insertPending(
     manager: EntityManager,
     eventId: string,
-    subscriptionIds: string[],
+    targets: { subscriptionId: string; laneKey: string | null }[],
   ): Promise<DeliveryEntity[]> {
-    if (subscriptionIds.length === 0) return [];
-    const rows = subscriptionIds.map((subscriptionId) =>
+    if (targets.length === 0) return [];
+    const now = new Date();
+    const rows = targets.map(({ subscriptionId, laneKey }) =>
       manager.create(DeliveryEntity, {
         id: newId('dlv'),
         eventId,
         subscriptionId,
-        status: 'pending',
+        status: laneKey ? 'held' : 'pending',
         run: 0,
+        laneKey,
+        laneAt: laneKey ? now : null,
       }),
     );
     await manager.insert(
       DeliveryEntity,
-      rows.map(({ id, subscriptionId, status }) => ({ id, eventId, subscriptionId, status })),
+      rows.map(({ id, subscriptionId, status, laneKey, laneAt }) => ({
+        id,
+        eventId,
+        subscriptionId,
+        status,
+        laneKey,
+        laneAt,
+      })),
     );
     return rows;
+  }
+
+  /** The lanes the event's held deliveries wait in. */
+  async heldLanesOfEvent(eventId: string): Promise<Lane[]> {
+    return (await this.dataSource.query(
+      `SELECT DISTINCT subscription_id AS "subscriptionId", lane_key AS "laneKey" FROM deliveries
+        WHERE event_id = $1 AND status = 'held'`,
+      [eventId],
+    )) as Lane[];
+  }
+
+  /**
+   * Moves the head of each lane that has nothing in flight (pending, failed) nor blocked to
+   * pending, as a new run (a fresh job id), with `note` on it when given. `demote`: a delivery
+   * found overtaken (an earlier accept was stored after it became head) goes back to held first.
+   * Batched: the promotions asked for within one event-loop turn go in one statement; two
+   * workers promoting one lane at once promote one head. (Should a late-stored earlier webhook
+   * make two of a lane pending, the later one steps back before it is sent: `overtaken`.)
+   * Answers the heads promoted (for the first request naming each lane).
+   */
+  promoteHeads(
+    lanes: Lane[],
+    options: { note?: string; demote?: DeliveryRun } = {},
+  ): Promise<DeliveryRun[]> {
+    if (lanes.length === 0) return Promise.resolve([]);
+    return this.promotions.load({ lanes, ...options });
+  }
+
+  private async promoteMany(requests: readonly LanePromotion[]): Promise<DeliveryRun[][]> {
+    const notes = new Map<string, string | null>();
+    const firstAsking = new Map<string, LanePromotion>();
+    for (const request of requests) {
+      for (const lane of request.lanes) {
+        const id = laneId(lane);
+        if (!firstAsking.has(id)) firstAsking.set(id, request);
+        if (request.note && !notes.get(id)) notes.set(id, request.note);
+        else if (!notes.has(id)) notes.set(id, null);
+      }
+    }
+    const unique = [
+      ...new Map(requests.flatMap((r) => r.lanes).map((l) => [laneId(l), l])).values(),
+    ];
+    const demotes = requests.flatMap((request) => (request.demote ? [request.demote] : []));
+    const parameters = [
+      unique.map((lane) => lane.subscriptionId),
+      unique.map((lane) => lane.laneKey),
+      unique.map((lane) => notes.get(laneId(lane)) ?? null),
+    ];
+    type Promoted = DeliveryRun & { subscription_id: string; lane_key: string };
+    // One statement: two promoters of one lane pick the same head, and Postgres re-checks
+    // `status = 'held'` on the row the second one waited for, so only one moves it.
+    const heads: Promoted[] =
+      demotes.length === 0
+        ? ((await this.dataSource.query(PROMOTE_HEADS, parameters)) as [Promoted[], number])[0]
+        : await this.dataSource.transaction(async (manager) => {
+            // Demote and promote must see each other: one transaction, its lanes locked.
+            await manager.query(
+              `SELECT pg_advisory_xact_lock(k) FROM (
+                 SELECT DISTINCT ${LANE_LOCK_KEY} AS k
+                   FROM unnest($1::text[], $2::text[]) AS l (subscription_id, lane_key)
+               ) keys ORDER BY k`,
+              [parameters[0], parameters[1]],
+            );
+            await manager.query(
+              `UPDATE deliveries d SET status = 'held', next_attempt_at = NULL, updated_at = now()
+                 FROM unnest($1::text[], $2::int[]) AS o (id, run)
+                WHERE d.id = o.id AND d.run = o.run AND d.status IN ('pending', 'failed')`,
+              [demotes.map((demote) => demote.id), demotes.map((demote) => demote.run)],
+            );
+            return ((await manager.query(PROMOTE_HEADS, parameters)) as [Promoted[], number])[0];
+          });
+    const answers = new Map<LanePromotion, DeliveryRun[]>(requests.map((r) => [r, []]));
+    for (const head of heads) {
+      const request = firstAsking.get(
+        laneId({ subscriptionId: head.subscription_id, laneKey: head.lane_key }),
+      );
+      answers.get(request!)!.push({ id: head.id, run: head.run });
+    }
+    return requests.map((request) => answers.get(request)!);
+  }
+
+  /**
+   * Lanes with deliveries held for `idleMs` but nothing in flight nor blocked: their head was
+   * never promoted (a worker died between recording the last outcome and promoting the next).
+   */
+  async idleLanes(idleMs: number, limit: number): Promise<Lane[]> {
+    return (await this.dataSource.query(
+      `SELECT DISTINCT h.subscription_id AS "subscriptionId", h.lane_key AS "laneKey"
+         FROM deliveries h
+        WHERE h.status = 'held' AND h.updated_at < now() - $1 * interval '1 millisecond'
+          AND NOT EXISTS (
+            SELECT 1 FROM deliveries a
+             WHERE a.subscription_id = h.subscription_id AND a.lane_key = h.lane_key
+               AND a.lane_key IS NOT NULL AND a.status IN ('pending', 'failed', 'blocked'))
+        LIMIT $2`,
+      [idleMs, limit],
+    )) as Lane[];
+  }
+
+  /** How many deliveries are held, and since when the oldest (its place in its lane). */
+  async heldSummary(): Promise<{ count: number; oldestAt: Date | null }> {
+    const [row] = (await this.dataSource.query(
+      `SELECT count(*)::int AS count, min(lane_at) AS oldest FROM deliveries WHERE status = 'held'`,
+    )) as { count: number; oldest: Date | null }[];
+    return { count: row.count, oldestAt: row.oldest };
+  }
+
+  /**
+   * The subscription's lanes (or the one of `laneKey`) whose head has one of `states`: failed
+   * (waiting for a retry), blocked, pending (in flight); with how many wait behind it.
+   */
+  async stuckLanes(
+    subscriptionId: string,
+    states: StuckLane['headStatus'][],
+    limit: number,
+    laneKey?: string,
+  ): Promise<StuckLane[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT h.lane_key, h.id, h.event_id, h.status, h.attempt_count, h.last_status_code,
+              h.last_error, h.next_attempt_at, w.held, w.oldest
+         FROM deliveries h
+         CROSS JOIN LATERAL (
+           SELECT count(*)::int AS held, min(b.lane_at) AS oldest FROM deliveries b
+            WHERE b.subscription_id = h.subscription_id AND b.lane_key = h.lane_key
+              AND b.status = 'held'
+         ) w
+        WHERE h.subscription_id = $1 AND h.lane_key IS NOT NULL AND h.status = ANY($2::text[])
+          AND ($4::text IS NULL OR h.lane_key = $4)
+        ORDER BY h.lane_at, h.id
+        LIMIT $3`,
+      [subscriptionId, states, limit, laneKey ?? null],
+    )) as {
+      lane_key: string;
+      id: string;
+      event_id: string;
+      status: StuckLane['headStatus'];
+      attempt_count: number;
+      last_status_code: number | null;
+      last_error: string | null;
+      next_attempt_at: Date | null;
+      held: number;
+      oldest: Date | null;
+    }[];
+    return rows.map((row) => ({
+      laneKey: row.lane_key,
+      headId: row.id,
+      headEventId: row.event_id,
+      headStatus: row.status,
+      attemptCount: row.attempt_count,
+      lastStatusCode: row.last_status_code,
+      lastError: row.last_error,
+      nextAttemptAt: row.next_attempt_at,
+      held: row.held,
+      oldestHeldAt: row.oldest,
+    }));
+  }
+
+  /** The lane's head when it is blocked (or, `failing`, waiting for a retry); null otherwise. */
+  async laneHead(lane: Lane): Promise<DeliveryEntity | null> {
+    return this.deliveries.findOne({
+      where: {
+        subscriptionId: lane.subscriptionId,
+        laneKey: lane.laneKey,
+        status: In(['pending', 'failed', 'blocked']),
+      },
+    });
+  }
+
+  /** Ends a blocked (or failing) head without sending it: dead, noted as skipped. */
+  async skipHead(head: DeliveryRun): Promise<boolean> {
+    const [, count]: [unknown, number] = await this.dataSource.query(
+      `UPDATE deliveries SET status = 'dead', run = run + 1, next_attempt_at = NULL,
+              completed_at = now(), updated_at = now(),
+              ordering_note = 'skipped by an operator; the next delivery was released'
+        WHERE id = $1 AND run = $2 AND status IN ('blocked', 'failed')`,
+      [head.id, head.run],
+    );
+    return count > 0;
   }
 
   pendingOfEvent(eventId: string): Promise<DeliveryEntity[]> {
@@ -171,11 +436,15 @@ export class DeliveriesRepository {
     return this.attempts.load(attempt);
   }
 
-  /** Ends the run's delivery without an attempt. */
-  async abandon(delivery: DeliveryRun, reason: string): Promise<void> {
+  /** Ends the run's delivery without an attempt: dead, or blocked (the head of a blocking lane). */
+  async abandon(
+    delivery: DeliveryRun,
+    reason: string,
+    status: 'dead' | 'blocked' = 'dead',
+  ): Promise<void> {
     await this.deliveries.update(
       { id: delivery.id, run: delivery.run },
-      { status: 'dead', lastError: reason, nextAttemptAt: null, completedAt: new Date() },
+      { status, lastError: reason, nextAttemptAt: null, completedAt: new Date() },
     );
   }
 
@@ -208,7 +477,7 @@ export class DeliveriesRepository {
   async startNewRun(
     id: string,
     check: (delivery: DeliveryEntity, manager: EntityManager) => Promise<void>,
-  ): Promise<DeliveryRun | null> {
+  ): Promise<(DeliveryRun & { held: Lane | null }) | null> {
     return this.dataSource.transaction(async (manager) => {
       const delivery = await manager.findOne(DeliveryEntity, {
         where: { id },
@@ -216,19 +485,15 @@ export class DeliveriesRepository {
       });
       if (!delivery) return null;
       await check(delivery, manager);
-      const run = delivery.run + 1;
-      await manager.update(
-        DeliveryEntity,
-        { id },
-        {
-          run,
-          runAttemptBase: delivery.attemptCount,
-          status: 'pending',
-          nextAttemptAt: null,
-          completedAt: null,
-        },
+      const [[row]]: [{ run: number; status: DeliveryStatus }[], number] = await manager.query(
+        `UPDATE deliveries d SET ${NEW_RUN} WHERE d.id = $1 RETURNING d.run, d.status`,
+        [id],
       );
-      return { id, run };
+      const held =
+        row.status === 'held' && delivery.laneKey
+          ? { subscriptionId: delivery.subscriptionId, laneKey: delivery.laneKey }
+          : null;
+      return { id, run: row.run, held };
     });
   }
 
@@ -248,27 +513,45 @@ export class DeliveriesRepository {
     )) as QueuedDelivery[];
   }
 
-  /** Moves every delivery a re-drive selects to a new run with the full attempt budget. */
-  async redrive(selection: RedriveSelection): Promise<DeliveryRun[]> {
+  /**
+   * Moves every delivery a re-drive selects to a new run with the full attempt budget: `queued`
+   * to be sent now, `held` the lanes where dead ones went back in at the tail.
+   */
+  async redrive(selection: RedriveSelection): Promise<{ queued: DeliveryRun[]; held: Lane[] }> {
     const { conditions, parameters } = redriveConditions(selection);
-    const [rows]: [DeliveryRun[], number] = await this.dataSource.query(
+    const [rows]: [
+      (DeliveryRun & { status: DeliveryStatus; subscription_id: string; lane_key: string })[],
+      number,
+    ] = await this.dataSource.query(
       `UPDATE deliveries d SET ${NEW_RUN}
          FROM subscriptions s
         WHERE s.id = d.subscription_id AND ${conditions}
-        RETURNING d.id, d.run`,
+        RETURNING d.id, d.run, d.status, d.subscription_id, d.lane_key`,
       parameters,
     );
-    return rows;
+    return {
+      queued: rows
+        .filter((row) => row.status === 'pending')
+        .map((row) => ({ id: row.id, run: row.run })),
+      held: rows
+        .filter((row) => row.status === 'held')
+        .map((row) => ({ subscriptionId: row.subscription_id, laneKey: row.lane_key })),
+    };
   }
 
   /**
    * A page (in id order, after `after`) of deliveries no attempt has touched for
    * `untouchedForMs`: pending ones, and failed ones whose retry is that overdue.
    */
-  async untouched(after: string, untouchedForMs: number, limit: number): Promise<QueuedDelivery[]> {
+  async untouched(
+    after: string,
+    untouchedForMs: number,
+    limit: number,
+    onlyOrdered = false,
+  ): Promise<QueuedDelivery[]> {
     return (await this.dataSource.query(
       `SELECT d.id, d.event_id AS "eventId", d.run FROM deliveries d
-        WHERE d.id > $1 AND ${UNTOUCHED_FOR_$2_MS}
+        WHERE d.id > $1 AND ${UNTOUCHED_FOR_$2_MS} ${onlyOrdered ? 'AND d.lane_key IS NOT NULL' : ''}
         ORDER BY d.id LIMIT $3`,
       [after, untouchedForMs, limit],
     )) as QueuedDelivery[];
@@ -318,7 +601,13 @@ export class DeliveriesRepository {
   private async loadMany(ids: readonly string[]): Promise<(SendingRow | null)[]> {
     const rows = (await this.dataSource.query(
       `SELECT d.id, d.event_id, d.subscription_id, d.status, d.run, d.attempt_count,
-              d.run_attempt_base, d.next_attempt_at, e.canonical::text AS canonical
+              d.run_attempt_base, d.next_attempt_at, e.canonical::text AS canonical, d.lane_key, d.lane_at,
+              d.lane_key IS NOT NULL AND EXISTS (
+                SELECT 1 FROM deliveries o
+                 WHERE o.subscription_id = d.subscription_id AND o.lane_key = d.lane_key
+                   AND o.lane_key IS NOT NULL AND o.status IN ${UNFINISHED} AND o.id <> d.id
+                   AND (o.lane_at, o.event_id, o.id) < (d.lane_at, d.event_id, d.id)
+              ) AS overtaken
          FROM deliveries d JOIN events e ON e.id = d.event_id
         WHERE d.id = ANY($1::text[])`,
       [ids],
@@ -399,6 +688,10 @@ export class DeliveriesRepository {
       ]),
     );
   }
+}
+
+function laneId({ subscriptionId, laneKey }: Lane): string {
+  return `${subscriptionId}\n${laneKey}`;
 }
 
 /** The WHERE conditions (over `deliveries d` joined to `subscriptions s`) of a re-drive. */

@@ -6,6 +6,7 @@ import { DeliveriesRepository, QueuedDelivery, RedriveSelection } from './delive
 import { DeliveryProducer } from './delivery-producer';
 import { DeliveryEntity, DeliveryStatus } from './delivery.entity';
 import { DeliveryView } from './dto/delivery.response';
+import { OrderedLanes } from './ordered-lanes';
 import { StrandedDeliveries } from './stranded-deliveries';
 
 /** Rows are written before their jobs are queued: a delivery untouched this long may be stranded. */
@@ -23,8 +24,8 @@ export interface DeliveryListQuery {
 }
 
 export interface RedriveQuery {
-  /** pending: only those no queued job holds (stranded). */
-  status: 'dead' | 'failed' | 'pending';
+  /** pending: only those no queued job holds (stranded); blocked: heads parking their conversation. */
+  status: 'dead' | 'failed' | 'pending' | 'blocked';
   subscriptionId?: string;
   since?: Date;
 }
@@ -40,6 +41,7 @@ export class DeliveriesService {
     private readonly subscriptions: SubscriptionsRepository,
     private readonly producer: DeliveryProducer,
     private readonly stranded: StrandedDeliveries,
+    private readonly lanes: OrderedLanes,
   ) {}
 
   async get(id: string): Promise<DeliveryView> {
@@ -57,11 +59,21 @@ export class DeliveriesService {
     return toPage(await this.deliveries.page({ ...query, limit }), limit, toDeliveryView);
   }
 
-  /** Sends one delivery again now, as a new run with the subscription's full attempt budget. */
+  /**
+   * Sends one delivery again now, as a new run with the subscription's full attempt budget. A
+   * dead delivery of an ordered conversation goes back in at its tail, as a new accept (its
+   * conversation moved on without it); a failing or blocked head keeps its place.
+   */
   async retry(id: string): Promise<DeliveryView> {
     const queued = await this.deliveries.startNewRun(id, async (delivery, manager) => {
       if (delivery.status === 'pending' && !(await this.isStranded(delivery))) {
         throw new AppError('conflict', `Delivery ${id} is already queued`);
+      }
+      if (delivery.status === 'held') {
+        throw new AppError(
+          'conflict',
+          `Delivery ${id} is held behind the head of its conversation; it goes when its turn comes`,
+        );
       }
       const subscription = await this.subscriptions.findById(delivery.subscriptionId, manager);
       if (!subscription?.enabled) {
@@ -72,7 +84,8 @@ export class DeliveriesService {
       }
     });
     if (!queued) throw notFound(`Delivery ${id}`);
-    await this.producer.enqueue([queued]);
+    if (queued.held) await this.lanes.release([queued.held]);
+    else await this.producer.enqueue([queued]);
     return this.get(id);
   }
 
@@ -99,9 +112,10 @@ export class DeliveriesService {
     if (query.status === 'pending') {
       selection.ids = (await this.strandedMatching(selection)).map((delivery) => delivery.id);
     }
-    const rows = await this.deliveries.redrive(selection);
-    await this.producer.enqueue(rows);
-    return { redriven: rows.length };
+    const { queued, held } = await this.deliveries.redrive(selection);
+    await this.producer.enqueue(queued);
+    await this.lanes.release(held);
+    return { redriven: queued.length + held.length };
   }
 
   /** The deliveries a re-drive selects (page by page) that no queued job holds. */
@@ -160,6 +174,8 @@ export function toDeliveryView(delivery: DeliveryEntity): DeliveryView {
     lastError: delivery.lastError,
     nextAttemptAt: delivery.nextAttemptAt?.toISOString() ?? null,
     completedAt: delivery.completedAt?.toISOString() ?? null,
+    conversationKey: delivery.laneKey,
+    orderingNote: delivery.orderingNote,
     createdAt: delivery.createdAt.toISOString(),
     updatedAt: delivery.updatedAt.toISOString(),
     ...(delivery.attempts

@@ -19,7 +19,11 @@ export interface DeliveryToSend {
     | 'attemptCount'
     | 'runAttemptBase'
     | 'nextAttemptAt'
+    | 'laneKey'
+    | 'laneAt'
   >;
+  /** Ordered: an unfinished delivery of its conversation is ahead of it; it must not be sent. */
+  overtaken: boolean;
   subscription: SubscriptionEntity;
   /** The canonical event as stored (JSON text). */
   canonicalJson: string;
@@ -63,7 +67,10 @@ export class DeliveryAttempts {
         attemptCount: row.attempt_count,
         runAttemptBase: row.run_attempt_base,
         nextAttemptAt: row.next_attempt_at,
+        laneKey: row.lane_key,
+        laneAt: row.lane_at,
       },
+      overtaken: row.overtaken,
       subscription,
       canonicalJson: row.canonical,
       rawBody,
@@ -80,8 +87,10 @@ export class DeliveryAttempts {
     outcome: AttemptOutcome,
     startedAt: Date,
     next: StepAfterAttempt,
+    /** The head of a conversation whose subscription blocks on a dead head (onDead "block"). */
+    blocking = false,
   ): Promise<AttemptRecorded> {
-    const status = STATUS_AFTER[next.kind];
+    const status = next.kind === 'dead' && blocking ? 'blocked' : STATUS_AFTER[next.kind];
     const recorded = await this.deliveries.recordAttempt({
       deliveryId: delivery.id,
       run: delivery.run,
@@ -93,16 +102,18 @@ export class DeliveryAttempts {
       completedAt: status === 'succeeded' || status === 'dead' ? new Date() : null,
     });
     if (!recorded) return { status, disabledReason: null };
+    // A blocked head died all the same: it counts towards disabling the subscription.
+    const ended = status === 'blocked' ? 'dead' : status;
     const disabledReason =
-      status === 'dead' || outcome.gone
-        ? await this.health.judge(delivery.subscriptionId, { status, outcome })
+      ended === 'dead' || outcome.gone
+        ? await this.health.judge(delivery.subscriptionId, { status: ended, outcome })
         : null;
     return { status: recorded.ownsState ? status : recorded.previousStatus, disabledReason };
   }
 
   /** Ends a delivery without an attempt (its subscription was disabled meanwhile). */
-  abandon(delivery: DeliveryRun, reason: string): Promise<void> {
-    return this.deliveries.abandon(delivery, reason);
+  abandon(delivery: DeliveryRun, reason: string, status?: 'dead' | 'blocked'): Promise<void> {
+    return this.deliveries.abandon(delivery, reason, status);
   }
 }
 

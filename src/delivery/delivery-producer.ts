@@ -4,7 +4,6 @@ import { Queue } from 'bullmq';
 import { EntityManager } from 'typeorm';
 import { batchPerTurn } from '../database/batching';
 import { DELIVERY_QUEUE, DeliveryJob, DeliveryJobName } from '../queues/queue-names';
-import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { DeliveriesRepository, DeliveryRun } from './deliveries.repository';
 import { DeliveryEntity } from './delivery.entity';
 import { deliveryJobId, fanOutJobId, StrandedDeliveries } from './stranded-deliveries';
@@ -34,16 +33,23 @@ export class DeliveryProducer {
     private readonly queue: Queue<DeliveryJob['data'], void, DeliveryJobName>,
   ) {}
 
-  /** Persists one pending delivery per subscription; rows exist before any job is queued. */
+  /**
+   * Persists one delivery per subscription; rows exist before any job is queued. An ordered
+   * subscription's delivery of an event with a conversation is held at the tail of its lane.
+   */
   createForEvent(
     manager: EntityManager,
     eventId: string,
-    subscriptions: Pick<SubscriptionEntity, 'id'>[],
+    subscriptions: { id: string; ordered: boolean }[],
+    conversationKey: string | null,
   ): Promise<DeliveryEntity[]> {
     return this.deliveries.insertPending(
       manager,
       eventId,
-      subscriptions.map((subscription) => subscription.id),
+      subscriptions.map((subscription) => ({
+        subscriptionId: subscription.id,
+        laneKey: subscription.ordered ? conversationKey : null,
+      })),
     );
   }
 

@@ -11,8 +11,19 @@ import {
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { DeliveryAttemptEntity } from './delivery-attempt.entity';
 
-/** pending: not tried yet; failed: the last attempt failed and another is scheduled; dead: no more. */
-export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'dead'] as const;
+/**
+ * pending: not tried yet; failed: the last attempt failed and another is scheduled; dead: no more.
+ * Ordered conversations only: held: waiting behind the head of its conversation; blocked: a dead
+ * head that parks its conversation (onDead "block") until an operator re-drives or skips it.
+ */
+export const DELIVERY_STATUSES = [
+  'pending',
+  'succeeded',
+  'failed',
+  'dead',
+  'held',
+  'blocked',
+] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 @Entity({ name: 'deliveries' })
@@ -53,6 +64,18 @@ export class DeliveryEntity {
 
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError: string | null;
+
+  /** The conversation key of its lane when its subscription is ordered; null: not ordered. */
+  @Column({ name: 'lane_key', type: 'text', nullable: true })
+  laneKey: string | null;
+
+  /** Its place in the lane: when the router accepted the webhook, or when an operator put it back. */
+  @Column({ name: 'lane_at', type: 'timestamptz', nullable: true })
+  laneAt: Date | null;
+
+  /** Why it left the lane's queue: "released after <id> died", "released after <id> was skipped". */
+  @Column({ name: 'ordering_note', type: 'text', nullable: true })
+  orderingNote: string | null;
 
   @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
   completedAt: Date | null;

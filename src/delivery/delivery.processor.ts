@@ -16,6 +16,8 @@ import { SharedRedis } from '../queues/shared-redis';
 import { DeliveryAttempts, DeliveryToSend } from './delivery-attempts';
 import { DeliveryProducer } from './delivery-producer';
 import { attemptInRun, beforeAttempt, NextStep, nextStep } from './next-step';
+import { IngestWatermark } from './ingest-watermark';
+import { OrderedLanes } from './ordered-lanes';
 import { SubscriptionRateLimiter } from './rate-limiter';
 import { resolveRetryPolicy } from '../policies/retry-policy';
 import { WebhookDispatcher } from './webhook-dispatcher';
@@ -53,6 +55,8 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     private readonly dispatcher: WebhookDispatcher,
     private readonly settings: Settings,
     private readonly metrics: MetricsService,
+    private readonly lanes: OrderedLanes,
+    private readonly ingest: IngestWatermark,
     redis: SharedRedis,
     @Inject(LINE_LOGGER) private readonly lines: PinoLogger,
   ) {
@@ -134,10 +138,29 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       case 'wait':
         return before;
       case 'abandon':
-        await this.attempts.abandon(delivery, before.reason);
-        return DONE;
       case 'attempt':
+        if (delivery.laneKey && target.overtaken) {
+          // An earlier webhook of its conversation was stored after this one became head.
+          await this.lanes.stepBack({ ...delivery, laneKey: delivery.laneKey });
+          return DONE;
+        }
+        if (delivery.laneAt) {
+          // An earlier webhook may still be on its way to Postgres: wait, no attempt spent.
+          const sendableBefore = await this.ingest.sendableBefore();
+          const ahead = delivery.laneAt.getTime() - sendableBefore;
+          // Half the gap: the watermark moves faster than the clock while a backlog drains.
+          if (ahead >= 0)
+            return { kind: 'wait', delayMs: Math.min(Math.max(ahead / 2, 50), 2_000) };
+        }
         break;
+    }
+    if (before.kind === 'abandon') {
+      const blocking = delivery.laneKey !== null && subscription.onDead === 'block';
+      await this.attempts.abandon(delivery, before.reason, blocking ? 'blocked' : 'dead');
+      if (delivery.laneKey && !blocking) {
+        await this.lanes.afterHead({ ...delivery, laneKey: delivery.laneKey }, 'dead');
+      }
+      return DONE;
     }
     if (subscription.rateLimitMax && subscription.rateLimitPerSeconds) {
       const slot = await this.rateLimiter.acquire(subscription.id, {
@@ -162,7 +185,19 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
       startedAt,
     );
     const next = nextStep({ ...this.policyFor(target), result: { kind: 'sent', outcome } });
-    const recorded = await this.attempts.recordAttempt(delivery, outcome, startedAt, next);
+    const laneKey = delivery.laneKey;
+    const recorded = await this.attempts.recordAttempt(
+      delivery,
+      outcome,
+      startedAt,
+      next,
+      laneKey !== null && subscription.onDead === 'block',
+    );
+    // The head of a conversation is through: the next one goes. Were the outcome recorded and this
+    // process killed before, the ordering sweep releases the conversation.
+    if (laneKey && (recorded.status === 'succeeded' || recorded.status === 'dead')) {
+      await this.lanes.afterHead({ ...delivery, laneKey }, recorded.status);
+    }
     this.metrics.deliveryAttempted(recorded.status, outcome.durationMs);
     this.lines[recorded.status === 'dead' ? 'warn' : 'info'](
       {

@@ -47,6 +47,16 @@ describe('beforeAttempt', () => {
     ['a succeeded delivery', { delivery: { ...pending, status: 'succeeded' } }, { kind: 'done' }],
     ['a dead delivery', { delivery: { ...pending, status: 'dead' } }, { kind: 'done' }],
     [
+      'a delivery held behind its conversation’s head (a stale job)',
+      { delivery: { ...pending, status: 'held' } },
+      { kind: 'done' },
+    ],
+    [
+      'a blocked head of an ordered conversation',
+      { delivery: { ...pending, status: 'blocked' }, subscription: { ...enabled, enabled: false } },
+      { kind: 'done' },
+    ],
+    [
       'a finished delivery of a disabled subscription',
       { delivery: { ...pending, status: 'dead' }, subscription: { ...enabled, enabled: false } },
       { kind: 'done' },

@@ -66,6 +66,8 @@ export function beforeAttempt({
   // Deleted since, re-driven as a newer run, or already finished by a duplicate job.
   if (!delivery || delivery.run !== jobRun) return DONE;
   if (delivery.status === 'succeeded' || delivery.status === 'dead') return DONE;
+  // Held behind its conversation's head, or blocking it: not this job's to send.
+  if (delivery.status === 'held' || delivery.status === 'blocked') return DONE;
   if (resuming && delivery.status === 'failed') {
     return {
       kind: 'wait',

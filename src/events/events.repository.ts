@@ -21,7 +21,8 @@ export interface EventToStore {
   rawBody: string;
   /** The canonical event as JSON text, or null when it could not be normalized. */
   canonical: string | null;
-  deliveries: { id: string; subscriptionId: string }[];
+  /** laneKey: the conversation key when the subscription is ordered; such a delivery starts held. */
+  deliveries: { id: string; subscriptionId: string; laneKey: string | null }[];
 }
 
 /**
@@ -150,7 +151,7 @@ export class EventsRepository {
          WHERE e.received_at < $1
            AND NOT EXISTS (
              SELECT 1 FROM deliveries d
-             WHERE d.event_id = e.id AND d.status IN ('pending', 'failed')
+             WHERE d.event_id = e.id AND d.status IN ('pending', 'failed', 'held', 'blocked')
            )
          LIMIT $2
        ), deleted AS (
@@ -192,18 +193,24 @@ export class EventsRepository {
          ON CONFLICT (id) DO NOTHING
          RETURNING id
        ), delivery AS (
-         INSERT INTO deliveries (id, event_id, subscription_id, status)
-         SELECT planned.id, planned.event_id, planned.subscription_id, 'pending'
-           FROM unnest($14::text[], $15::text[], $16::text[])
-             AS planned (id, event_id, subscription_id)
+         -- An ordered delivery takes its place in its lane by the time the router accepted it.
+         INSERT INTO deliveries (id, event_id, subscription_id, status, lane_key, lane_at)
+         SELECT planned.id, planned.event_id, planned.subscription_id,
+                CASE WHEN planned.lane_key IS NULL THEN 'pending' ELSE 'held' END,
+                planned.lane_key,
+                CASE WHEN planned.lane_key IS NULL THEN NULL ELSE i.received_at END
+           FROM unnest($14::text[], $15::text[], $16::text[], $18::text[])
+             AS planned (id, event_id, subscription_id, lane_key)
            JOIN event ON event.id = planned.event_id
-       )${companion ? `, ${companion.ctes(19)}` : ''}
+           JOIN unnest($1::text[], $11::timestamptz[]) AS i (id, received_at)
+             ON i.id = planned.event_id
+       )${companion ? `, ${companion.ctes(20)}` : ''}
        SELECT id FROM event
        ${
          companion
            ? // concat() is stable, not immutable: the planner cannot fold the failing cast.
-             `UNION ALL SELECT NULL WHERE NOT (CASE WHEN ${companion.holds(19)} THEN true
-                                              ELSE CAST(concat($18::text) AS boolean) END)`
+             `UNION ALL SELECT NULL WHERE NOT (CASE WHEN ${companion.holds(20)} THEN true
+                                              ELSE CAST(concat($19::text) AS boolean) END)`
            : ''
        }`,
       [
@@ -224,6 +231,7 @@ export class EventsRepository {
         deliveries.map((delivery) => delivery.eventId),
         deliveries.map((delivery) => delivery.subscriptionId),
         column((event) => event.conversationId),
+        deliveries.map((delivery) => delivery.laneKey),
         ...(companion ? [companion.failure, ...companion.params] : []),
       ],
     )) as { id: string | null }[];

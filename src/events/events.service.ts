@@ -7,10 +7,10 @@ import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { parseRaw } from '../common/raw-body';
 import { DeliveriesService } from '../delivery/deliveries.service';
 import { DeliveryProducer } from '../delivery/delivery-producer';
+import { OrderedLanes } from '../delivery/ordered-lanes';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { DeliveryView } from '../delivery/dto/delivery.response';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
-import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { EventDetail, EventSummary } from './dto/event.response';
 import { EventEntity } from './event.entity';
 import { EventRowQuery, EventsRepository } from './events.repository';
@@ -29,6 +29,7 @@ export class EventsService {
     private readonly deliveries: DeliveriesService,
     private readonly producer: DeliveryProducer,
     private readonly subscriptions: SubscriptionsRepository,
+    private readonly lanes: OrderedLanes,
   ) {}
 
   async get(id: string): Promise<EventDetail> {
@@ -58,15 +59,26 @@ export class EventsService {
     const targets = subscriptionIds
       ? await this.chosenSubscriptions([...new Set(subscriptionIds)])
       : await this.matcher.match({ type: event.type, sourceId: event.sourceId }, event.canonical);
+    // A replay is a new accept: an ordered subscription's delivery joins its conversation's tail.
     const created = await this.dataSource.transaction((manager) =>
-      this.producer.createForEvent(manager, id, targets),
+      this.producer.createForEvent(manager, id, targets, event.conversationKey),
     );
-    await this.producer.enqueueFirstAttempts(id, created);
+    await this.producer.enqueueFirstAttempts(
+      id,
+      created.filter((delivery) => delivery.status === 'pending'),
+    );
+    await this.lanes.release(
+      created.flatMap((delivery) =>
+        delivery.laneKey
+          ? [{ subscriptionId: delivery.subscriptionId, laneKey: delivery.laneKey }]
+          : [],
+      ),
+    );
     const createdIds = new Set(created.map((delivery) => delivery.id));
     return (await this.deliveries.forEvent(id)).filter((delivery) => createdIds.has(delivery.id));
   }
 
-  private async chosenSubscriptions(ids: string[]): Promise<SubscriptionEntity[]> {
+  private async chosenSubscriptions(ids: string[]): Promise<{ id: string; ordered: boolean }[]> {
     const found = await this.subscriptions.findByIds(ids);
     const byId = new Map(found.map((subscription) => [subscription.id, subscription]));
     const problems = ids.flatMap((subscriptionId) => {
@@ -80,7 +92,10 @@ export class EventsService {
         { field: 'subscriptionIds', problems },
       ]);
     }
-    return ids.map((subscriptionId) => byId.get(subscriptionId)!);
+    return ids.map((subscriptionId) => {
+      const subscription = byId.get(subscriptionId)!;
+      return { id: subscription.id, ordered: subscription.ordering === 'conversation' };
+    });
   }
 
   async list({ limit = DEFAULT_PAGE_SIZE, ...query }: EventListQuery): Promise<Page<EventSummary>> {

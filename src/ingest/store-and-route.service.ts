@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { newId } from '../common/ids';
 import { ConversationResolver, ResolvedIds } from '../conversations/conversation-resolver';
 import { DeliveryProducer } from '../delivery/delivery-producer';
+import { OrderedLanes } from '../delivery/ordered-lanes';
 import { EventToStore } from '../events/events.repository';
 import { MetricsService } from '../monitoring/metrics.service';
 import { IngestJobData } from '../queues/queue-names';
@@ -20,6 +21,7 @@ export class StoreAndRouteService {
     private readonly writer: StoredEventWriter,
     private readonly producer: DeliveryProducer,
     private readonly metrics: MetricsService,
+    private readonly lanes: OrderedLanes,
   ) {}
 
   /**
@@ -45,10 +47,13 @@ export class StoreAndRouteService {
     const subscriptions = canonical
       ? await this.matcher.match({ type: canonical.type, sourceId: job.sourceId }, canonical)
       : [];
+    const conversationKey = indexable(canonical?.conversation?.key);
     const deliveries = subscriptions.map((subscription) => ({
       id: newId('dlv'),
       run: 0,
       subscriptionId: subscription.id,
+      // Ordered subscriptions: held in the conversation's lane; events without one are not held.
+      laneKey: subscription.ordered ? conversationKey : null,
     }));
     const event: EventToStore = {
       id: job.eventId,
@@ -59,7 +64,7 @@ export class StoreAndRouteService {
       type: canonical?.type ?? null,
       status: canonical ? 'routed' : 'unprocessable',
       error: indexable(outcome.status === 'unprocessable' ? outcome.reason : null),
-      conversationKey: indexable(canonical?.conversation?.key),
+      conversationKey,
       conversationId,
       occurredAt: canonical?.occurredAt ?? job.receivedAt,
       receivedAt: job.receivedAt,
@@ -85,8 +90,15 @@ export class StoreAndRouteService {
     // queue what no job holds.
     await this.producer.enqueueFirstAttempts(
       job.eventId,
-      stored ? deliveries : await this.producer.strandedOfEvent(job.eventId),
+      stored
+        ? deliveries.filter((delivery) => !delivery.laneKey)
+        : await this.producer.strandedOfEvent(job.eventId),
     );
+    const lanes = deliveries.flatMap(({ subscriptionId, laneKey }) =>
+      laneKey ? [{ subscriptionId, laneKey }] : [],
+    );
+    if (!stored) await this.lanes.releaseHeldOfEvent(job.eventId);
+    else if (lanes.length > 0) await this.lanes.releaseHeldOfEvent(job.eventId, lanes);
   }
 }
 

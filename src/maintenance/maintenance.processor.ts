@@ -3,11 +3,13 @@ import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
 import { Settings } from '../config/settings';
 import { DeliveriesService } from '../delivery/deliveries.service';
+import { OrderedLanes } from '../delivery/ordered-lanes';
 import { MAINTENANCE_QUEUE, MaintenanceJobName } from '../queues/queue-names';
 import { RetentionService } from './retention.service';
 
 export const RETENTION_SCHEDULER_ID = 'retention';
 export const DELIVERY_SWEEP_SCHEDULER_ID = 'delivery-sweep';
+export const ORDERING_SWEEP_SCHEDULER_ID = 'ordering-sweep';
 
 /**
  * Runs housekeeping from BullMQ job schedulers: every worker upserts the same schedulers, and
@@ -20,6 +22,7 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
   constructor(
     private readonly retention: RetentionService,
     private readonly deliveries: DeliveriesService,
+    private readonly lanes: OrderedLanes,
     private readonly settings: Settings,
     @InjectQueue(MAINTENANCE_QUEUE) private readonly queue: Queue,
   ) {
@@ -37,6 +40,11 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
       'deliveries.sweep',
       this.settings.DELIVERY_SWEEP_INTERVAL_MINUTES,
     );
+    await this.schedule(
+      ORDERING_SWEEP_SCHEDULER_ID,
+      'ordering.sweep',
+      this.settings.ORDERING_SWEEP_INTERVAL_SECONDS / 60,
+    );
   }
 
   private async schedule(id: string, name: MaintenanceJobName, minutes: number): Promise<void> {
@@ -46,7 +54,7 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
     }
     await this.queue.upsertJobScheduler(
       id,
-      { every: minutes * 60_000 },
+      { every: Math.round(minutes * 60_000) },
       {
         name,
         data: {},
@@ -66,6 +74,12 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
         const counts = await this.deliveries.requeueStranded();
         if (counts.requeued > 0)
           this.logger.warn({ msg: 'stranded deliveries re-queued', ...counts });
+        return counts;
+      }
+      case 'ordering.sweep': {
+        const counts = await this.lanes.sweep();
+        if (counts.lanesReleased + counts.headsRequeued > 0)
+          this.logger.warn({ msg: 'ordered conversations released by the sweep', ...counts });
         return counts;
       }
       default: {

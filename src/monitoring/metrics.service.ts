@@ -5,6 +5,12 @@ import { QueueStats } from './queue-stats';
 
 const PREFIX = 'webhook_router_';
 
+/** Ordered conversations' deliveries waiting behind their head. */
+export interface HeldDeliveries {
+  count: number;
+  oldestAgeSeconds: number;
+}
+
 /** Inbound handling: a queue write, sometimes an enrichment call within its budget. */
 const INGEST_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** An attempt lasts up to DELIVERY_TIMEOUT_MS (15 s by default). */
@@ -68,9 +74,48 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** Where held deliveries are counted (Postgres, through the delivery side); none: not shown. */
+  private heldSource: (() => Promise<HeldDeliveries>) | null = null;
+
   constructor(queueStats: QueueStats) {
     collectDefaultMetrics({ register: this.registry });
     const logger = this.logger;
+    const held = () => this.heldSource;
+    let heldRead: Promise<HeldDeliveries | null> | null = null;
+    /** One read per scrape for both gauges: the first collect starts it, the second shares it. */
+    const readHeld = () => {
+      heldRead ??= (async () => {
+        const source = held();
+        if (!source) return null;
+        try {
+          return await source();
+        } catch (error) {
+          logger.warn(`held deliveries unavailable: ${(error as Error).message}`);
+          return null;
+        } finally {
+          setImmediate(() => (heldRead = null));
+        }
+      })();
+      return heldRead;
+    };
+    const heldCount: Gauge = new Gauge({
+      name: `${PREFIX}deliveries_held`,
+      help: 'Deliveries of ordered conversations waiting behind their head, read from Postgres at scrape time',
+      registers: [this.registry],
+      async collect() {
+        const read = await readHeld();
+        if (read) heldCount.set(read.count);
+      },
+    });
+    const heldAge: Gauge = new Gauge({
+      name: `${PREFIX}deliveries_held_oldest_age_seconds`,
+      help: 'Age of the oldest held delivery (since its webhook was accepted); 0 when none is held',
+      registers: [this.registry],
+      async collect() {
+        const read = await readHeld();
+        if (read) heldAge.set(read.oldestAgeSeconds);
+      },
+    });
     const queueJobs: Gauge<'queue' | 'state'> = new Gauge({
       name: `${PREFIX}queue_jobs`,
       help: 'Jobs in each queue by state, read from Redis at scrape time',
@@ -90,6 +135,11 @@ export class MetricsService {
         }
       },
     });
+  }
+
+  /** The delivery side tells how to count held deliveries (monitoring knows no tables). */
+  readHeldDeliveriesWith(source: () => Promise<HeldDeliveries>): void {
+    this.heldSource = source;
   }
 
   get contentType(): string {

@@ -38,6 +38,7 @@ export interface DeliveryJobs {
 export interface MaintenanceJobs {
   'retention.purge': Record<string, never>;
   'deliveries.sweep': Record<string, never>;
+  'ordering.sweep': Record<string, never>;
 }
 
 export type IngestJobName = keyof IngestJobs;

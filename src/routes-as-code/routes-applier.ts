@@ -251,6 +251,8 @@ function subscriptionUpdate(dto: CreateSubscriptionDto): UpdateSubscriptionDto {
     timeoutMs: dto.timeoutMs ?? null,
     rateLimit: dto.rateLimit ?? null,
     disableAfterDeadDeliveries: dto.disableAfterDeadDeliveries ?? null,
+    ordering: dto.ordering ?? 'none',
+    onDead: dto.onDead ?? 'release',
     enabled: dto.enabled ?? true,
   };
 }

@@ -73,6 +73,8 @@ function storedSubscription(
     rateLimitMax: null,
     rateLimitPerSeconds: null,
     disableAfterDead: null,
+    ordering: 'none',
+    onDead: 'release',
     consecutiveDead: 0,
     enabled: true,
     disabledReason: null,

@@ -62,6 +62,8 @@ const SUBSCRIPTION_FIELDS: Comparison<ReturnType<typeof subscriptionColumns>>[] 
   ['timeoutMs', (c) => c.timeoutMs],
   ['rateLimit', (c) => [c.rateLimitMax, c.rateLimitPerSeconds]],
   ['disableAfterDeadDeliveries', (c) => c.disableAfterDead],
+  ['ordering', (c) => c.ordering],
+  ['onDead', (c) => c.onDead],
   ['enabled', (c) => c.enabled],
 ];
 

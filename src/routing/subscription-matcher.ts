@@ -9,8 +9,11 @@ export interface RoutableEvent {
   sourceId: string;
 }
 
-/** A subscription that wants the event: its id, what a delivery is made for. */
-export type MatchedSubscription = Pick<SubscriptionEntity, 'id'>;
+/**
+ * A subscription that wants the event: its id, what a delivery is made for, and whether its
+ * deliveries go one at a time per conversation.
+ */
+export type MatchedSubscription = Pick<SubscriptionEntity, 'id'> & { ordered: boolean };
 
 /**
  * Which enabled subscriptions want an event, from an index built over the subscriptions'
@@ -38,7 +41,7 @@ export class SubscriptionMatcher {
         eventTypes: subscription.eventTypes,
         sourceIds: subscription.sourceIds,
         matchesContent: subscription.filter ? this.compileFilter(subscription) : undefined,
-        value: { id: subscription.id },
+        value: { id: subscription.id, ordered: subscription.ordering === 'conversation' },
       })),
     );
     this.indexed = { snapshot, index };

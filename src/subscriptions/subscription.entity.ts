@@ -5,6 +5,14 @@ import type { ContentFilter } from '../policies/content-filter';
 export const PAYLOAD_FORMATS = ['canonical', 'raw', 'transformed'] as const;
 export type PayloadFormat = (typeof PAYLOAD_FORMATS)[number];
 
+/** none: deliveries go out as soon as they are ready; conversation: one at a time per conversation, in accept order. */
+export const ORDERINGS = ['none', 'conversation'] as const;
+export type Ordering = (typeof ORDERINGS)[number];
+
+/** What a dead head of an ordered conversation does: release the next one, or block the conversation. */
+export const ON_DEAD_ACTIONS = ['release', 'block'] as const;
+export type OnDead = (typeof ON_DEAD_ACTIONS)[number];
+
 @Entity({ name: 'subscriptions' })
 export class SubscriptionEntity {
   @PrimaryColumn({ type: 'text' })
@@ -70,6 +78,12 @@ export class SubscriptionEntity {
 
   @Column({ name: 'consecutive_dead', type: 'int', default: 0 })
   consecutiveDead: number;
+
+  @Column({ type: 'text', default: 'none' })
+  ordering: Ordering;
+
+  @Column({ name: 'on_dead', type: 'text', default: 'release' })
+  onDead: OnDead;
 
   @Column({ type: 'boolean', default: true })
   enabled: boolean;

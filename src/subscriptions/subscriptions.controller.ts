@@ -45,6 +45,8 @@ const SUBSCRIPTION_EXAMPLE: SubscriptionResponse = {
   rateLimit: { max: 5, perSeconds: 1 },
   disableAfterDeadDeliveries: 10,
   consecutiveDeadDeliveries: 0,
+  ordering: 'conversation',
+  onDead: 'release',
   enabled: true,
   disabledReason: null,
   disabledAt: null,

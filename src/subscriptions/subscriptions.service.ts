@@ -103,6 +103,8 @@ export class SubscriptionsService {
       ...(dto.disableAfterDeadDeliveries !== undefined && {
         disableAfterDead: dto.disableAfterDeadDeliveries,
       }),
+      ...(dto.ordering !== undefined && { ordering: dto.ordering }),
+      ...(dto.onDead !== undefined && { onDead: dto.onDead }),
     };
     if (dto.payloadFormat !== undefined || dto.transform !== undefined) {
       changes.payloadFormat =
@@ -197,6 +199,8 @@ export function subscriptionColumns(dto: CreateSubscriptionDto) {
     rateLimitMax: dto.rateLimit?.max ?? null,
     rateLimitPerSeconds: dto.rateLimit?.perSeconds ?? null,
     disableAfterDead: dto.disableAfterDeadDeliveries ?? null,
+    ordering: dto.ordering ?? 'none',
+    onDead: dto.onDead ?? 'release',
     enabled: dto.enabled ?? true,
   } satisfies Partial<SubscriptionEntity>;
 }
@@ -208,6 +212,8 @@ const REQUIRED_FIELDS = [
   'eventTypes',
   'headers',
   'payloadFormat',
+  'ordering',
+  'onDead',
   'enabled',
 ] as const satisfies readonly (keyof UpdateSubscriptionDto)[];
 

@@ -44,8 +44,8 @@ describe('the subscriptions snapshot', () => {
 
     const { id, secret } = await subscribe();
 
-    // Matching hands out ids, not the subscription with its secrets.
-    expect(await matcher.match(event)).toEqual([{ id }]);
+    // Matching hands out ids (and whether ordered), not the subscription with its secrets.
+    expect(await matcher.match(event)).toEqual([{ id, ordered: false }]);
     expect((await snapshot.current()).byId.get(id)).toMatchObject({ id, secret });
     expect(await snapshot.withSecrets(id)).toMatchObject({ id, secret });
   });
@@ -54,7 +54,7 @@ describe('the subscriptions snapshot', () => {
     const { id, secret } = await subscribe({ eventTypes: ['conversation.*'] });
     const matcher = other.running.context.get(SubscriptionMatcher);
     const event = { type: 'conversation.started', sourceId: 'src_any' };
-    expect(await matcher.match(event)).toEqual([{ id }]);
+    expect(await matcher.match(event)).toEqual([{ id, ordered: false }]);
 
     expect((await api.admin('PATCH', `/api/subscriptions/${id}`, { enabled: false })).status).toBe(
       200,

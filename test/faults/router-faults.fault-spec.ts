@@ -56,7 +56,7 @@ interface Scenario {
   name: string;
   description: string;
   harness?: Pick<HarnessOptions, 'subscription' | 'sinkResponder' | 'extraSubscriptions'>;
-  load?: Pick<LoadDriverOptions, 'messageText'>;
+  load?: Pick<LoadDriverOptions, 'messageText' | 'conversations'>;
   /** Watch both processes' liveness from before the load until everything settled. */
   watchHealth?: boolean;
   /** Runs under load; returns the outage it caused, if any, and what else it observed. */
@@ -164,6 +164,42 @@ describe('fault injection under steady load', () => {
   );
 
   it(
+    '(f) kill -9 of a worker under ordered load (50 conversations, a sink failing 20%), then a new worker',
+    async () => {
+      // Per attempt: one in five answered 500, every answer up to 30 ms late.
+      const flaky: SinkResponder = () => ({
+        status: Math.random() < 0.2 ? 500 : 200,
+        delayMs: Math.floor(Math.random() * 30),
+      });
+      const result = await run(
+        {
+          name: 'f-ordered-worker-kill',
+          description:
+            'both subscriptions ordered per conversation (50 conversations), sink 20% 500s; worker SIGKILLed mid-load, a new one 1 s later',
+          harness: { subscription: { ordering: 'conversation' }, sinkResponder: flaky },
+          load: { conversations: 50 },
+          async inject(harness) {
+            const killedAt = Date.now();
+            await harness.killWorker();
+            await sleep(1_000);
+            await harness.startWorker();
+            return { killedAt, workerBackAfterMs: Date.now() - killedAt };
+          },
+        },
+        sharedServices(),
+      );
+      expectNoLoss(result);
+      expect(Object.keys(result.accounting.ordering).sort()).toEqual(['/sub-a', '/sub-b']);
+      for (const report of Object.values(result.accounting.ordering)) {
+        expect(report).toMatchObject({ missing: 0, reordered: 0 });
+        expect(report.conversations).toBe(50);
+      }
+      expect(result.accounting.reordered).toBe(0);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
     '(b) Redis crashed and restarted from its AOF (appendfsync always)',
     async () => {
       const redis = new PrivateRedis();
@@ -172,7 +208,11 @@ describe('fault injection under steady load', () => {
         const result = await run(
           {
             name: 'b-redis-restart',
-            description: `own redis-server (AOF, appendfsync always) SIGKILLed, restarted after ${OUTAGE_MS} ms`,
+            description: `own redis-server (AOF, appendfsync always) SIGKILLed, restarted after ${OUTAGE_MS} ms; with an ordered subscription over 20 conversations`,
+            harness: {
+              extraSubscriptions: { '/ordered': { ordering: 'conversation' } },
+            },
+            load: { conversations: 20 },
             async inject() {
               await redis.crash();
               const downAt = Date.now();
@@ -194,6 +234,9 @@ describe('fault injection under steady load', () => {
         expect(result.accounting.refused + result.heldThroughOutage!).toBeGreaterThan(0);
         expect(result.acknowledgedDuringOutage).toBe(0);
         expect(result.accounting.otherAnswers).toBe(0);
+        // The ordered lanes came through the restart: nothing stuck, lost or reordered.
+        expect(result.accounting.extraDeliveries['/ordered']).toMatchObject({ dead: 0, other: 0 });
+        expect(result.accounting.ordering['/ordered']).toMatchObject({ missing: 0, reordered: 0 });
       } finally {
         await redis.destroy();
       }

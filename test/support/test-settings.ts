@@ -19,9 +19,10 @@ export function testSettings(overrides: Record<string, string> = {}): Settings {
     ALLOW_PRIVATE_TARGETS: 'true',
     DELIVERY_RETRY_SCHEDULE: '0.05,0.05,0.05,0.05',
     WORKER_HEALTH_PORT: '0',
-    // Each app has its own queue prefix, so to its sweep every older pending delivery in the
-    // shared test database would look stranded. Specs of the sweep turn it on.
+    // Each app has its own queue prefix, so to its sweeps every older pending delivery (or held
+    // conversation) in the shared test database would look stranded. Specs of a sweep turn it on.
     DELIVERY_SWEEP_INTERVAL_MINUTES: '0',
+    ORDERING_SWEEP_INTERVAL_SECONDS: '0',
     ...overrides,
   });
 }

@@ -30,7 +30,10 @@ export class AttemptView {
   responseExcerpt: string | null;
 }
 
-/** pending: queued; failed: the last attempt failed and another is scheduled; dead: no more. */
+/**
+ * pending: queued; failed: the last attempt failed and another is scheduled; dead: no more;
+ * held: waiting behind the head of its ordered conversation; blocked: a dead head parking it.
+ */
 export class DeliveryView {
   @ApiProperty({ example: EXAMPLE_IDS.delivery })
   id: string;
@@ -58,6 +61,26 @@ export class DeliveryView {
 
   @ApiProperty({ example: null, nullable: true, type: String })
   completedAt: string | null;
+
+  @ApiProperty({
+    description:
+      'The conversation it is delivered in order within (its subscription has ordering ' +
+      '"conversation"); null: not ordered',
+    example: 'jivo:chat:4711',
+    nullable: true,
+    type: String,
+  })
+  conversationKey: string | null;
+
+  @ApiProperty({
+    description:
+      'Ordered only: "released after <id> died" when the head before it died and let it go, ' +
+      'or why an operator ended it',
+    example: null,
+    nullable: true,
+    type: String,
+  })
+  orderingNote: string | null;
 
   @ApiProperty({ example: EXAMPLE_TIMESTAMP })
   createdAt: string;

@@ -20,7 +20,14 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { EVENT_TYPE_PATTERN } from '../../policies/event-type-pattern';
-import { PAYLOAD_FORMATS, PayloadFormat } from '../subscription.entity';
+import {
+  ON_DEAD_ACTIONS,
+  OnDead,
+  ORDERINGS,
+  Ordering,
+  PAYLOAD_FORMATS,
+  PayloadFormat,
+} from '../subscription.entity';
 import { IsHeaderMap } from './header-map.validator';
 import { IsContentFilter, IsTransform } from './policy.validators';
 
@@ -220,6 +227,32 @@ export class CreateSubscriptionDto {
   @Min(0)
   @Max(100_000)
   disableAfterDeadDeliveries?: number | null;
+
+  @ApiPropertyOptional({
+    description:
+      'conversation: the deliveries of one conversation are sent one at a time, in the order the ' +
+      'router accepted their webhooks (docs/ordering.md); events without a conversation are not ' +
+      'held back. none: each delivery is sent as soon as it is ready.',
+    enum: ORDERINGS,
+    default: 'none',
+    example: 'conversation',
+  })
+  @IsOptional()
+  @IsIn(ORDERINGS)
+  ordering?: Ordering;
+
+  @ApiPropertyOptional({
+    description:
+      'With ordering "conversation", what a dead head does: release the next delivery of its ' +
+      'conversation (recorded on it), or block the conversation until an operator re-drives or ' +
+      'skips the head.',
+    enum: ON_DEAD_ACTIONS,
+    default: 'release',
+    example: 'release',
+  })
+  @IsOptional()
+  @IsIn(ON_DEAD_ACTIONS)
+  onDead?: OnDead;
 
   @ApiPropertyOptional({ example: true, default: true })
   @IsOptional()

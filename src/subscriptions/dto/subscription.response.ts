@@ -3,7 +3,15 @@ import { MANAGED_PROPERTY, ManagedByRoutesFile, managedBy } from '../../common/r
 import { Settings } from '../../config/settings';
 import { resolveRetryPolicy } from '../../policies/retry-policy';
 import { maskHeaders, maskUrlCredentials } from '../subscription-credentials';
-import { PAYLOAD_FORMATS, PayloadFormat, SubscriptionEntity } from '../subscription.entity';
+import {
+  ON_DEAD_ACTIONS,
+  OnDead,
+  ORDERINGS,
+  Ordering,
+  PAYLOAD_FORMATS,
+  PayloadFormat,
+  SubscriptionEntity,
+} from '../subscription.entity';
 
 class EffectiveRetryPolicy {
   @ApiProperty({ example: 8 })
@@ -86,6 +94,12 @@ export class SubscriptionResponse {
   @ApiProperty({ example: 0 })
   consecutiveDeadDeliveries: number;
 
+  @ApiProperty({ enum: ORDERINGS, example: 'conversation' })
+  ordering: Ordering;
+
+  @ApiProperty({ enum: ON_DEAD_ACTIONS, example: 'release' })
+  onDead: OnDead;
+
   @ApiProperty({ example: true })
   enabled: boolean;
 
@@ -158,6 +172,8 @@ export function toSubscriptionResponse(
     disableAfterDeadDeliveries:
       subscription.disableAfterDead ?? settings.SUBSCRIPTION_DISABLE_AFTER_DEAD,
     consecutiveDeadDeliveries: subscription.consecutiveDead,
+    ordering: subscription.ordering,
+    onDead: subscription.onDead,
     enabled: subscription.enabled,
     disabledReason: subscription.disabledReason,
     disabledAt: subscription.disabledAt?.toISOString() ?? null,

@@ -1,3 +1,8 @@
+import {
+  acceptOrderFromDatabase,
+  checkOrdering,
+  OrderingReport,
+} from '../../support/ordering-check';
 import { SentWebhook } from './load-driver';
 import { FaultHarness, SINK_PATHS } from './fault-harness';
 
@@ -25,6 +30,16 @@ export interface Accounting {
   unconfirmed: number;
   /** (path, webhook-id) pairs the sink accepted more than once: allowed, counted. */
   duplicates: number;
+  /**
+   * By sink path of an ordered subscription (ordering "conversation"): whether each
+   * conversation's first acceptances at the sink came in the router's accept order.
+   */
+  ordering: Record<
+    string,
+    Omit<OrderingReport, 'examples'> & Partial<Pick<OrderingReport, 'examples'>>
+  >;
+  /** Conversations reordered, over every ordered path: must be 0. */
+  reordered: number;
   statusHistogram: Record<string, number>;
 }
 
@@ -77,13 +92,34 @@ async function account(harness: FaultHarness, sent: SentWebhook[]): Promise<Acco
       status: string;
       url: string;
       last_error: string | null;
+      ordering: string;
     }>(
-      `SELECT d.event_id, d.status, s.url, d.last_error
+      `SELECT d.event_id, d.status, s.url, d.last_error, s.ordering
          FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
         WHERE d.event_id = ANY($1::text[])`,
       [eventIds],
     );
     const pathOf = (url: string) => new URL(url).pathname;
+    const ordering: Accounting['ordering'] = {};
+    const orderedPaths = new Set(
+      allDeliveries.rows
+        .filter((row) => row.ordering === 'conversation')
+        .map((row) => pathOf(row.url)),
+    );
+    for (const path of orderedPaths) {
+      const ids = allDeliveries.rows
+        .filter((row) => pathOf(row.url) === path)
+        .map((row) => row.event_id);
+      const acceptOrder = await acceptOrderFromDatabase(
+        (sql, parameters) => client.query(sql, parameters),
+        ids,
+      );
+      const { examples, ...report } = checkOrdering(
+        acceptOrder,
+        harness.sink.firstAcceptedOrder(path),
+      );
+      ordering[path] = report.reordered > 0 ? { ...report, examples } : report;
+    }
     const healthy = (path: string) => (SINK_PATHS as readonly string[]).includes(path);
     const deliveries = {
       rows: allDeliveries.rows.filter((delivery) => healthy(pathOf(delivery.url))),
@@ -148,6 +184,8 @@ async function account(harness: FaultHarness, sent: SentWebhook[]): Promise<Acco
       extraDeliveries,
       unconfirmed,
       duplicates: harness.sink.duplicates(),
+      ordering,
+      reordered: Object.values(ordering).reduce((sum, report) => sum + report.reordered, 0),
       statusHistogram,
     };
   } finally {

@@ -22,12 +22,21 @@ interface Tally {
  */
 export class FaultSink {
   private readonly tallies = new Map<string, Tally>();
+  /** By path: webhook-ids in the order the sink first accepted (2xx) each. */
+  private readonly firstAccepted = new Map<string, string[]>();
   requests = 0;
   private readonly sink = new HttpSink({
     keepRequests: false,
     // Counted only when the answer goes out: a 2xx the router gave up on is still seen here.
     onAnswered: (request, reply) => {
-      if (reply.status >= 200 && reply.status < 300) this.tallyOf(request).accepted += 1;
+      if (reply.status < 200 || reply.status >= 300) return;
+      const tally = this.tallyOf(request);
+      tally.accepted += 1;
+      if (tally.accepted === 1) {
+        const order = this.firstAccepted.get(request.path) ?? [];
+        order.push(webhookIdOf(request));
+        this.firstAccepted.set(request.path, order);
+      }
     },
   });
 
@@ -46,6 +55,11 @@ export class FaultSink {
   /** How many times the sink accepted (2xx) this webhook-id on this path. */
   acceptedCount(path: string, webhookId: string): number {
     return this.tallies.get(`${path} ${webhookId}`)?.accepted ?? 0;
+  }
+
+  /** The webhook-ids first accepted on this path, in the order they were. */
+  firstAcceptedOrder(path: string): string[] {
+    return this.firstAccepted.get(path) ?? [];
   }
 
   /** (path, webhook-id) pairs the sink accepted more than once. */

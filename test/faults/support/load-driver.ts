@@ -20,6 +20,8 @@ export interface LoadDriverOptions {
   requestTimeoutMs?: number;
   /** The chat message's text; by default one that names the webhook. */
   messageText?: (sequence: number, deliveryId: string) => string;
+  /** Spread the webhooks over this many conversations, in turn; by default all in the fixture's one. */
+  conversations?: number;
 }
 
 const DEFAULT_TEXT = (sequence: number, deliveryId: string) =>
@@ -65,10 +67,19 @@ export class LoadDriver {
 
   private async post(sequence: number): Promise<void> {
     const deliveryId = randomUUID();
+    const conversations = this.options.conversations;
+    const conversationId = conversations ? 60_000 + (sequence % conversations) : null;
     const body = JSON.stringify({
       ...this.template,
       id: 1_000_000 + sequence,
       content: (this.options.messageText ?? DEFAULT_TEXT)(sequence, deliveryId),
+      ...(conversationId !== null && {
+        conversation: {
+          ...(this.template.conversation as object),
+          id: conversationId,
+          display_id: conversationId,
+        },
+      }),
     });
     const sentAt = Date.now();
     let status = 0;

@@ -36,6 +36,10 @@ const MAY_IMPORT = {
     ...['sources', 'subscriptions', 'routing', 'delivery', 'events', 'conversations'],
   ],
   maintenance: ['common', 'config', 'database', 'queues', 'delivery', 'events'],
+  actions: [
+    ...['auth', 'canonical', 'common', 'config', 'database', 'outbound', 'queues'],
+    ...['sources', 'conversations', 'events', 'routing', 'delivery'],
+  ],
   'routes-as-code': [
     ...['canonical', 'common', 'config', 'database', 'queues'],
     ...['sources', 'subscriptions'],
@@ -97,9 +101,9 @@ const IMPORT_RULES = [
           patterns: [
             {
               regex:
-                '^(\\.\\./\\.\\./(?!canonical/)|\\.\\./(?!source-normalizer$|source-settings$|\\.\\./)|typeorm$)',
+                '^(\\.\\./\\.\\./(?!canonical/)|\\.\\./(?!source-normalizer$|source-settings$|source-actions$|\\.\\./)|typeorm$)',
               message:
-                'A source plug-in imports only src/canonical/ and the plug-in contract (../source-normalizer, ../source-settings).',
+                'A source plug-in imports only src/canonical/ and the plug-in contract (../source-normalizer, ../source-settings, ../source-actions).',
             },
           ],
         },

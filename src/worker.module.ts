@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ActionsProcessor } from './actions/actions.processor';
 import { CoreModule } from './core.module';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { IngestProcessor } from './ingest/ingest.processor';
@@ -17,6 +18,7 @@ import { WorkerHealthServer } from './monitoring/worker-health-server';
     WorkerHealthServer,
     MaintenanceProcessor,
     RetentionService,
+    ActionsProcessor,
   ],
 })
 export class WorkerModule {}

@@ -1,3 +1,5 @@
+import { ActionAttemptEntity, ActionEntity } from '../actions/action.entity';
+import { ApiKeyEntity } from '../auth/api-key.entity';
 import {
   ContactEntity,
   ContactIdentityEntity,
@@ -16,6 +18,7 @@ import { DeliveryPolicies1763884800000 } from './migrations/1763884800000-Delive
 import { RoutesAsCode1764057600000 } from './migrations/1764057600000-RoutesAsCode';
 import { SourceSettings1764144000000 } from './migrations/1764144000000-SourceSettings';
 import { Conversations1764230400000 } from './migrations/1764230400000-Conversations';
+import { Actions1764403200000 } from './migrations/1764403200000-Actions';
 
 export const ENTITIES = [
   SourceEntity,
@@ -28,6 +31,9 @@ export const ENTITIES = [
   ContactEntity,
   ContactIdentityEntity,
   ContactLinkEntity,
+  ActionEntity,
+  ActionAttemptEntity,
+  ApiKeyEntity,
 ];
 
 export const MIGRATIONS = [
@@ -37,4 +43,5 @@ export const MIGRATIONS = [
   RoutesAsCode1764057600000,
   SourceSettings1764144000000,
   Conversations1764230400000,
+  Actions1764403200000,
 ];

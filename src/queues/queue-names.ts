@@ -3,6 +3,16 @@ export const INGEST_QUEUE = 'ingest';
 export const DELIVERY_QUEUE = 'delivery';
 /** Housekeeping on a schedule (retention, stranded deliveries); one job per interval however many workers run. */
 export const MAINTENANCE_QUEUE = 'maintenance';
+/** Actions on conversations (answers to the platforms); job id = action id. */
+export const ACTION_QUEUE = 'actions';
+
+export interface ActionJobData {
+  actionId: string;
+}
+
+export interface ActionJobs {
+  'action.send': ActionJobData;
+}
 
 export interface IngestJobData {
   eventId: string;

@@ -163,6 +163,14 @@ export class SourcesService {
     });
   }
 
+  /** A source with its settings resolved (secrets included), as its plug-in's actions take it. */
+  async configured(id: string): Promise<ConfiguredSource | null> {
+    const found = await this.sources.findById(id);
+    if (!found) return null;
+    const settings = resolvedSettings(this.registry.settingsOf(found.kind), found.settings);
+    return { id: found.id, kind: found.kind, settings };
+  }
+
   /**
    * The source a `/webhooks/:kind/:token` request belongs to, or null. Tokens are looked up
    * by their SHA-256, so no comparison ever runs over the secret itself. The kind is compared

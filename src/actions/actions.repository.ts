@@ -1,0 +1,143 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In, LessThan } from 'typeorm';
+import { ActionAttemptEntity, ActionEntity, ActionState } from './action.entity';
+
+export type NewAction = Omit<
+  ActionEntity,
+  | 'status'
+  | 'nextCall'
+  | 'attempts'
+  | 'error'
+  | 'outcomeEventId'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'completedAt'
+>;
+
+export interface ActionListQuery {
+  conversationKey?: string;
+  /** Only actions on these sources (a scoped key's); absent: all. */
+  sourceIds?: string[];
+  cursor?: string;
+  take: number;
+}
+
+/** Every statement on the actions and action_attempts tables. */
+@Injectable()
+export class ActionsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private get actions() {
+    return this.dataSource.getRepository(ActionEntity);
+  }
+
+  private get attempts() {
+    return this.dataSource.getRepository(ActionAttemptEntity);
+  }
+
+  /**
+   * Stores a new action; with an idempotency key already used by the same caller, stores
+   * nothing and answers null.
+   */
+  async insert(action: NewAction): Promise<ActionEntity | null> {
+    const rows = (await this.dataSource.query(
+      `INSERT INTO actions (id, conversation_key, conversation_id, source_id, source_kind, kind,
+                            request, target, status, requested_by, idempotency_key, request_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $11)
+       ON CONFLICT (requested_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       RETURNING id`,
+      [
+        action.id,
+        action.conversationKey,
+        action.conversationId,
+        action.sourceId,
+        action.sourceKind,
+        action.kind,
+        JSON.stringify(action.request),
+        JSON.stringify(action.target),
+        action.requestedBy,
+        action.idempotencyKey,
+        action.requestHash,
+      ],
+    )) as { id: string }[];
+    return rows.length === 0 ? null : this.findById(action.id);
+  }
+
+  findById(id: string): Promise<ActionEntity | null> {
+    return this.actions.findOneBy({ id });
+  }
+
+  /** The action a caller made with this idempotency key, with the hash of its request. */
+  findByIdempotencyKey(requestedBy: string, idempotencyKey: string): Promise<ActionEntity | null> {
+    return this.actions
+      .createQueryBuilder('action')
+      .addSelect('action.requestHash')
+      .where({ requestedBy, idempotencyKey })
+      .getOne();
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.actions.delete({ id });
+  }
+
+  list(query: ActionListQuery): Promise<ActionEntity[]> {
+    return this.actions.find({
+      where: {
+        ...(query.conversationKey ? { conversationKey: query.conversationKey } : {}),
+        ...(query.sourceIds ? { sourceId: In(query.sourceIds) } : {}),
+        ...(query.cursor ? { id: LessThan(query.cursor) } : {}),
+      },
+      order: { id: 'DESC' },
+      take: query.take,
+    });
+  }
+
+  attemptsOf(actionId: string): Promise<ActionAttemptEntity[]> {
+    return this.attempts.find({ where: { actionId }, order: { attemptNumber: 'ASC' } });
+  }
+
+  /** The oldest action of the conversation still to send: the only one that may be sent now. */
+  async firstQueued(conversationKey: string): Promise<string | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT id FROM actions WHERE conversation_key = $1 AND status = 'queued'
+        ORDER BY id LIMIT 1`,
+      [conversationKey],
+    )) as { id: string }[];
+    return rows[0]?.id ?? null;
+  }
+
+  /** Records one call's attempt and where the action stands after it, in one transaction. */
+  async recordAttempt(
+    attempt: Omit<ActionAttemptEntity, 'id'>,
+    after: { nextCall: number; status: ActionState; error: string | null },
+  ): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.insert(ActionAttemptEntity, attempt);
+      await manager.update(
+        ActionEntity,
+        { id: attempt.actionId },
+        {
+          attempts: attempt.attemptNumber,
+          nextCall: after.nextCall,
+          status: after.status,
+          error: after.error,
+          updatedAt: new Date(),
+          ...(after.status === 'queued' ? {} : { completedAt: new Date() }),
+        },
+      );
+    });
+  }
+
+  /** Ends an action without a call (its source is gone, its kind can no longer do it). */
+  async fail(id: string, error: string): Promise<void> {
+    await this.actions.update(
+      { id, status: 'queued' },
+      { status: 'failed', error, updatedAt: new Date(), completedAt: new Date() },
+    );
+  }
+
+  async setOutcomeEvent(id: string, eventId: string): Promise<void> {
+    await this.actions.update({ id }, { outcomeEventId: eventId });
+  }
+}

@@ -150,7 +150,7 @@ export default tseslint.config(
     files: ['examples/**/*.mjs'],
     languageOptions: {
       sourceType: 'module',
-      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' },
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', fetch: 'readonly' },
     },
     rules: { 'no-console': 'off' },
   },

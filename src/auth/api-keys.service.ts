@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, LessThan, Repository } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull, LessThan, Repository } from 'typeorm';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery, toPage } from '../common/pagination';
@@ -21,7 +21,11 @@ export interface ApiKeyView {
 /** Keys an admin mints for bots: shown once, stored hashed, revocable. */
 @Injectable()
 export class ApiKeysService {
-  constructor(@InjectRepository(ApiKeyEntity) private readonly keys: Repository<ApiKeyEntity>) {}
+  private readonly keys: Repository<ApiKeyEntity>;
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    this.keys = dataSource.getRepository(ApiKeyEntity);
+  }
 
   async mint(input: { name: string; sourceIds: string[] }): Promise<ApiKeyView & { key: string }> {
     const id = newId('key');

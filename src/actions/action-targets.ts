@@ -33,13 +33,20 @@ export class ActionTargets {
   async find(idOrKey: string): Promise<ActionTarget | null> {
     if (idOrKey.startsWith('conv_')) {
       const row = await this.conversations.findById(idOrKey);
-      return row ? this.fromRow(row) : null;
+      return row ? this.withContact(this.fromRow(row)) : null;
     }
     if (!KEY.test(idOrKey)) return null;
     const row = await this.conversations.findByKey(idOrKey);
-    if (row) return this.fromRow(row);
+    if (row) return this.withContact(this.fromRow(row));
     const seen = await this.events.conversationOf(idOrKey);
     return seen ? { conversationId: null, conversationKey: idOrKey, ...seen } : null;
+  }
+
+  /** A row whose contact id is not known yet takes it from the conversation's events. */
+  private async withContact(target: ActionTarget): Promise<ActionTarget> {
+    if (target.contactExternalId !== null) return target;
+    const seen = await this.events.conversationOf(target.conversationKey);
+    return { ...target, contactExternalId: seen?.contactExternalId ?? null };
   }
 
   private fromRow(row: {

@@ -1,4 +1,4 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, Job, Queue } from 'bullmq';
 import type { Logger as PinoLogger } from 'pino';
@@ -52,6 +52,22 @@ export class ActionsProcessor extends WorkerHost implements OnApplicationBootstr
     if (delayMs !== null) return this.delay(job, delayMs, token);
     const ended = await this.actions.findById(action.id);
     if (ended) await this.ended(ended);
+  }
+
+  /**
+   * A job that failed for good inside the router (Postgres down through every retry): its
+   * action is failed, so it does not hold its conversation's later actions forever.
+   */
+  @OnWorkerEvent('failed')
+  async onFailed(job: Job<ActionJobs['action.send']> | undefined, error: Error): Promise<void> {
+    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    try {
+      await this.actions.fail(job.data.actionId, `the router could not send it: ${error.message}`);
+      const action = await this.actions.findById(job.data.actionId);
+      if (action) await this.ended(action);
+    } catch {
+      // Still failing: the action stays queued, as its job is kept among the failed ones.
+    }
   }
 
   /** Makes the action's remaining calls; the wait before the next attempt, or null once it ended. */

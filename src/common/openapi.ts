@@ -71,7 +71,11 @@ export function setupOpenApi(
 
   // Built at boot rather than on first request, so a broken decorator stops the start.
   const document = SwaggerModule.createDocument(app, builder.build(), {
-    extraModels: [ErrorResponse, FieldProblem, ...extensions.flatMap((extension) => extension.extraModels)],
+    extraModels: [
+      ErrorResponse,
+      FieldProblem,
+      ...extensions.flatMap((extension) => extension.extraModels),
+    ],
   });
   document.paths = { ...fastifyRoutes, ...document.paths };
   extensions.forEach((extension) => extension.amend(document));

@@ -24,6 +24,11 @@ export interface SourceSettingsDeclaration<Settings extends object> {
    * the create answer, which says `has<Name>` like every later read.
    */
   readonly writeOnly?: readonly string[];
+  /**
+   * Settings holding a URL the router calls (a platform's API): refused on create and update
+   * when it points inside the network, as every outbound call is (ALLOW_PRIVATE_TARGETS).
+   */
+  readonly targets?: readonly string[];
 }
 
 /** A configured source as a plug-in sees it: its own settings, defaults filled in. */

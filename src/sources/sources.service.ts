@@ -19,7 +19,7 @@ import { SourceResponse, toSourceResponse } from './dto/source.response';
 import { SourceEntity } from './source.entity';
 import { SourcesRepository } from './sources.repository';
 import { SourceRegistry } from './source-registry';
-import { ConfiguredSource } from './source-settings';
+import { ConfiguredSource, SourceSettingsDeclaration } from './source-settings';
 import {
   ENRICHMENT_SECRET,
   mergedSettings,
@@ -102,8 +102,7 @@ export class SourcesService {
   /** What a create refuses beyond the body's own rules: an unknown kind, a private enrichment endpoint. */
   async assertCreatable(definition: SourceDefinition): Promise<void> {
     this.assertKnownKind(definition.kind);
-    const enrichmentUrl = definition.settings.enrichmentUrl;
-    if (typeof enrichmentUrl === 'string') await this.assertPublicTarget(enrichmentUrl);
+    await this.assertPublicTargets(this.registry.settingsOf(definition.kind), definition.settings);
   }
 
   /** The sources the routes file declared, with their secrets, to compare with it. */
@@ -129,7 +128,7 @@ export class SourcesService {
     const declaration = this.registry.settingsOf(source.kind);
     const change = this.checked(await checkUpdateBody(given, declaration));
     const enrichmentUrl = change.settings.enrichmentUrl;
-    if (typeof enrichmentUrl === 'string') await this.assertPublicTarget(enrichmentUrl);
+    await this.assertPublicTargets(declaration, change.settings);
     if (change.name !== undefined) source.name = change.name;
     let newEnrichmentSecret: string | undefined;
     if (enrichmentUrl && takesEnrichment(declaration) && !source.settings[ENRICHMENT_SECRET]) {
@@ -238,12 +237,20 @@ export class SourcesService {
     }
   }
 
-  private async assertPublicTarget(url: string): Promise<void> {
-    const target = await checkTarget(url, this.settings.ALLOW_PRIVATE_TARGETS);
-    if (!target.ok) {
-      throw new AppError('validation_failed', target.reason, [
-        { field: 'enrichmentUrl', problems: [target.reason] },
-      ]);
+  /** The enrichment endpoint and the URLs a plug-in calls, when given, must be public. */
+  private async assertPublicTargets(
+    declaration: SourceSettingsDeclaration<object>,
+    settings: JsonRecord,
+  ): Promise<void> {
+    for (const field of ['enrichmentUrl', ...(declaration.targets ?? [])]) {
+      const url = settings[field];
+      if (typeof url !== 'string') continue;
+      const target = await checkTarget(url, this.settings.ALLOW_PRIVATE_TARGETS);
+      if (!target.ok) {
+        throw new AppError('validation_failed', target.reason, [
+          { field, problems: [target.reason] },
+        ]);
+      }
     }
   }
 

@@ -109,7 +109,7 @@ describe('the action API against fake platforms', () => {
     }).then(async (response) => ({
       status: response.status,
       headers: response.headers,
-      body: await response.json(),
+      body: (await response.json()) as any,
     }));
 
   it('keeps platform credentials write-only: never in the create answer or a read', async () => {
@@ -421,7 +421,7 @@ describe('the action API against fake platforms', () => {
       const path = `/api/conversations/${encodeURIComponent(key)}/messages`;
       const taken = await as(minted.body.key, 'POST', path, { text: 'from the bot' });
       expect(taken.status).toBe(202);
-      const { id } = await taken.json();
+      const { id } = (await taken.json()) as { id: string };
       expect((await as(minted.body.key, 'GET', `/api/actions/${id}`)).status).toBe(200);
 
       const listed = await app.admin('GET', '/api/keys');
@@ -455,6 +455,17 @@ describe('the action API against fake platforms', () => {
     });
   });
 
+  it('takes a handoff without a body', async () => {
+    const key = await jivoSays('3500', 'hi');
+    const response = await fetch(
+      `${app.url}/api/conversations/${encodeURIComponent(key)}/handoff`,
+      { method: 'POST', headers: { authorization: 'Bearer test-admin-key-0123456789' } },
+    );
+    expect(response.status).toBe(202);
+    const ended = await actionEnded(app, ((await response.json()) as { id: string }).id);
+    expect(ended).toMatchObject({ kind: 'handoff', status: 'succeeded' });
+  });
+
   describe('what a kind cannot do', () => {
     it('answers 409 naming the capabilities of a jivo (Webhooks API) conversation', async () => {
       const source = (await app.admin('POST', '/api/sources', { kind: 'jivo', name: 'Jivo' })).body;
@@ -485,5 +496,33 @@ describe('the action API against fake platforms', () => {
       expect((await act(`jivo-bot:${jivoBotSource.id}:nope`, 'handoff', {})).status).toBe(404);
       expect((await act(key, 'messages', { text: '' })).status).toBe(400);
     });
+  });
+});
+
+describe('platform URLs and the SSRF guard', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({ ALLOW_PRIVATE_TARGETS: 'false' });
+  });
+
+  afterAll(() => app?.close());
+
+  it('refuses a platform API on a private address when sources are made or changed', async () => {
+    const created = await app.admin('POST', '/api/sources', {
+      kind: 'chatwoot',
+      name: 'inside',
+      apiBaseUrl: 'http://127.0.0.1:3000',
+    });
+    expect(created.status).toBe(400);
+    expect(created.body.details).toEqual([
+      { field: 'apiBaseUrl', problems: [expect.stringMatching(/private|loopback|reserved/)] },
+    ]);
+    const source = (await app.admin('POST', '/api/sources', { kind: 'jivo-bot', name: 'x' })).body;
+    const changed = await app.admin('PATCH', `/api/sources/${source.id}`, {
+      botApiEndpoint: 'http://169.254.169.254/latest/meta-data',
+    });
+    expect(changed.status).toBe(400);
+    expect(changed.body.details[0].field).toBe('botApiEndpoint');
   });
 });

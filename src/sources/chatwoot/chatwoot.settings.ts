@@ -82,4 +82,5 @@ export const CHATWOOT_SETTINGS: SourceSettingsDeclaration<ChatwootSettings> = {
   type: ChatwootSettings,
   secrets: ['signingSecret', 'apiAccessToken'],
   writeOnly: ['apiAccessToken'],
+  targets: ['apiBaseUrl'],
 };

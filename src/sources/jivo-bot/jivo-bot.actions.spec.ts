@@ -1,4 +1,4 @@
-import { CanonicalAction } from '../source-actions';
+import { ActionConversation, CanonicalAction } from '../source-actions';
 import { JIVO_BOT_ACTIONS } from './jivo-bot.actions';
 import { JivoBotSettings } from './jivo-bot.settings';
 
@@ -7,7 +7,7 @@ const settings = (endpoint: string | null = ENDPOINT): JivoBotSettings => ({
   ...new JivoBotSettings(),
   botApiEndpoint: endpoint,
 });
-const conversation = { externalId: '2037', contactExternalId: '1233' };
+const conversation: ActionConversation = { externalId: '2037', contactExternalId: '1233' };
 const context = { actionId: 'act_01', now: new Date('2026-04-16T14:05:40Z') };
 const message = (extra: Partial<Extract<CanonicalAction, { kind: 'message' }>> = {}) =>
   ({ kind: 'message', text: 'Hi', buttons: [], private: false, ...extra }) as CanonicalAction;

@@ -51,4 +51,5 @@ export const JIVO_BOT_SETTINGS: SourceSettingsDeclaration<JivoBotSettings> = {
   type: JivoBotSettings,
   secrets: ['botApiEndpoint'],
   writeOnly: ['botApiEndpoint'],
+  targets: ['botApiEndpoint'],
 };

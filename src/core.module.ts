@@ -8,6 +8,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Settings } from './config/settings';
 import { dataSourceOptions } from './database/data-source-options';
 import { ENTITIES } from './database/entities';
+import { ContactsRepository } from './conversations/contacts.repository';
 import { ConversationsRepository } from './conversations/conversations.repository';
 import { DeliveriesRepository } from './delivery/deliveries.repository';
 import { DeliveriesService } from './delivery/deliveries.service';
@@ -57,6 +58,7 @@ const SHARED_PROVIDERS = [
   DeliveriesRepository,
   EventsRepository,
   ConversationsRepository,
+  ContactsRepository,
   HttpSender,
   {
     provide: TransformSandboxPool,

@@ -40,9 +40,9 @@ function intentOf(event) {
 }
 
 /** One action; the Idempotency-Key makes a redelivered event act once. */
-async function act(conversationKey, action, body, idempotencyKey) {
+async function act(conversation, action, body, idempotencyKey) {
   const response = await fetch(
-    `${ROUTER_URL}/api/conversations/${encodeURIComponent(conversationKey)}/${action}`,
+    `${ROUTER_URL}/api/conversations/${encodeURIComponent(conversation)}/${action}`,
     {
       method: 'POST',
       headers: {
@@ -60,7 +60,8 @@ async function act(conversationKey, action, body, idempotencyKey) {
 
 async function answer(event) {
   if (event.type !== 'message.created' || event.message?.direction !== 'inbound') return;
-  const key = event.conversation?.key;
+  // The router's conversation id; the canonical key names the conversation too.
+  const key = event.conversation?.id ?? event.conversation?.key;
   if (!key) return;
   const intent = intentOf(event);
   const once = (what) => `${event.id}:${what}`;

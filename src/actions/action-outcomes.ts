@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { CANONICAL_SCHEMA_VERSION, CanonicalEvent } from '../canonical/canonical-event';
 import { derivedId, newId } from '../common/ids';
 import { sha256 } from '../common/secrets';
 import { DeliveryProducer } from '../delivery/delivery-producer';
-import { EventsRepository } from '../events/events.repository';
+import { EventsRepository, EventToStore } from '../events/events.repository';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { ActionEntity } from './action.entity';
 import { ActionsRepository } from './actions.repository';
@@ -17,6 +19,7 @@ import { toActionView } from './dto/action.view';
 @Injectable()
 export class ActionOutcomes {
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly matcher: SubscriptionMatcher,
     private readonly events: EventsRepository,
     private readonly producer: DeliveryProducer,
@@ -35,7 +38,7 @@ export class ActionOutcomes {
       run: 0,
       subscriptionId: subscription.id,
     }));
-    const stored = await this.events.insert({
+    const stored = await this.store({
       id: event.id,
       sourceId: action.sourceId,
       sourceKind: action.sourceKind,
@@ -45,6 +48,7 @@ export class ActionOutcomes {
       status: 'routed',
       error: null,
       conversationKey: action.conversationKey,
+      conversationId: action.conversationId,
       occurredAt: event.occurredAt,
       receivedAt: event.receivedAt,
       rawBody: JSON.stringify(toActionView(action)),
@@ -56,6 +60,14 @@ export class ActionOutcomes {
       stored ? deliveries : await this.producer.strandedOfEvent(event.id),
     );
     if (action.outcomeEventId !== event.id) await this.actions.setOutcomeEvent(action.id, event.id);
+  }
+
+  /** The event with its deliveries, in one statement; false when it was stored already. */
+  private async store(event: EventToStore): Promise<boolean> {
+    const inserted = await this.dataSource.transaction((manager) =>
+      this.events.insertRound(manager, [event]),
+    );
+    return inserted.has(event.id);
   }
 }
 
@@ -78,6 +90,7 @@ export function outcomeEvent(action: ActionEntity): CanonicalEvent {
     receivedAt: endedAt,
     source: { kind: action.sourceKind, id: action.sourceId, event: type, deliveryId: null },
     conversation: {
+      id: action.conversationId,
       key: action.conversationKey,
       externalId: action.target.externalId,
       status: 'unknown',

@@ -37,6 +37,9 @@ export class ConversationMessageEntity {
   @Column({ type: 'text', nullable: true })
   status: string | null;
 
+  @Column({ name: 'first_seen_at', type: 'timestamptz' })
+  firstSeenAt: Date;
+
   @Column({ name: 'field_stamps', type: 'jsonb' })
   fieldStamps: Record<string, unknown>;
 }

@@ -18,6 +18,7 @@ import { DeliveryPolicies1763884800000 } from './migrations/1763884800000-Delive
 import { RoutesAsCode1764057600000 } from './migrations/1764057600000-RoutesAsCode';
 import { SourceSettings1764144000000 } from './migrations/1764144000000-SourceSettings';
 import { Conversations1764230400000 } from './migrations/1764230400000-Conversations';
+import { ConversationMessageTimes1764230400001 } from './migrations/1764230400001-ConversationMessageTimes';
 import { Actions1764403200000 } from './migrations/1764403200000-Actions';
 
 export const ENTITIES = [
@@ -43,5 +44,6 @@ export const MIGRATIONS = [
   RoutesAsCode1764057600000,
   SourceSettings1764144000000,
   Conversations1764230400000,
+  ConversationMessageTimes1764230400001,
   Actions1764403200000,
 ];

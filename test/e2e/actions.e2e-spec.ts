@@ -210,6 +210,14 @@ describe('the action API against fake platforms', () => {
         ['message', 'succeeded'],
         ['message', 'succeeded'],
       ]);
+      // The bot answered by the router's conversation id the event carried.
+      const conversationId = actions[0].conversationId;
+      expect(conversationId).toMatch(/^conv_/);
+      expect(new Set(actions.map((action) => action.conversationId))).toEqual(
+        new Set([conversationId]),
+      );
+      const byId = await listAll(app, `/api/actions?conversationId=${conversationId}`);
+      expect(byId.map((action) => action.id)).toEqual(actions.map((action) => action.id));
     });
 
     it('Chatwoot agent bot: a message with input_select, a handoff (open, bot unassigned), a resolve', async () => {

@@ -55,6 +55,15 @@ export class ActionsProcessor extends WorkerHost implements OnApplicationBootstr
   }
 
   /**
+   * The worker's own errors (Redis gone while it starts or stops): logged, never an unhandled
+   * 'error' event, which would take the process down.
+   */
+  @OnWorkerEvent('error')
+  onError(error: Error): void {
+    this.lines.warn({ context: ActionsProcessor.name, err: error.message }, 'actions worker error');
+  }
+
+  /**
    * A job that failed for good inside the router (Postgres down through every retry): its
    * action is failed, so it does not hold its conversation's later actions forever.
    */

@@ -4,6 +4,12 @@ import { ActionsController, ConversationActionsController } from './actions/acti
 import { AdminKeyGuard } from './auth/admin-key.guard';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { ApiKeysService } from './auth/api-keys.service';
+import {
+  ContactsController,
+  ConversationsController,
+} from './conversations/conversations.controller';
+import { ConversationsService } from './conversations/conversations.service';
+import { ContactEnrichment } from './conversations/contact-enrichment';
 import { CoreModule } from './core.module';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { TestSendController } from './delivery/test-send.controller';
@@ -31,6 +37,8 @@ import { TestSend } from './delivery/test-send';
     SubscriptionsController,
     TestSendController,
     EventsController,
+    ConversationsController,
+    ContactsController,
     DeliveriesController,
     QueuesController,
     HealthController,
@@ -41,6 +49,8 @@ import { TestSend } from './delivery/test-send';
   ],
   providers: [
     IngestService,
+    ConversationsService,
+    ContactEnrichment,
     TestSend,
     DedupeStore,
     EnrichmentClient,

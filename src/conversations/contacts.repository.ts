@@ -72,49 +72,52 @@ export class ContactsRepository {
     const email = mode === 'email' || mode === 'both' ? identity.emailNormalized : null;
     const phone = mode === 'phone' || mode === 'both' ? identity.phoneE164 : null;
     if (!email && !phone) return [];
+    // Identities sharing a key are one contact already (but for hand-made splits), so a few
+    // rows of each key find every contact without reading all of a big one's identities.
     return (await manager.query(
-      `SELECT DISTINCT ON (contact_id) contact_id AS "contactId",
-              CASE WHEN email_normalized = $1 THEN 'email' ELSE 'phone' END AS reason,
-              CASE WHEN email_normalized = $1 THEN $1 ELSE $2 END AS value
-         FROM contact_identities
-        WHERE auto_join AND (email_normalized = $1 OR phone_e164 = $2)
-          AND contact_id IS DISTINCT FROM $3
-        ORDER BY contact_id`,
+      `SELECT DISTINCT ON (contact_id) contact_id AS "contactId", reason, value
+         FROM ((SELECT contact_id, 'email' AS reason, $1 AS value FROM contact_identities
+                 WHERE $1::text IS NOT NULL AND email_normalized = $1 AND auto_join
+                   AND contact_id IS DISTINCT FROM $3 LIMIT 50)
+               UNION ALL
+               (SELECT contact_id, 'phone', $2 FROM contact_identities
+                 WHERE $2::text IS NOT NULL AND phone_e164 = $2 AND auto_join
+                   AND contact_id IS DISTINCT FROM $3 LIMIT 50)) sharing
+        ORDER BY contact_id, reason`,
       [email, phone, exceptContactId],
     )) as { contactId: string; reason: 'email' | 'phone'; value: string }[];
   }
 
   /**
    * A new identity, in the contact given or in a new contact (which then takes its name, email
-   * and phone), with the log line saying why.
+   * and phone), with the log line saying why. Joining leaves the contact's row alone (no lock
+   * on it), so identities joining one contact do not queue behind each other. Null when another
+   * worker stored the same identity first.
    */
   async insertIdentity(
     manager: EntityManager,
     input: IdentityInput,
     state: IdentityState,
     join: { contactId: string; reason: 'email' | 'phone'; value: string } | null,
-  ): Promise<StoredIdentity> {
+  ): Promise<StoredIdentity | null> {
     const identityId = newId('cti');
     const contactId = join?.contactId ?? newId('ct');
-    await manager.query(
+    const rows = (await manager.query(
       `WITH contact AS (
-         INSERT INTO contacts (id, name, email, phone_e164) VALUES ($2, $9, $10, $13)
-         ON CONFLICT (id) DO UPDATE SET
-           name = coalesce(excluded.name, contacts.name),
-           email = coalesce(excluded.email, contacts.email),
-           phone_e164 = coalesce(excluded.phone_e164, contacts.phone_e164),
-           updated_at = now()
-         RETURNING id
+         INSERT INTO contacts (id, name, email, phone_e164)
+         SELECT $2, $9, $10, $13 WHERE $18::boolean
        ), identity AS (
          INSERT INTO contact_identities (id, contact_id, source_id, source_kind, external_id, name,
                                          email, email_normalized, phone, phone_e164, description,
                                          avatar_url, attributes, field_stamps)
-         SELECT $1, id, $3, $4, $5, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17::jsonb
-           FROM contact
+         VALUES ($1, $2, $3, $4, $5, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17::jsonb)
+         ON CONFLICT (source_id, external_id) DO NOTHING
          RETURNING id
+       ), link AS (
+         INSERT INTO contact_links (contact_id, identity_id, reason, value, event_id)
+         SELECT $2, id, $6, $7, $8 FROM identity
        )
-       INSERT INTO contact_links (contact_id, identity_id, reason, value, event_id)
-       SELECT $2, id, $6, $7, $8 FROM identity`,
+       SELECT id FROM identity`,
       [
         identityId,
         contactId,
@@ -133,8 +136,14 @@ export class ContactsRepository {
         state.avatarUrl,
         pgJson(state.attributes),
         pgJson(state.stamps),
+        join === null,
       ],
-    );
+    )) as { id: string }[];
+    if (rows.length === 0) {
+      // The identity was there after all: the contact made for it must not stay empty.
+      if (join === null) await manager.query(`DELETE FROM contacts WHERE id = $1`, [contactId]);
+      return null;
+    }
     return {
       ...state,
       id: identityId,
@@ -239,6 +248,29 @@ export class ContactsRepository {
       [contactId, identity.id, identity.contactId],
     );
     return contactId;
+  }
+
+  /**
+   * The contact an identity belongs to, or, for an identity not seen yet, the contact an
+   * identity sharing its email or phone belongs to (as the join mode allows).
+   */
+  async contactOf(input: IdentityInput, mode: ContactJoinMode): Promise<string | null> {
+    const email =
+      mode === 'email' || mode === 'both' ? (input.fields.emailNormalized ?? null) : null;
+    const phone = mode === 'phone' || mode === 'both' ? (input.fields.phoneE164 ?? null) : null;
+    const rows = (await this.dataSource.query(
+      `(SELECT contact_id, 0 AS rank FROM contact_identities
+         WHERE source_id = $1 AND external_id = $2)
+       UNION ALL
+       (SELECT contact_id, 1 FROM contact_identities
+         WHERE $3::text IS NOT NULL AND email_normalized = $3 AND auto_join LIMIT 1)
+       UNION ALL
+       (SELECT contact_id, 2 FROM contact_identities
+         WHERE $4::text IS NOT NULL AND phone_e164 = $4 AND auto_join LIMIT 1)
+       ORDER BY rank LIMIT 1`,
+      [input.sourceId, input.externalId, email, phone],
+    )) as { contact_id: string }[];
+    return rows[0]?.contact_id ?? null;
   }
 
   findById(id: string, manager: EntityManager = this.dataSource.manager) {

@@ -113,15 +113,22 @@ export class ConversationResolver {
           joinKeysOf(mergeIdentity(emptyIdentityState(), input).state, mode),
         ),
       );
+      // Identities stored already are read again under a row lock; new ones are inserted.
       const locked = new Map<string, StoredIdentity>();
-      for (const stored of await this.contacts.identitiesByNativeId(pending, manager, true)) {
-        locked.set(identityKey(stored), stored);
+      const stored = pending.filter((input) => byKey.has(identityKey(input)));
+      for (const identity of await this.contacts.identitiesByNativeId(stored, manager, true)) {
+        locked.set(identityKey(identity), identity);
       }
       for (const input of pending) {
         const key = identityKey(input);
-        const stored = await this.write(manager, locked.get(key) ?? null, input);
-        locked.set(key, stored);
-        byKey.set(key, stored);
+        let written = await this.write(manager, locked.get(key) ?? null, input);
+        if (!written) {
+          // Another worker stored it since it was read: merge into that one.
+          const [raced] = await this.contacts.identitiesByNativeId([input], manager, true);
+          written = (await this.write(manager, raced, input))!;
+        }
+        locked.set(key, written);
+        byKey.set(key, written);
       }
     });
     return byKey;
@@ -131,7 +138,7 @@ export class ConversationResolver {
     manager: EntityManager,
     stored: StoredIdentity | null,
     input: IdentityInput,
-  ): Promise<StoredIdentity> {
+  ): Promise<StoredIdentity | null> {
     const mode = this.settings.CONTACT_JOIN;
     if (!stored) {
       const state = mergeIdentity(emptyIdentityState(), input).state;
@@ -139,6 +146,7 @@ export class ConversationResolver {
         mode === 'off' ? [] : await this.contacts.contactsSharing(manager, state, mode, null);
       const [into, ...others] = sharing;
       const created = await this.contacts.insertIdentity(manager, input, state, into ?? null);
+      if (!created) return null;
       for (const other of others) {
         await this.contacts.mergeContacts(manager, created.contactId, [other.contactId], {
           ...other,

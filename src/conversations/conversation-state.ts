@@ -219,16 +219,17 @@ export function applyConversationEvent(
     state.lastActivityAt = event.occurredAt;
   }
 
-  const touched: MessageState[] = [];
+  // One event may carry a message twice (a transcript repeating it): the second sees the first.
+  const touched = new Map<string, MessageState>();
   for (const message of messagesOf(event)) {
-    const before = messages.get(message.externalId) ?? null;
+    const before = touched.get(message.externalId) ?? messages.get(message.externalId) ?? null;
     const after = applyMessage(before, message, stamp);
     if (after === before) continue;
-    touched.push(after);
+    touched.set(after.externalId, after);
     if (before?.direction) state.counts[before.direction] -= 1;
     if (after.direction) state.counts[after.direction] += 1;
   }
-  return { state, messages: touched };
+  return { state, messages: [...touched.values()] };
 }
 
 /** A message after one more event carried it; the same object when nothing changed. */

@@ -139,6 +139,24 @@ export class EventsRepository {
     return builder.getMany();
   }
 
+  /** Events received before this time may have been purged (retention); null: none were. */
+  async purgedBefore(): Promise<Date | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT events_purged_before AS "purgedBefore" FROM retention_horizon`,
+    )) as { purgedBefore: Date }[];
+    return rows[0]?.purgedBefore ?? null;
+  }
+
+  /** Records that events received before `cutoff` are being purged (it only moves forward). */
+  async recordPurgeHorizon(cutoff: Date): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO retention_horizon (singleton, events_purged_before) VALUES (true, $1)
+       ON CONFLICT (singleton) DO UPDATE SET events_purged_before =
+         greatest(retention_horizon.events_purged_before, excluded.events_purged_before)`,
+      [cutoff],
+    );
+  }
+
   /**
    * Deletes up to `limit` events received before `cutoff` (their deliveries and attempts
    * cascade), sparing those with a delivery that may still be attempted. Answers how many.

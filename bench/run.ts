@@ -8,6 +8,7 @@ import { BenchmarkName, loadBenchConfig } from './lib/config';
 import { recreateDatabase } from './lib/database';
 import { stopAll } from '../test/support/processes';
 import { deletePrefix } from './lib/redis-keys';
+import { runActionsBenchmark } from './actions';
 import { runE2eBenchmark } from './e2e';
 import { runIngestBenchmark } from './ingest';
 import { runMemoryBenchmark } from './memory';
@@ -18,6 +19,7 @@ const BENCHMARKS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = 
   e2e: runE2eBenchmark,
   memory: runMemoryBenchmark,
   scaling: runScalingBenchmark,
+  actions: runActionsBenchmark,
 };
 
 /** Ctrl-C or a kill stops the router and floor processes first (an exit kills what is left). */

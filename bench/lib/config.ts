@@ -1,5 +1,5 @@
 /** Bench settings, read once from the environment (see bench/README.md). */
-export const BENCHMARKS = ['ingest', 'e2e', 'memory', 'scaling'] as const;
+export const BENCHMARKS = ['ingest', 'e2e', 'memory', 'scaling', 'actions'] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchConfig {
@@ -24,6 +24,10 @@ export interface BenchConfig {
     ratePerSecond: number;
     warmupS: number;
     sampleEveryS: number;
+  };
+  actions: {
+    conversations: number;
+    perConversation: number;
   };
   /** Write a V8 CPU profile of the router's API process during the ingest benchmark. */
   cpuProfileApi: boolean;
@@ -72,6 +76,10 @@ export function loadBenchConfig(): BenchConfig {
       ratePerSecond: numberFrom('BENCH_SOAK_RATE', 100),
       warmupS: numberFrom('BENCH_SOAK_WARMUP_S', 30),
       sampleEveryS: numberFrom('BENCH_SOAK_SAMPLE_S', 10),
+    },
+    actions: {
+      conversations: numberFrom('BENCH_ACTIONS_CONVERSATIONS', 100),
+      perConversation: numberFrom('BENCH_ACTIONS_PER_CONVERSATION', 5),
     },
     cpuProfileApi: process.env.BENCH_CPU_PROFILE === 'api',
     cpuProfileWorker: process.env.BENCH_CPU_PROFILE === 'worker',

@@ -8,6 +8,8 @@ export interface PlatformRequest {
   headers: IncomingHttpHeaders;
   body: any;
   answered: number;
+  /** Date.now() when it was read. */
+  receivedAt: number;
 }
 
 /** A scripted answer, taking the place of the fake's own for one request. */
@@ -60,6 +62,7 @@ abstract class FakePlatform {
           headers: incoming.headers,
           body,
           answered: final.status,
+          receivedAt: Date.now(),
         });
         response.writeHead(final.status, {
           'content-type': 'application/json',

@@ -46,7 +46,12 @@ export class ActionsProcessor extends WorkerHost implements OnApplicationBootstr
     if (action.status !== 'queued') return this.ended(action);
     const first = await this.actions.firstQueued(action.conversationKey);
     if (first !== null && first !== action.id) {
-      return this.delay(job, ORDER_WAIT_MS, token);
+      await job.moveToDelayed(Date.now() + ORDER_WAIT_MS, token);
+      // The earlier action may have ended between the check and the move, promoting nothing.
+      if ((await this.actions.firstQueued(action.conversationKey)) === action.id) {
+        await job.promote().catch(() => undefined);
+      }
+      throw new DelayedError();
     }
     const delayMs = await this.send(action);
     if (delayMs !== null) return this.delay(job, delayMs, token);
@@ -96,6 +101,10 @@ export class ActionsProcessor extends WorkerHost implements OnApplicationBootstr
       actionId: action.id,
       now: action.createdAt,
     });
+    if (calls.length === 0) {
+      await this.actions.fail(action.id, `the ${action.sourceKind} plug-in made no call for it`);
+      return null;
+    }
     let attempts = action.attempts;
     for (let index = action.nextCall; index < calls.length; index++) {
       const call = calls[index];

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: ingest, end-to-end and memory benchmarks of the router against bare
- * Fastify/BullMQ floors, and its scaling from 1+1 to 2+2 processes. BENCH_ONLY=ingest|e2e|memory|scaling
+ * Fastify/BullMQ floors, and its scaling from 1+1 to 2+2 processes. BENCH_ONLY=ingest|e2e|memory|scaling|conversations
  * runs some; see bench/README.md.
  */
 import { BenchContext } from './lib/context';
@@ -9,6 +9,7 @@ import { recreateDatabase } from './lib/database';
 import { stopAll } from '../test/support/processes';
 import { deletePrefix } from './lib/redis-keys';
 import { runActionsBenchmark } from './actions';
+import { runConversationsBenchmark } from './conversations';
 import { runE2eBenchmark } from './e2e';
 import { runIngestBenchmark } from './ingest';
 import { runMemoryBenchmark } from './memory';
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = 
   memory: runMemoryBenchmark,
   scaling: runScalingBenchmark,
   actions: runActionsBenchmark,
+  conversations: runConversationsBenchmark,
 };
 
 /** Ctrl-C or a kill stops the router and floor processes first (an exit kills what is left). */

@@ -1,5 +1,12 @@
 /** Bench settings, read once from the environment (see bench/README.md). */
-export const BENCHMARKS = ['ingest', 'e2e', 'memory', 'scaling', 'actions'] as const;
+export const BENCHMARKS = [
+  'ingest',
+  'e2e',
+  'memory',
+  'scaling',
+  'conversations',
+  'actions',
+] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchConfig {
@@ -24,6 +31,10 @@ export interface BenchConfig {
     ratePerSecond: number;
     warmupS: number;
     sampleEveryS: number;
+  };
+  conversations: {
+    /** Conversations (and contacts) seeded before timing the listing and lookups. */
+    count: number;
   };
   actions: {
     conversations: number;
@@ -77,6 +88,7 @@ export function loadBenchConfig(): BenchConfig {
       warmupS: numberFrom('BENCH_SOAK_WARMUP_S', 30),
       sampleEveryS: numberFrom('BENCH_SOAK_SAMPLE_S', 10),
     },
+    conversations: { count: numberFrom('BENCH_CONVERSATIONS', 100_000) },
     actions: {
       conversations: numberFrom('BENCH_ACTIONS_CONVERSATIONS', 100),
       perConversation: numberFrom('BENCH_ACTIONS_PER_CONVERSATION', 5),

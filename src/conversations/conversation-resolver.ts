@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { CanonicalEvent } from '../canonical/canonical-event';
 import { Settings } from '../config/settings';
+import { newId } from '../common/ids';
 import { batchPerTurn } from '../database/batching';
 import {
   emptyIdentityState,
@@ -11,7 +12,8 @@ import {
   mergeIdentity,
 } from './contact-identity';
 import { ContactsRepository, StoredIdentity } from './contacts.repository';
-import { ConversationsRepository } from './conversations.repository';
+import { ConversationSnapshot, ConversationsRepository } from './conversations.repository';
+import { messagesOf } from './conversation-state';
 import { pgIndexed } from './pg-values';
 
 const MAX_BATCH = 200;
@@ -22,6 +24,8 @@ export interface ResolvedIds {
   contactId: string | null;
   identityId: string | null;
   contactExternalId: string | null;
+  /** The conversation's state as read now, which the event is applied to when stored. */
+  snapshot: ConversationSnapshot | null;
 }
 
 const NONE: ResolvedIds = {
@@ -29,6 +33,7 @@ const NONE: ResolvedIds = {
   contactId: null,
   identityId: null,
   contactExternalId: null,
+  snapshot: null,
 };
 
 /**
@@ -58,8 +63,8 @@ export class ConversationResolver {
   private async resolveMany(events: readonly CanonicalEvent[]): Promise<ResolvedIds[]> {
     const inputs = events.map((event) => identityInputOf(event));
     const keys = events.map((event) => pgIndexed(event.conversation?.key));
-    const [conversationIds, identities] = await Promise.all([
-      this.conversations.idsOfKeys(
+    const [snapshots, identities] = await Promise.all([
+      this.conversations.snapshotsOfKeys(
         events.flatMap((event, index) => {
           const key = keys[index];
           return event.conversation && key
@@ -69,6 +74,7 @@ export class ConversationResolver {
                   sourceId: event.source.id,
                   sourceKind: event.source.kind,
                   externalId: event.conversation.externalId,
+                  messageIds: messagesOf(event).map((message) => message.externalId),
                 },
               ]
             : [];
@@ -80,8 +86,10 @@ export class ConversationResolver {
       const input = inputs[index];
       const identity = input ? identities.get(identityKey(input)) : undefined;
       const key = keys[index];
+      const snapshot = key ? snapshots.get(key) : undefined;
       return {
-        conversationId: key ? (conversationIds.get(key) ?? null) : null,
+        conversationId: snapshot?.id ?? null,
+        snapshot: snapshot ?? null,
         contactId: identity?.contactId ?? null,
         identityId: identity?.id ?? null,
         contactExternalId: input?.externalId ?? null,
@@ -119,8 +127,20 @@ export class ConversationResolver {
       for (const identity of await this.contacts.identitiesByNativeId(stored, manager, true)) {
         locked.set(identityKey(identity), identity);
       }
+      const firstSight = new Map<string, IdentityInput>();
       for (const input of pending) {
         const key = identityKey(input);
+        if (!locked.has(key) && !firstSight.has(key)) firstSight.set(key, input);
+      }
+      for (const written of await this.insertNew(manager, [...firstSight.values()])) {
+        locked.set(identityKey(written), written);
+      }
+      for (const input of pending) {
+        const key = identityKey(input);
+        if (firstSight.get(key) === input && locked.has(key)) {
+          byKey.set(key, locked.get(key)!);
+          continue;
+        }
         let written = await this.write(manager, locked.get(key) ?? null, input);
         if (!written) {
           // Another worker stored it since it was read: merge into that one.
@@ -132,6 +152,83 @@ export class ConversationResolver {
       }
     });
     return byKey;
+  }
+
+  /**
+   * Identities seen for the first time, in a few statements for all: each joins the contacts
+   * sharing its email or phone (stored ones, or one made earlier in this batch), or gets a new
+   * contact. Answers those inserted; one another worker stored first is left to `write`.
+   */
+  private async insertNew(
+    manager: EntityManager,
+    inputs: IdentityInput[],
+  ): Promise<StoredIdentity[]> {
+    if (inputs.length === 0) return [];
+    const mode = this.settings.CONTACT_JOIN;
+    const states = inputs.map((input) => mergeIdentity(emptyIdentityState(), input).state);
+    const sharing =
+      mode === 'off'
+        ? inputs.map(() => [])
+        : await this.contacts.contactsSharingMany(manager, states, mode);
+    const claimed = new Map<string, string>();
+    const plans = inputs.map((input, index) => {
+      const keys = joinKeysOf(states[index], mode);
+      const found = [...sharing[index]];
+      for (const key of keys) {
+        const contactId = claimed.get(key);
+        if (contactId && !found.some((other) => other.contactId === contactId)) {
+          const [reason, ...value] = key.split(':');
+          found.push({ contactId, reason: reason as 'email' | 'phone', value: value.join(':') });
+        }
+      }
+      // The oldest contact (ids are time-ordered) is joined; the others are merged into it.
+      found.sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
+      const [into, ...others] = found;
+      const contactId = into?.contactId ?? newId('ct');
+      for (const key of keys) if (!claimed.has(key)) claimed.set(key, contactId);
+      return {
+        identityId: newId('cti'),
+        contactId,
+        createContact: !into,
+        input,
+        state: states[index],
+        reason: into?.reason ?? ('created' as const),
+        value: into?.value ?? null,
+        others,
+      };
+    });
+    const inserted = await this.contacts.insertIdentities(manager, plans);
+    const written: StoredIdentity[] = [];
+    let merged = false;
+    for (const plan of plans) {
+      if (!inserted.has(plan.identityId)) continue;
+      for (const other of plan.others) {
+        // An earlier merge of this batch may have taken it already.
+        if (await this.contacts.findById(other.contactId, manager)) {
+          await this.contacts.mergeContacts(manager, plan.contactId, [other.contactId], {
+            ...other,
+            eventId: plan.input.eventId,
+          });
+          merged = true;
+        }
+      }
+      written.push({
+        ...plan.state,
+        id: plan.identityId,
+        contactId: plan.contactId,
+        sourceId: plan.input.sourceId,
+        externalId: plan.input.externalId,
+        autoJoin: true,
+      });
+    }
+    if (merged) {
+      // Merges move identities made earlier in this batch: read where each is now.
+      const now = await this.contacts.identitiesByNativeId(written, manager);
+      const contactOf = new Map(now.map((identity) => [identity.id, identity.contactId]));
+      for (const identity of written)
+        identity.contactId = contactOf.get(identity.id) ?? identity.contactId;
+    }
+    return written;
   }
 
   private async write(

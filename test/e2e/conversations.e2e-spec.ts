@@ -321,6 +321,34 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     expect(after).toEqual(before);
   });
 
+  it('loses no update when many events of one conversation are processed at once', async () => {
+    const bodies = Array.from({ length: 40 }, (_, index) =>
+      messageEvent(
+        'message_created.json',
+        4001,
+        9300 + index,
+        `message ${index}`,
+        new Date(Date.parse('2026-04-18T10:00:00.000Z') + index * 1000).toISOString(),
+      ),
+    );
+    await Promise.all(
+      bodies.map(async (body) => {
+        const response = await app.post(`/webhooks/chatwoot/${cw.token}`, body, {
+          'content-type': 'application/json',
+          'x-chatwoot-delivery': `delivery-${++delivery}`,
+        });
+        expect(response.status).toBe(200);
+      }),
+    );
+    await app.drainQueues();
+    const state = await conversationByKey(`chatwoot:${cw.id}:4001`);
+    expect(state.messageCounts).toEqual({ inbound: 40, outbound: 0, internal: 0 });
+    expect(state.timeline).toHaveLength(40);
+    expect(state.lastMessage).toMatchObject({ externalId: '9339', text: 'message 39' });
+    expect(state.firstActivityAt).toBe('2026-04-18T10:00:00.000Z');
+    expect(state.lastActivityAt).toBe('2026-04-18T10:00:39.000Z');
+  });
+
   it('merges and splits contacts by hand; a split identity is not joined again', async () => {
     const [{ contact_id: joined }] = (await app.dataSource.query(
       `SELECT contact_id FROM contact_identities WHERE source_id = $1`,
@@ -340,6 +368,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     expect(split.body.conversations.map((c: Json) => c.externalId).sort()).toEqual([
       '2001',
       '3001',
+      '4001',
     ]);
 
     // The next WhatsApp message of the same person (same email and phone) stays apart.
@@ -377,7 +406,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     });
     expect(merged.status).toBe(200);
     expect(merged.body.identities).toHaveLength(2);
-    expect(merged.body.conversations).toHaveLength(3);
+    expect(merged.body.conversations).toHaveLength(4);
     expect(merged.body.links.map((link: Json) => link.reason)).toContain('merge');
     expect((await app.admin('GET', `/api/contacts/${split.body.id}`)).status).toBe(404);
     expect((await app.admin('GET', '/api/conversations/conv_nope')).status).toBe(404);

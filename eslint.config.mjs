@@ -35,7 +35,7 @@ const MAY_IMPORT = {
     ...['canonical', 'common', 'config', 'database', 'monitoring', 'outbound', 'queues'],
     ...['sources', 'subscriptions', 'routing', 'delivery', 'events', 'conversations'],
   ],
-  maintenance: ['common', 'config', 'database', 'queues', 'delivery', 'events'],
+  maintenance: ['common', 'config', 'database', 'queues', 'delivery', 'events', 'actions'],
   actions: [
     ...['auth', 'canonical', 'common', 'config', 'database', 'outbound', 'queues'],
     ...['sources', 'conversations', 'events', 'routing', 'delivery'],

@@ -107,6 +107,34 @@ export class ActionsRepository {
     return rows[0]?.id ?? null;
   }
 
+  /** Queued actions untouched for `olderThanMs`, by id after `after`: those a lost job may strand. */
+  async untouchedQueued(after: string, olderThanMs: number, take: number): Promise<string[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT id FROM actions
+        WHERE status = 'queued' AND id > $1
+          AND updated_at < now() - $2 * interval '1 millisecond'
+        ORDER BY id LIMIT $3`,
+      [after, olderThanMs, take],
+    )) as { id: string }[];
+    return rows.map((row) => row.id);
+  }
+
+  /**
+   * Of these actions, those still queued and untouched for `olderThanMs`, touched now in one
+   * conditional update: sweepers running at once each claim an action at most once between them.
+   */
+  async claimUntouched(ids: string[], olderThanMs: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const [rows] = (await this.dataSource.query(
+      `UPDATE actions SET updated_at = now()
+        WHERE id = ANY($1) AND status = 'queued'
+          AND updated_at < now() - $2 * interval '1 millisecond'
+        RETURNING id`,
+      [ids, olderThanMs],
+    )) as [{ id: string }[], number];
+    return rows.map((row) => row.id).sort();
+  }
+
   /** Records one call's attempt and where the action stands after it, in one transaction. */
   async recordAttempt(
     attempt: Omit<ActionAttemptEntity, 'id'>,

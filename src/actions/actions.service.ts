@@ -1,16 +1,16 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
-import { Queue } from 'bullmq';
 import { Principal, principalId } from '../auth/principal';
 import { AppError, notFound } from '../common/app-error';
 import { newId } from '../common/ids';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery, toPage } from '../common/pagination';
 import { sha256 } from '../common/secrets';
-import { ACTION_QUEUE, ActionJobs } from '../queues/queue-names';
+import { ACTION_QUEUE } from '../queues/queue-names';
 import { CanonicalAction } from '../sources/source-actions';
 import { SourceRegistry } from '../sources/source-registry';
 import { SourcesService } from '../sources/sources.service';
 import { ActionEntity } from './action.entity';
+import { ActionQueue, queueAction } from './action-jobs';
 import { ActionTarget, ActionTargets } from './action-targets';
 import { ActionsRepository } from './actions.repository';
 import { ActionDetailView, ActionView, toActionView, toAttemptView } from './dto/action.view';
@@ -31,7 +31,7 @@ export class ActionsService {
     private readonly actions: ActionsRepository,
     private readonly registry: SourceRegistry,
     private readonly sources: SourcesService,
-    @InjectQueue(ACTION_QUEUE) private readonly queue: Queue<ActionJobs['action.send']>,
+    @InjectQueue(ACTION_QUEUE) private readonly queue: ActionQueue,
   ) {}
 
   /**
@@ -77,17 +77,7 @@ export class ActionsService {
       return { action: sameRequest(earlier, requestHash), replayed: true };
     }
     try {
-      await this.queue.add(
-        'action.send',
-        { actionId: stored.id },
-        {
-          jobId: stored.id,
-          removeOnComplete: true,
-          removeOnFail: 1000,
-          attempts: 10,
-          backoff: { type: 'exponential', delay: 1000 },
-        },
-      );
+      await queueAction(this.queue, stored.id);
     } catch (error) {
       await this.actions.delete(stored.id).catch(() => undefined);
       throw new AppError(

@@ -311,6 +311,13 @@ export class Settings {
   @Max(24 * 60)
   DELIVERY_SWEEP_INTERVAL_MINUTES = 5;
 
+  /** How often one of the workers re-queues queued actions whose job is gone; 0 turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(24 * 60)
+  ACTION_SWEEP_INTERVAL_MINUTES = 1;
+
   /** The routes file (routes as code); unset or empty: config/routes.yaml when it exists. */
   @IsOptional()
   @IsString()

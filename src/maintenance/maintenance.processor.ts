@@ -1,6 +1,7 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
+import { StrandedActions } from '../actions/stranded-actions';
 import { Settings } from '../config/settings';
 import { DeliveriesService } from '../delivery/deliveries.service';
 import { MAINTENANCE_QUEUE, MaintenanceJobName } from '../queues/queue-names';
@@ -8,6 +9,7 @@ import { RetentionService } from './retention.service';
 
 export const RETENTION_SCHEDULER_ID = 'retention';
 export const DELIVERY_SWEEP_SCHEDULER_ID = 'delivery-sweep';
+export const ACTION_SWEEP_SCHEDULER_ID = 'action-sweep';
 
 /**
  * Runs housekeeping from BullMQ job schedulers: every worker upserts the same schedulers, and
@@ -20,6 +22,7 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
   constructor(
     private readonly retention: RetentionService,
     private readonly deliveries: DeliveriesService,
+    private readonly actions: StrandedActions,
     private readonly settings: Settings,
     @InjectQueue(MAINTENANCE_QUEUE) private readonly queue: Queue,
   ) {
@@ -36,6 +39,11 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
       DELIVERY_SWEEP_SCHEDULER_ID,
       'deliveries.sweep',
       this.settings.DELIVERY_SWEEP_INTERVAL_MINUTES,
+    );
+    await this.schedule(
+      ACTION_SWEEP_SCHEDULER_ID,
+      'actions.sweep',
+      this.settings.ACTION_SWEEP_INTERVAL_MINUTES,
     );
   }
 
@@ -66,6 +74,11 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
         const counts = await this.deliveries.requeueStranded();
         if (counts.requeued > 0)
           this.logger.warn({ msg: 'stranded deliveries re-queued', ...counts });
+        return counts;
+      }
+      case 'actions.sweep': {
+        const counts = await this.actions.requeue();
+        if (counts.requeued > 0) this.logger.warn({ msg: 'stranded actions re-queued', ...counts });
         return counts;
       }
       default: {

@@ -22,6 +22,7 @@ export function testSettings(overrides: Record<string, string> = {}): Settings {
     // Each app has its own queue prefix, so to its sweep every older pending delivery in the
     // shared test database would look stranded. Specs of the sweep turn it on.
     DELIVERY_SWEEP_INTERVAL_MINUTES: '0',
+    ACTION_SWEEP_INTERVAL_MINUTES: '0',
     ...overrides,
   });
 }

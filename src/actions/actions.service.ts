@@ -47,15 +47,18 @@ export class ActionsService {
   ): Promise<Taken> {
     const requestedBy = principalId(principal);
     const key = checkedIdempotencyKey(idempotencyKey);
-    const requestHash = key === null ? null : sha256(JSON.stringify([conversation, action]));
     if (key !== null) {
       const earlier = await this.actions.findByIdempotencyKey(requestedBy, key);
-      if (earlier) return { action: sameRequest(earlier, requestHash), replayed: true };
+      if (earlier) {
+        const named = await this.conversationKeyOf(conversation, earlier);
+        return { action: sameRequest(earlier, requestHashOf(named, action)), replayed: true };
+      }
     }
     const target = await this.targets.find(conversation);
     if (!target) throw notFound(`Conversation ${conversation}`);
     assertAllowed(principal, target.sourceId);
     await this.assertCapable(target, action);
+    const requestHash = key === null ? null : requestHashOf(target.conversationKey, action);
 
     const stored = await this.actions.insert({
       id: newId('act'),
@@ -119,6 +122,17 @@ export class ActionsService {
     return toPage(rows, limit, toActionView);
   }
 
+  /**
+   * The conversation a repeated request names, as its canonical key: the earlier action's when
+   * it names that one by its `conv_…` id or its key, so both spellings are the same request.
+   */
+  private async conversationKeyOf(conversation: string, earlier: ActionEntity): Promise<string> {
+    if (conversation === earlier.conversationKey || conversation === earlier.conversationId) {
+      return earlier.conversationKey;
+    }
+    return (await this.targets.find(conversation))?.conversationKey ?? conversation;
+  }
+
   /** 409 when the conversation's platform cannot take this action, naming what it can do. */
   private async assertCapable(target: ActionTarget, action: CanonicalAction): Promise<void> {
     const actions = this.registry.get(target.sourceKind)?.actions;
@@ -151,6 +165,11 @@ export class ActionsService {
       );
     }
   }
+}
+
+/** What an Idempotency-Key stands for: this action on this conversation, however it was named. */
+function requestHashOf(conversationKey: string, action: CanonicalAction): Buffer {
+  return sha256(JSON.stringify([conversationKey, action]));
 }
 
 function checkedIdempotencyKey(value: string | undefined): string | null {

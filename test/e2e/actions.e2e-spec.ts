@@ -395,6 +395,42 @@ describe('the action API against fake platforms', () => {
       expect(jivo.requests.length - before).toBe(1);
     });
 
+    it('is one action whether the conversation is named by its conv_ id or its key', async () => {
+      const key = await jivoSays('3202', 'hi');
+      const before = jivo.requests.length;
+      const headers = { 'idempotency-key': 'reply-evt-3' };
+      const byKey = await act(key, 'messages', { text: 'either way' }, headers);
+      expect(byKey.status).toBe(202);
+      expect(byKey.body.conversationId).toMatch(/^conv_/);
+      const byId = await act(
+        byKey.body.conversationId,
+        'messages',
+        { text: 'either way' },
+        headers,
+      );
+      expect(byId.status).toBe(202);
+      expect(byId.body.id).toBe(byKey.body.id);
+      expect(byId.headers.get('idempotent-replayed')).toBe('true');
+      await actionEnded(app, byKey.body.id);
+      expect(jivo.requests.length - before).toBe(1);
+
+      // And the other way round: first by id, then by key.
+      const other = { 'idempotency-key': 'reply-evt-4' };
+      const first = await act(byKey.body.conversationId, 'messages', { text: 'again' }, other);
+      const second = await act(key, 'messages', { text: 'again' }, other);
+      expect([first.status, second.status]).toEqual([202, 202]);
+      expect(second.body.id).toBe(first.body.id);
+
+      // The same key on another conversation is another request.
+      const elsewhere = await act(
+        await jivoSays('3203', 'hi'),
+        'messages',
+        { text: 'again' },
+        other,
+      );
+      expect(elsewhere.status).toBe(422);
+    });
+
     it('refuses another request under a used key with 422', async () => {
       const key = await jivoSays('3201', 'hi');
       const headers = { 'idempotency-key': 'reply-evt-2' };

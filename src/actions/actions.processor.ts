@@ -41,10 +41,10 @@ export class ActionsProcessor extends WorkerHost implements OnApplicationBootstr
   }
 
   async process(job: Job<ActionJobs['action.send']>, token?: string): Promise<void> {
-    const action = await this.actions.findById(job.data.actionId);
-    if (!action) return;
+    const found = await this.actions.findWithTurn(job.data.actionId);
+    if (!found) return;
+    const { action, firstQueued: first } = found;
     if (action.status !== 'queued') return this.ended(action);
-    const first = await this.actions.firstQueued(action.conversationKey);
     if (first !== null && first !== action.id) {
       await job.moveToDelayed(Date.now() + ORDER_WAIT_MS, token);
       // The earlier action may have ended between the check and the move, promoting nothing.
@@ -53,8 +53,9 @@ export class ActionsProcessor extends WorkerHost implements OnApplicationBootstr
       }
       throw new DelayedError();
     }
-    const delayMs = await this.send(action);
-    if (delayMs !== null) return this.delay(job, delayMs, token);
+    const sent = await this.send(action);
+    if (sent.status === 'queued') return this.delay(job, sent.delayMs, token);
+    if (sent.status === 'ended') return this.ended(sent.action);
     const ended = await this.actions.findById(action.id);
     if (ended) await this.ended(ended);
   }
@@ -84,8 +85,11 @@ export class ActionsProcessor extends WorkerHost implements OnApplicationBootstr
     }
   }
 
-  /** Makes the action's remaining calls; the wait before the next attempt, or null once it ended. */
-  private async send(action: ActionEntity): Promise<number | null> {
+  /**
+   * Makes the action's remaining calls: the wait before its next attempt, or the action as it
+   * ended (`failed` without a call: to be read again).
+   */
+  private async send(action: ActionEntity): Promise<Sent> {
     const source = await this.sources.configured(action.sourceId);
     const platform = this.registry.get(action.sourceKind)?.actions;
     if (!source || !platform || !platform.capabilities.includes(action.kind)) {
@@ -95,7 +99,7 @@ export class ActionsProcessor extends WorkerHost implements OnApplicationBootstr
           ? `the ${action.sourceKind} kind can no longer take "${action.kind}"`
           : `source ${action.sourceId} was deleted`,
       );
-      return null;
+      return { status: 'failed' };
     }
     const calls = platform.calls(action.request, source.settings, action.target, {
       actionId: action.id,
@@ -103,8 +107,9 @@ export class ActionsProcessor extends WorkerHost implements OnApplicationBootstr
     });
     if (calls.length === 0) {
       await this.actions.fail(action.id, `the ${action.sourceKind} plug-in made no call for it`);
-      return null;
+      return { status: 'failed' };
     }
+    let current = action;
     let attempts = action.attempts;
     for (let index = action.nextCall; index < calls.length; index++) {
       const call = calls[index];
@@ -131,9 +136,9 @@ export class ActionsProcessor extends WorkerHost implements OnApplicationBootstr
         : next
           ? 'queued'
           : 'failed';
-      await this.actions.recordAttempt(
+      current = await this.actions.recordAttempt(
+        current,
         {
-          actionId: action.id,
           attemptNumber: attempts,
           callIndex: index,
           call: call.label,
@@ -151,9 +156,10 @@ export class ActionsProcessor extends WorkerHost implements OnApplicationBootstr
         },
       );
       this.log(action, call.label, outcome, status, attempts);
-      if (!outcome.succeeded) return next ? next.delayMs : null;
+      if (!outcome.succeeded && next) return { status: 'queued', delayMs: next.delayMs };
+      if (!outcome.succeeded) break;
     }
-    return null;
+    return { status: 'ended', action: current };
   }
 
   /** An ended action: its outcome event (again, harmlessly, after a crash), then the next one's turn. */
@@ -193,6 +199,11 @@ export class ActionsProcessor extends WorkerHost implements OnApplicationBootstr
     );
   }
 }
+
+type Sent =
+  | { status: 'queued'; delayMs: number }
+  | { status: 'ended'; action: ActionEntity }
+  | { status: 'failed' };
 
 function describe(call: string, outcome: AttemptOutcome): string {
   return `${call}: ${outcome.error ?? `HTTP ${outcome.statusCode}`}`;

@@ -46,7 +46,7 @@ export class ActionsRepository {
                             request, target, status, requested_by, idempotency_key, request_hash)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $11)
        ON CONFLICT (requested_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-       RETURNING id`,
+       RETURNING created_at, updated_at`,
       [
         action.id,
         action.conversationKey,
@@ -60,8 +60,38 @@ export class ActionsRepository {
         action.idempotencyKey,
         action.requestHash,
       ],
-    )) as { id: string }[];
-    return rows.length === 0 ? null : this.findById(action.id);
+    )) as { created_at: Date; updated_at: Date }[];
+    if (rows.length === 0) return null;
+    // The row as stored, without reading it back: the rest is what was written.
+    return Object.assign(new ActionEntity(), {
+      ...action,
+      status: 'queued',
+      nextCall: 0,
+      attempts: 0,
+      error: null,
+      outcomeEventId: null,
+      createdAt: rows[0].created_at,
+      updatedAt: rows[0].updated_at,
+      completedAt: null,
+    } satisfies ActionEntity);
+  }
+
+  /**
+   * The action with the id of its conversation's oldest queued action (the only one that may be
+   * sent now), in one statement.
+   */
+  async findWithTurn(id: string): Promise<{ action: ActionEntity; firstQueued: string | null } | null> {
+    const { entities, raw } = await this.actions
+      .createQueryBuilder('action')
+      .addSelect(
+        `(SELECT q.id FROM actions q WHERE q.conversation_key = action.conversation_key
+            AND q.status = 'queued' ORDER BY q.id LIMIT 1)`,
+        'first_queued',
+      )
+      .where('action.id = :id', { id })
+      .getRawAndEntities<{ first_queued: string | null }>();
+    if (entities.length === 0) return null;
+    return { action: entities[0], firstQueued: raw[0].first_queued };
   }
 
   findById(id: string): Promise<ActionEntity | null> {
@@ -135,26 +165,53 @@ export class ActionsRepository {
     return rows.map((row) => row.id).sort();
   }
 
-  /** Records one call's attempt and where the action stands after it, in one transaction. */
+  /**
+   * Records one call's attempt and where the action stands after it, in one statement (both or
+   * neither); answers the action as it now is.
+   */
   async recordAttempt(
-    attempt: Omit<ActionAttemptEntity, 'id'>,
+    action: ActionEntity,
+    attempt: Omit<ActionAttemptEntity, 'id' | 'actionId'>,
     after: { nextCall: number; status: ActionState; error: string | null },
-  ): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      await manager.insert(ActionAttemptEntity, attempt);
-      await manager.update(
-        ActionEntity,
-        { id: attempt.actionId },
-        {
-          attempts: attempt.attemptNumber,
-          nextCall: after.nextCall,
-          status: after.status,
-          error: after.error,
-          updatedAt: new Date(),
-          ...(after.status === 'queued' ? {} : { completedAt: new Date() }),
-        },
-      );
-    });
+  ): Promise<ActionEntity> {
+    const now = new Date();
+    const updated: ActionEntity = {
+      ...action,
+      attempts: attempt.attemptNumber,
+      nextCall: after.nextCall,
+      status: after.status,
+      error: after.error,
+      updatedAt: now,
+      completedAt: after.status === 'queued' ? action.completedAt : now,
+    };
+    await this.dataSource.query(
+      `WITH attempt AS (
+         INSERT INTO action_attempts (action_id, attempt_number, call_index, call, url, status_code,
+                                      error, response_excerpt, duration_ms, started_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       )
+       UPDATE actions SET attempts = $2, next_call = $11, status = $12, error = $13,
+                          updated_at = $14, completed_at = $15
+        WHERE id = $1`,
+      [
+        action.id,
+        attempt.attemptNumber,
+        attempt.callIndex,
+        attempt.call,
+        attempt.url,
+        attempt.statusCode,
+        attempt.error,
+        attempt.responseExcerpt,
+        attempt.durationMs,
+        attempt.startedAt,
+        updated.nextCall,
+        updated.status,
+        updated.error,
+        updated.updatedAt,
+        updated.completedAt,
+      ],
+    );
+    return Object.assign(new ActionEntity(), updated);
   }
 
   /** Ends an action without a call (its source is gone, its kind can no longer do it). */

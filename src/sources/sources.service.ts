@@ -60,6 +60,14 @@ export class SourcesService {
    * token is 24 fresh random bytes, which no request can have sent before it existed.
    */
   private readonly unknownTokens = new Map<string, CachedAuth>();
+  /**
+   * Source id → its resolved settings, for the action API and its worker: one source answers
+   * many actions. Changes here clear it; other processes see them within AUTH_CACHE_TTL_MS.
+   */
+  private readonly configuredSources = new Map<
+    string,
+    { source: ConfiguredSource; expiresAt: number }
+  >();
 
   constructor(
     private readonly sources: SourcesRepository,
@@ -143,6 +151,7 @@ export class SourcesService {
     source.settings = mergedSettings(source.settings, change.settings);
     const saved = await this.sources.save(source);
     this.knownTokens.clear();
+    this.configuredSources.delete(id);
     return toSourceResponse(
       saved,
       this.settings.publicBaseUrl,
@@ -154,6 +163,7 @@ export class SourcesService {
   async remove(id: string): Promise<void> {
     if (!(await this.sources.delete(id))) throw notFound(`Source ${id}`);
     this.knownTokens.clear();
+    this.configuredSources.delete(id);
   }
 
   async rotateToken(id: string): Promise<SourceResponse> {
@@ -169,10 +179,16 @@ export class SourcesService {
 
   /** A source with its settings resolved (secrets included), as its plug-in's actions take it. */
   async configured(id: string): Promise<ConfiguredSource | null> {
+    const now = Date.now();
+    const cached = this.configuredSources.get(id);
+    if (cached && cached.expiresAt > now) return cached.source;
     const found = await this.sources.findById(id);
     if (!found) return null;
     const settings = resolvedSettings(this.registry.settingsOf(found.kind), found.settings);
-    return { id: found.id, kind: found.kind, settings };
+    const source = { id: found.id, kind: found.kind, settings };
+    if (this.configuredSources.size >= AUTH_CACHE_MAX_ENTRIES) this.configuredSources.clear();
+    this.configuredSources.set(id, { source, expiresAt: now + AUTH_CACHE_TTL_MS });
+    return source;
   }
 
   /**

@@ -8,7 +8,6 @@ import { DeliveryProducer } from '../delivery/delivery-producer';
 import { EventsRepository, EventToStore } from '../events/events.repository';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { ActionEntity } from './action.entity';
-import { ActionsRepository } from './actions.repository';
 import { toActionView } from './dto/action.view';
 
 /**
@@ -23,7 +22,6 @@ export class ActionOutcomes {
     private readonly matcher: SubscriptionMatcher,
     private readonly events: EventsRepository,
     private readonly producer: DeliveryProducer,
-    private readonly actions: ActionsRepository,
   ) {}
 
   async emit(action: ActionEntity): Promise<void> {
@@ -38,7 +36,7 @@ export class ActionOutcomes {
       run: 0,
       subscriptionId: subscription.id,
     }));
-    const stored = await this.store({
+    const stored = await this.store(action.id, {
       id: event.id,
       sourceId: action.sourceId,
       sourceKind: action.sourceKind,
@@ -59,14 +57,21 @@ export class ActionOutcomes {
       event.id,
       stored ? deliveries : await this.producer.strandedOfEvent(event.id),
     );
-    if (action.outcomeEventId !== event.id) await this.actions.setOutcomeEvent(action.id, event.id);
   }
 
-  /** The event with its deliveries, in one statement; false when it was stored already. */
-  private async store(event: EventToStore): Promise<boolean> {
-    const inserted = await this.dataSource.transaction((manager) =>
-      this.events.insertRound(manager, [event]),
-    );
+  /**
+   * The event with its deliveries, and the action pointing at it, in one statement; false when
+   * the event was stored already.
+   */
+  private async store(actionId: string, event: EventToStore): Promise<boolean> {
+    const inserted = await this.events.insertRound(this.dataSource.manager, [event], {
+      ctes: (first) =>
+        `outcome AS (UPDATE actions SET outcome_event_id = $${first + 1}
+                      WHERE id = $${first} AND outcome_event_id IS DISTINCT FROM $${first + 1})`,
+      params: [actionId, event.id],
+      holds: () => 'true',
+      failure: 'unreachable',
+    });
     return inserted.has(event.id);
   }
 }

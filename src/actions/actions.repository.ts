@@ -221,8 +221,4 @@ export class ActionsRepository {
       { status: 'failed', error, updatedAt: new Date(), completedAt: new Date() },
     );
   }
-
-  async setOutcomeEvent(id: string, eventId: string): Promise<void> {
-    await this.actions.update({ id }, { outcomeEventId: eventId });
-  }
 }

@@ -80,7 +80,9 @@ export class ActionsRepository {
    * The action with the id of its conversation's oldest queued action (the only one that may be
    * sent now), in one statement.
    */
-  async findWithTurn(id: string): Promise<{ action: ActionEntity; firstQueued: string | null } | null> {
+  async findWithTurn(
+    id: string,
+  ): Promise<{ action: ActionEntity; firstQueued: string | null } | null> {
     const { entities, raw } = await this.actions
       .createQueryBuilder('action')
       .addSelect(

@@ -35,7 +35,11 @@ const MAY_IMPORT = {
     ...['canonical', 'common', 'config', 'database', 'monitoring', 'outbound', 'queues'],
     ...['sources', 'subscriptions', 'routing', 'delivery', 'events', 'conversations'],
   ],
-  maintenance: ['common', 'config', 'database', 'queues', 'delivery', 'events'],
+  maintenance: ['common', 'config', 'database', 'queues', 'delivery', 'events', 'actions'],
+  actions: [
+    ...['auth', 'canonical', 'common', 'config', 'database', 'outbound', 'queues'],
+    ...['sources', 'conversations', 'events', 'routing', 'delivery'],
+  ],
   'routes-as-code': [
     ...['canonical', 'common', 'config', 'database', 'queues'],
     ...['sources', 'subscriptions'],
@@ -97,9 +101,9 @@ const IMPORT_RULES = [
           patterns: [
             {
               regex:
-                '^(\\.\\./\\.\\./(?!canonical/)|\\.\\./(?!source-normalizer$|source-settings$|\\.\\./)|typeorm$)',
+                '^(\\.\\./\\.\\./(?!canonical/)|\\.\\./(?!source-normalizer$|source-settings$|source-actions$|\\.\\./)|typeorm$)',
               message:
-                'A source plug-in imports only src/canonical/ and the plug-in contract (../source-normalizer, ../source-settings).',
+                'A source plug-in imports only src/canonical/ and the plug-in contract (../source-normalizer, ../source-settings, ../source-actions).',
             },
           ],
         },
@@ -146,7 +150,7 @@ export default tseslint.config(
     files: ['examples/**/*.mjs'],
     languageOptions: {
       sourceType: 'module',
-      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' },
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', fetch: 'readonly' },
     },
     rules: { 'no-console': 'off' },
   },

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: ingest, end-to-end and memory benchmarks of the router against bare
  * Fastify/BullMQ floors, its scaling from 1+1 to 2+2 processes, conversation listing and ordered
- * delivery. BENCH_ONLY=ingest|e2e|memory|scaling|conversations|ordering
+ * delivery, and the action API. BENCH_ONLY=ingest|e2e|memory|scaling|conversations|ordering|actions
  * runs some; see bench/README.md.
  */
 import { BenchContext } from './lib/context';
@@ -9,6 +9,7 @@ import { BenchmarkName, loadBenchConfig } from './lib/config';
 import { recreateDatabase } from './lib/database';
 import { stopAll } from '../test/support/processes';
 import { deletePrefix } from './lib/redis-keys';
+import { runActionsBenchmark } from './actions';
 import { runConversationsBenchmark } from './conversations';
 import { runE2eBenchmark } from './e2e';
 import { runIngestBenchmark } from './ingest';
@@ -21,6 +22,7 @@ const BENCHMARKS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = 
   e2e: runE2eBenchmark,
   memory: runMemoryBenchmark,
   scaling: runScalingBenchmark,
+  actions: runActionsBenchmark,
   conversations: runConversationsBenchmark,
   ordering: runOrderingBenchmark,
 };

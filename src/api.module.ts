@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ActionsController, ConversationActionsController } from './actions/actions.controller';
 import { AdminKeyGuard } from './auth/admin-key.guard';
+import { ApiKeysController } from './auth/api-keys.controller';
+import { ApiKeysService } from './auth/api-keys.service';
 import {
   ContactsController,
   ConversationsController,
@@ -42,6 +45,9 @@ import { TestSend } from './delivery/test-send';
     QueuesController,
     HealthController,
     MetricsController,
+    ConversationActionsController,
+    ActionsController,
+    ApiKeysController,
   ],
   providers: [
     IngestService,
@@ -51,6 +57,7 @@ import { TestSend } from './delivery/test-send';
     DedupeStore,
     EnrichmentClient,
     FailedIngestJobs,
+    ApiKeysService,
     { provide: APP_GUARD, useClass: AdminKeyGuard },
   ],
 })

@@ -1,4 +1,8 @@
 import { Module } from '@nestjs/common';
+import { ActionOutcomes } from './actions/action-outcomes';
+import { ActionTargets } from './actions/action-targets';
+import { ActionsRepository } from './actions/actions.repository';
+import { ActionsService } from './actions/actions.service';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Settings } from './config/settings';
@@ -35,6 +39,10 @@ import { SubscriptionsRepository } from './subscriptions/subscriptions.repositor
 import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
 const SHARED_PROVIDERS = [
+  ActionsRepository,
+  ActionTargets,
+  ActionOutcomes,
+  ActionsService,
   ...SOURCE_PLUGIN_PROVIDERS,
   SourceRegistry,
   SourcesRepository,

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ActionsProcessor } from './actions/actions.processor';
+import { StrandedActions } from './actions/stranded-actions';
 import { ConversationResolver } from './conversations/conversation-resolver';
 import { CoreModule } from './core.module';
 import { DeliveryProcessor } from './delivery/delivery.processor';
@@ -21,6 +23,8 @@ import { WorkerHealthServer } from './monitoring/worker-health-server';
     WorkerHealthServer,
     MaintenanceProcessor,
     RetentionService,
+    ActionsProcessor,
+    StrandedActions,
   ],
 })
 export class WorkerModule {}

@@ -6,6 +6,7 @@ export const BENCHMARKS = [
   'scaling',
   'conversations',
   'ordering',
+  'actions',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
@@ -41,6 +42,10 @@ export interface BenchConfig {
   conversations: {
     /** Conversations (and contacts) seeded before timing the listing and lookups. */
     count: number;
+  };
+  actions: {
+    conversations: number;
+    perConversation: number;
   };
   /** Write a V8 CPU profile of the router's API process during the ingest benchmark. */
   cpuProfileApi: boolean;
@@ -97,6 +102,10 @@ export function loadBenchConfig(): BenchConfig {
       sampleEveryS: numberFrom('BENCH_SOAK_SAMPLE_S', 10),
     },
     conversations: { count: numberFrom('BENCH_CONVERSATIONS', 100_000) },
+    actions: {
+      conversations: numberFrom('BENCH_ACTIONS_CONVERSATIONS', 100),
+      perConversation: numberFrom('BENCH_ACTIONS_PER_CONVERSATION', 5),
+    },
     cpuProfileApi: process.env.BENCH_CPU_PROFILE === 'api',
     cpuProfileWorker: process.env.BENCH_CPU_PROFILE === 'worker',
   };

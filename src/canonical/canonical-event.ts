@@ -25,6 +25,9 @@ export const CANONICAL_EVENT_TYPES = [
   'channel.created',
   'channel.updated',
   'source.unknown',
+  // Outcomes of the router's own actions on a conversation (the action API).
+  'action.succeeded',
+  'action.failed',
 ] as const;
 
 export type CanonicalEventType = (typeof CANONICAL_EVENT_TYPES)[number];

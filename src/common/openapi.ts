@@ -64,12 +64,18 @@ export function setupOpenApi(
     .addTag('subscriptions', 'Outbound: where canonical events are delivered')
     .addTag('events', 'Stored events: canonical form beside the raw payload')
     .addTag('deliveries', 'Delivery attempts to subscribers, retries')
+    .addTag('actions', 'Answering back: messages, handoffs, status… on a conversation')
+    .addTag('api keys', 'Keys scoped to the action API, for bots')
     .addTag('operations', 'Health probes, Prometheus metrics, queue depths');
   if (settings.PUBLIC_BASE_URL) builder.addServer(settings.publicBaseUrl);
 
   // Built at boot rather than on first request, so a broken decorator stops the start.
   const document = SwaggerModule.createDocument(app, builder.build(), {
-    extraModels: [ErrorResponse, ...extensions.flatMap((extension) => extension.extraModels)],
+    extraModels: [
+      ErrorResponse,
+      FieldProblem,
+      ...extensions.flatMap((extension) => extension.extraModels),
+    ],
   });
   document.paths = { ...fastifyRoutes, ...document.paths };
   extensions.forEach((extension) => extension.amend(document));
@@ -120,15 +126,24 @@ export class ErrorResponse {
     example: 'validation_failed',
     description:
       'invalid_json, invalid_body, validation_failed, unauthorized, signature_invalid, ' +
-      'not_found, conflict, payload_too_large, queue_unavailable, internal',
+      'forbidden, not_found, conflict, payload_too_large, unprocessable, queue_unavailable, ' +
+      'internal',
   })
   error: string;
 
   @ApiProperty({ example: 'Invalid fields: name' })
   message: string;
 
-  @ApiPropertyOptional({ type: [FieldProblem], description: 'With validation_failed' })
-  details?: FieldProblem[];
+  @ApiPropertyOptional({
+    oneOf: [
+      { type: 'array', items: { $ref: getSchemaPath(FieldProblem) } },
+      { type: 'object', additionalProperties: true },
+    ],
+    description:
+      'With validation_failed: the bad fields. With an action refused (409, 422): what the ' +
+      'caller can use, e.g. `{sourceKind, capabilities}`',
+  })
+  details?: FieldProblem[] | Record<string, unknown>;
 
   @ApiPropertyOptional({
     example: '6f1c2a9e-2b7d-4c8e-9a41-0d3f5b7e8c21',

@@ -191,6 +191,37 @@ export class Settings {
   @Min(1)
   DELIVERY_CONCURRENCY = 50;
 
+  /** Attempts an action gets (each platform call of it counted) before it fails. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  ACTION_MAX_ATTEMPTS = 8;
+
+  /** The first retry's wait; each next one doubles, up to ACTION_RETRY_MAX_SECONDS. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  ACTION_RETRY_BASE_MS = 1000;
+
+  /** The longest wait between two attempts of an action, `Retry-After` included. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  ACTION_RETRY_MAX_SECONDS = 300;
+
+  /** Per-call timeout to a platform (connect, headers and body). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  ACTION_TIMEOUT_MS = 10000;
+
+  /** Actions sent at once per worker process (one at a time per conversation, whatever this says). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  ACTION_CONCURRENCY = 20;
+
   /** Consecutive dead deliveries after which a subscription is disabled (0: never); per subscription overridable. */
   @Transform(toInt)
   @IsInt()
@@ -302,6 +333,13 @@ export class Settings {
   @Min(0)
   @Max(3600)
   ORDERING_SWEEP_INTERVAL_SECONDS = 10;
+
+  /** How often one of the workers re-queues queued actions whose job is gone; 0 turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(24 * 60)
+  ACTION_SWEEP_INTERVAL_MINUTES = 1;
 
   /** The routes file (routes as code); unset or empty: config/routes.yaml when it exists. */
   @IsOptional()

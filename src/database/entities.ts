@@ -1,3 +1,5 @@
+import { ActionAttemptEntity, ActionEntity } from '../actions/action.entity';
+import { ApiKeyEntity } from '../auth/api-key.entity';
 import {
   ContactEntity,
   ContactIdentityEntity,
@@ -19,6 +21,7 @@ import { Conversations1764230400000 } from './migrations/1764230400000-Conversat
 import { ConversationMessageTimes1764230400001 } from './migrations/1764230400001-ConversationMessageTimes';
 import { ConversationStateVersion1764230400002 } from './migrations/1764230400002-ConversationStateVersion';
 import { OrderedDelivery1764316800000 } from './migrations/1764316800000-OrderedDelivery';
+import { Actions1764403200000 } from './migrations/1764403200000-Actions';
 
 export const ENTITIES = [
   SourceEntity,
@@ -31,6 +34,9 @@ export const ENTITIES = [
   ContactEntity,
   ContactIdentityEntity,
   ContactLinkEntity,
+  ActionEntity,
+  ActionAttemptEntity,
+  ApiKeyEntity,
 ];
 
 export const MIGRATIONS = [
@@ -43,4 +49,5 @@ export const MIGRATIONS = [
   ConversationMessageTimes1764230400001,
   ConversationStateVersion1764230400002,
   OrderedDelivery1764316800000,
+  Actions1764403200000,
 ];

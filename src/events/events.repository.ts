@@ -25,6 +25,13 @@ export interface EventToStore {
   deliveries: { id: string; subscriptionId: string; laneKey: string | null }[];
 }
 
+export interface ConversationSeen {
+  sourceId: string;
+  sourceKind: string;
+  externalId: string;
+  contactExternalId: string | null;
+}
+
 /**
  * Writes of another table's owner made in the same statement as the events (one atomic
  * statement, no transaction round trips): CTEs, their parameters, and a condition that must
@@ -77,6 +84,31 @@ export class EventsRepository {
 
   findById(id: string): Promise<EventEntity | null> {
     return this.dataSource.getRepository(EventEntity).findOneBy({ id });
+  }
+
+  /**
+   * What the newest events of a conversation say about it: its source, native id, and the
+   * newest native contact id among them. For a conversation the router has no row for yet.
+   */
+  async conversationOf(key: string): Promise<ConversationSeen | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT e.source_id, e.source_kind, e.canonical->'conversation'->>'externalId' AS external_id,
+              (SELECT c.canonical->'contact'->>'externalId' FROM events c
+                WHERE c.conversation_key = $1 AND c.canonical->'contact'->>'externalId' IS NOT NULL
+                ORDER BY c.id DESC LIMIT 1) AS contact_external_id
+         FROM events e
+        WHERE e.conversation_key = $1 AND e.canonical IS NOT NULL
+        ORDER BY e.id DESC LIMIT 1`,
+      [key],
+    )) as Record<string, string | null>[];
+    const row = rows[0];
+    if (!row?.external_id) return null;
+    return {
+      sourceId: row.source_id as string,
+      sourceKind: row.source_kind as string,
+      externalId: row.external_id,
+      contactExternalId: row.contact_external_id,
+    };
   }
 
   /** Newest first, without the bodies. */

@@ -1,6 +1,7 @@
 import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
+import { StrandedActions } from '../actions/stranded-actions';
 import { Settings } from '../config/settings';
 import { DeliveriesService } from '../delivery/deliveries.service';
 import { OrderedLanes } from '../delivery/ordered-lanes';
@@ -10,6 +11,7 @@ import { RetentionService } from './retention.service';
 export const RETENTION_SCHEDULER_ID = 'retention';
 export const DELIVERY_SWEEP_SCHEDULER_ID = 'delivery-sweep';
 export const ORDERING_SWEEP_SCHEDULER_ID = 'ordering-sweep';
+export const ACTION_SWEEP_SCHEDULER_ID = 'action-sweep';
 
 /**
  * Runs housekeeping from BullMQ job schedulers: every worker upserts the same schedulers, and
@@ -23,6 +25,7 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
     private readonly retention: RetentionService,
     private readonly deliveries: DeliveriesService,
     private readonly lanes: OrderedLanes,
+    private readonly actions: StrandedActions,
     private readonly settings: Settings,
     @InjectQueue(MAINTENANCE_QUEUE) private readonly queue: Queue,
   ) {
@@ -44,6 +47,11 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
       ORDERING_SWEEP_SCHEDULER_ID,
       'ordering.sweep',
       this.settings.ORDERING_SWEEP_INTERVAL_SECONDS / 60,
+    );
+    await this.schedule(
+      ACTION_SWEEP_SCHEDULER_ID,
+      'actions.sweep',
+      this.settings.ACTION_SWEEP_INTERVAL_MINUTES,
     );
   }
 
@@ -80,6 +88,11 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
         const counts = await this.lanes.sweep();
         if (counts.lanesReleased + counts.headsRequeued > 0)
           this.logger.warn({ msg: 'ordered conversations released by the sweep', ...counts });
+        return counts;
+      }
+      case 'actions.sweep': {
+        const counts = await this.actions.requeue();
+        if (counts.requeued > 0) this.logger.warn({ msg: 'stranded actions re-queued', ...counts });
         return counts;
       }
       default: {

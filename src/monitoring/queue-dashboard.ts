@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { requireAdminKey } from '../auth/admin-key.hook';
 import { Settings } from '../config/settings';
-import { DELIVERY_QUEUE, INGEST_QUEUE } from '../queues/queue-names';
+import { ACTION_QUEUE, DELIVERY_QUEUE, INGEST_QUEUE } from '../queues/queue-names';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
@@ -26,7 +26,7 @@ export function mountQueueDashboard(app: NestFastifyApplication, settings: Setti
   const serverAdapter = new BullBoardFastifyAdapter();
   serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
-    queues: [INGEST_QUEUE, DELIVERY_QUEUE].map(
+    queues: [INGEST_QUEUE, DELIVERY_QUEUE, ACTION_QUEUE].map(
       (name) => new BullMQAdapter(app.get<Queue>(getQueueToken(name)), { readOnlyMode: true }),
     ),
     serverAdapter,

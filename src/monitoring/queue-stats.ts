@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { AppError } from '../common/app-error';
-import { DELIVERY_QUEUE, INGEST_QUEUE } from '../queues/queue-names';
+import { ACTION_QUEUE, DELIVERY_QUEUE, INGEST_QUEUE } from '../queues/queue-names';
 
 export const JOB_STATES = [
   'waiting',
@@ -32,8 +32,9 @@ export class QueueStats {
   constructor(
     @InjectQueue(INGEST_QUEUE) ingest: Queue,
     @InjectQueue(DELIVERY_QUEUE) delivery: Queue,
+    @InjectQueue(ACTION_QUEUE) actions: Queue,
   ) {
-    this.queues = [ingest, delivery];
+    this.queues = [ingest, delivery, actions];
   }
 
   /** Throws `queue_unavailable` when Redis does not answer in time. */

@@ -1,8 +1,18 @@
 /** Queues and the data each job carries: ids and the bytes received, never secrets. */
 export const INGEST_QUEUE = 'ingest';
 export const DELIVERY_QUEUE = 'delivery';
-/** Housekeeping on a schedule (retention, stranded deliveries); one job per interval however many workers run. */
+/** Housekeeping on a schedule (retention, stranded deliveries and actions); one job per interval however many workers run. */
 export const MAINTENANCE_QUEUE = 'maintenance';
+/** Actions on conversations (answers to the platforms); job id = action id. */
+export const ACTION_QUEUE = 'actions';
+
+export interface ActionJobData {
+  actionId: string;
+}
+
+export interface ActionJobs {
+  'action.send': ActionJobData;
+}
 
 export interface IngestJobData {
   eventId: string;
@@ -39,6 +49,7 @@ export interface MaintenanceJobs {
   'retention.purge': Record<string, never>;
   'deliveries.sweep': Record<string, never>;
   'ordering.sweep': Record<string, never>;
+  'actions.sweep': Record<string, never>;
 }
 
 export type IngestJobName = keyof IngestJobs;

@@ -1,7 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { Settings } from '../config/settings';
-import { DELIVERY_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE } from './queue-names';
+import { ACTION_QUEUE, DELIVERY_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE } from './queue-names';
 import { redisOptionsFromUrl } from './redis-connection';
 
 /** The BullMQ connection and queue handles shared by the API (producer) and worker roles. */
@@ -18,6 +18,7 @@ import { redisOptionsFromUrl } from './redis-connection';
       { name: INGEST_QUEUE },
       { name: DELIVERY_QUEUE },
       { name: MAINTENANCE_QUEUE },
+      { name: ACTION_QUEUE },
     ),
   ],
   exports: [BullModule],

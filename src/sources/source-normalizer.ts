@@ -1,5 +1,6 @@
 import { CanonicalEventBody } from '../canonical/canonical-event';
 import { JsonRecord } from '../canonical/coerce';
+import { PlatformActions } from './source-actions';
 import { ConfiguredSource, SourceSettingsDeclaration } from './source-settings';
 
 /** The multi-provider token under which every source plug-in is registered. */
@@ -57,6 +58,8 @@ export interface SourceNormalizer<Settings extends object = object> {
   acceptedResponse(eventId: string): unknown;
   /** For senders that show our answer to their agent (Jivo): how to ask a user's endpoint for it. */
   readonly replyEnrichment?: ReplyEnrichment;
+  /** What the action API can do on this kind's conversations; none when absent. */
+  readonly actions?: PlatformActions<Settings>;
 }
 
 /**

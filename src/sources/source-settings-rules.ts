@@ -76,7 +76,8 @@ export function presentedSettings(
       presented[field] = value;
       continue;
     }
-    if (revealed[field] !== undefined && revealed[field] !== null) {
+    const writeOnly = declaration.writeOnly?.includes(field) ?? false;
+    if (!writeOnly && revealed[field] !== undefined && revealed[field] !== null) {
       presented[field] = revealed[field];
     }
     presented[presenceField(field)] = value !== null;

@@ -19,6 +19,16 @@ export interface SourceSettingsDeclaration<Settings extends object> {
    * `has<Name>` instead; the routes file takes nothing but a `${NAME}` for them.
    */
   readonly secrets?: readonly string[];
+  /**
+   * Secrets the router only uses (credentials to the platform): never shown again, not even in
+   * the create answer, which says `has<Name>` like every later read.
+   */
+  readonly writeOnly?: readonly string[];
+  /**
+   * Settings holding a URL the router calls (a platform's API): refused on create and update
+   * when it points inside the network, as every outbound call is (ALLOW_PRIVATE_TARGETS).
+   */
+  readonly targets?: readonly string[];
 }
 
 /** A configured source as a plug-in sees it: its own settings, defaults filled in. */

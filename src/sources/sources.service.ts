@@ -19,7 +19,7 @@ import { SourceResponse, toSourceResponse } from './dto/source.response';
 import { SourceEntity } from './source.entity';
 import { SourcesRepository } from './sources.repository';
 import { SourceRegistry } from './source-registry';
-import { ConfiguredSource } from './source-settings';
+import { ConfiguredSource, SourceSettingsDeclaration } from './source-settings';
 import {
   ENRICHMENT_SECRET,
   mergedSettings,
@@ -60,6 +60,14 @@ export class SourcesService {
    * token is 24 fresh random bytes, which no request can have sent before it existed.
    */
   private readonly unknownTokens = new Map<string, CachedAuth>();
+  /**
+   * Source id → its resolved settings, for the action API and its worker: one source answers
+   * many actions. Changes here clear it; other processes see them within AUTH_CACHE_TTL_MS.
+   */
+  private readonly configuredSources = new Map<
+    string,
+    { source: ConfiguredSource; expiresAt: number }
+  >();
 
   constructor(
     private readonly sources: SourcesRepository,
@@ -107,8 +115,7 @@ export class SourcesService {
   /** What a create refuses beyond the body's own rules: an unknown kind, a private enrichment endpoint. */
   async assertCreatable(definition: SourceDefinition): Promise<void> {
     this.assertKnownKind(definition.kind);
-    const enrichmentUrl = definition.settings.enrichmentUrl;
-    if (typeof enrichmentUrl === 'string') await this.assertPublicTarget(enrichmentUrl);
+    await this.assertPublicTargets(this.registry.settingsOf(definition.kind), definition.settings);
   }
 
   /** The sources the routes file declared, with their secrets, to compare with it. */
@@ -134,7 +141,7 @@ export class SourcesService {
     const declaration = this.registry.settingsOf(source.kind);
     const change = this.checked(await checkUpdateBody(given, declaration));
     const enrichmentUrl = change.settings.enrichmentUrl;
-    if (typeof enrichmentUrl === 'string') await this.assertPublicTarget(enrichmentUrl);
+    await this.assertPublicTargets(declaration, change.settings);
     if (change.name !== undefined) source.name = change.name;
     let newEnrichmentSecret: string | undefined;
     if (enrichmentUrl && takesEnrichment(declaration) && !source.settings[ENRICHMENT_SECRET]) {
@@ -144,6 +151,7 @@ export class SourcesService {
     source.settings = mergedSettings(source.settings, change.settings);
     const saved = await this.sources.save(source);
     this.knownTokens.clear();
+    this.configuredSources.delete(id);
     return toSourceResponse(
       saved,
       this.settings.publicBaseUrl,
@@ -155,6 +163,7 @@ export class SourcesService {
   async remove(id: string): Promise<void> {
     if (!(await this.sources.delete(id))) throw notFound(`Source ${id}`);
     this.knownTokens.clear();
+    this.configuredSources.delete(id);
   }
 
   async rotateToken(id: string): Promise<SourceResponse> {
@@ -166,6 +175,20 @@ export class SourcesService {
     return toSourceResponse(rotated, this.settings.publicBaseUrl, this.presentedOf(source), {
       token,
     });
+  }
+
+  /** A source with its settings resolved (secrets included), as its plug-in's actions take it. */
+  async configured(id: string): Promise<ConfiguredSource | null> {
+    const now = Date.now();
+    const cached = this.configuredSources.get(id);
+    if (cached && cached.expiresAt > now) return cached.source;
+    const found = await this.sources.findById(id);
+    if (!found) return null;
+    const settings = resolvedSettings(this.registry.settingsOf(found.kind), found.settings);
+    const source = { id: found.id, kind: found.kind, settings };
+    if (this.configuredSources.size >= AUTH_CACHE_MAX_ENTRIES) this.configuredSources.clear();
+    this.configuredSources.set(id, { source, expiresAt: now + AUTH_CACHE_TTL_MS });
+    return source;
   }
 
   /**
@@ -243,12 +266,20 @@ export class SourcesService {
     }
   }
 
-  private async assertPublicTarget(url: string): Promise<void> {
-    const target = await checkTarget(url, this.settings.ALLOW_PRIVATE_TARGETS);
-    if (!target.ok) {
-      throw new AppError('validation_failed', target.reason, [
-        { field: 'enrichmentUrl', problems: [target.reason] },
-      ]);
+  /** The enrichment endpoint and the URLs a plug-in calls, when given, must be public. */
+  private async assertPublicTargets(
+    declaration: SourceSettingsDeclaration<object>,
+    settings: JsonRecord,
+  ): Promise<void> {
+    for (const field of ['enrichmentUrl', ...(declaration.targets ?? [])]) {
+      const url = settings[field];
+      if (typeof url !== 'string') continue;
+      const target = await checkTarget(url, this.settings.ALLOW_PRIVATE_TARGETS);
+      if (!target.ok) {
+        throw new AppError('validation_failed', target.reason, [
+          { field, problems: [target.reason] },
+        ]);
+      }
     }
   }
 

@@ -30,6 +30,9 @@ describe('database bootstrap', () => {
     const migrations = await client.query('SELECT name FROM schema_migrations');
     await client.end();
     expect(tables.rows.map((row) => row.table_name)).toEqual([
+      'action_attempts',
+      'actions',
+      'api_keys',
       'contact_identities',
       'contact_links',
       'contacts',

@@ -142,7 +142,7 @@ describe('monitoring: health, metrics, queues, dashboard', () => {
       expect((await get('/api/queues', 'Bearer wrong-key-0123456789')).status).toBe(401);
     });
 
-    it('returns the counts of both queues by state', async () => {
+    it('returns the counts of every queue by state', async () => {
       const { status, body } = await app.admin('GET', '/api/queues');
       expect(status).toBe(200);
       const counts = {
@@ -158,6 +158,7 @@ describe('monitoring: health, metrics, queues, dashboard', () => {
         queues: [
           { name: 'ingest', counts },
           { name: 'delivery', counts },
+          { name: 'actions', counts },
         ],
       });
     });
@@ -196,6 +197,7 @@ describe('monitoring: health, metrics, queues, dashboard', () => {
         expect.arrayContaining([
           { name: 'ingest', readOnlyMode: true },
           { name: 'delivery', readOnlyMode: true },
+          { name: 'actions', readOnlyMode: true },
         ]),
       );
     });

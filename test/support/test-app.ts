@@ -4,7 +4,12 @@ import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { RunningApp, startApp } from '../../src/bootstrap';
 import { Settings } from '../../src/config/settings';
-import { DELIVERY_QUEUE, INGEST_QUEUE, MAINTENANCE_QUEUE } from '../../src/queues/queue-names';
+import {
+  ACTION_QUEUE,
+  DELIVERY_QUEUE,
+  INGEST_QUEUE,
+  MAINTENANCE_QUEUE,
+} from '../../src/queues/queue-names';
 import { SubscriptionSnapshot } from '../../src/subscriptions/subscription-snapshot';
 import { AdminAnswer, AdminClient } from './admin-client';
 import { TEST_ADMIN_KEY, testSettings } from './test-settings';
@@ -35,7 +40,7 @@ export async function startTestApp(
   const url = running.url!;
   const admin = new AdminClient(url, TEST_ADMIN_KEY);
   const dataSource = running.context.get<DataSource>(getDataSourceToken());
-  const queues = [INGEST_QUEUE, DELIVERY_QUEUE].map((name) =>
+  const queues = [INGEST_QUEUE, DELIVERY_QUEUE, ACTION_QUEUE].map((name) =>
     running.context.get<Queue>(getQueueToken(name)),
   );
   async function drainQueues(timeoutMs = 20_000) {
@@ -101,7 +106,8 @@ export async function listAll(app: TestApp, path: string): Promise<any[]> {
 export async function resetDatabase(dataSource: DataSource): Promise<void> {
   await dataSource.query(
     `TRUNCATE delivery_attempts, deliveries, events, subscriptions, sources, conversation_messages,
-       conversations, contact_links, contact_identities, contacts, retention_horizon
+       conversations, contact_links, contact_identities, contacts, retention_horizon,
+       action_attempts, actions, api_keys
        RESTART IDENTITY CASCADE`,
   );
 }

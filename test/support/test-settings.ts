@@ -23,6 +23,7 @@ export function testSettings(overrides: Record<string, string> = {}): Settings {
     // conversation) in the shared test database would look stranded. Specs of a sweep turn it on.
     DELIVERY_SWEEP_INTERVAL_MINUTES: '0',
     ORDERING_SWEEP_INTERVAL_SECONDS: '0',
+    ACTION_SWEEP_INTERVAL_MINUTES: '0',
     ...overrides,
   });
 }

@@ -1295,7 +1295,7 @@ describe('verify, deliveryId and acceptedResponse', () => {
   ): ConfiguredSource<ChatwootSettings> => ({
     id: 'src_test',
     kind: 'chatwoot',
-    settings: { signingSecret: secret, signatureHeaderPrefix: null, ...settings },
+    settings: { ...new ChatwootSettings(), signingSecret: secret, ...settings },
   });
 
   const request = (headers: InboundRequest['headers']): InboundRequest => ({

@@ -58,6 +58,7 @@ import {
   systemActor,
   wire,
 } from './chatwoot.readers';
+import { CHATWOOT_ACTIONS } from './chatwoot.actions';
 import { CHATWOOT_SETTINGS, ChatwootSettings } from './chatwoot.settings';
 import { chatwootHeaderNames, verifyChatwootSignature } from './chatwoot.signature';
 import { ConfiguredSource } from '../source-settings';
@@ -120,6 +121,7 @@ interface Scene {
 export class ChatwootNormalizer implements SourceNormalizer<ChatwootSettings> {
   readonly kind = 'chatwoot';
   readonly settings = CHATWOOT_SETTINGS;
+  readonly actions = CHATWOOT_ACTIONS;
 
   /**
    * Without a secret, the URL token has already authenticated the request: senders before

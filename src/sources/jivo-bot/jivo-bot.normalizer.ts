@@ -18,6 +18,7 @@ import {
   VerificationResult,
 } from '../source-normalizer';
 import { ConfiguredSource } from '../source-settings';
+import { JIVO_BOT_ACTIONS } from './jivo-bot.actions';
 import { jivoBotExtensions } from './jivo-bot.extensions';
 import { JivoBotEvent, JivoBotPayload } from './jivo-bot.payload';
 import { JIVO_BOT_SETTINGS, JivoBotSettings } from './jivo-bot.settings';
@@ -97,6 +98,7 @@ function ruleFor(event: string): EventRule {
 export class JivoBotNormalizer implements SourceNormalizer<JivoBotSettings> {
   readonly kind = 'jivo-bot';
   readonly settings = JIVO_BOT_SETTINGS;
+  readonly actions = JIVO_BOT_ACTIONS;
 
   /** No signature exists; the allow-list may name accounts (`site_id`) or channels (`channel.id`). */
   verify(request: InboundRequest, source: ConfiguredSource<JivoBotSettings>): VerificationResult {

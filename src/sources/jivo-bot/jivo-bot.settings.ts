@@ -1,5 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsNotEmpty, IsOptional, IsString } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  MaxLength,
+} from 'class-validator';
 import { SourceSettingsDeclaration } from '../source-settings';
 
 export class JivoBotSettings {
@@ -17,8 +25,31 @@ export class JivoBotSettings {
   @IsString({ each: true })
   @IsNotEmpty({ each: true })
   allowedChannelIds: string[] = [];
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'https://bot.jivosite.com/webhooks/<provider_id>/<token>',
+    format: 'uri',
+    maxLength: 2000,
+    writeOnly: true,
+    description:
+      "Jivo's Bot API endpoint for this bot (`…/webhooks/{provider_id}/{token}`): where the " +
+      'action API sends `BOT_MESSAGE` and `INVITE_AGENT`. A credential: never shown back (reads ' +
+      'say `hasBotApiEndpoint`); null stops answering.',
+  })
+  @IsOptional()
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'botApiEndpoint must be an http(s) URL' },
+  )
+  @MaxLength(2000)
+  botApiEndpoint: string | null = null;
 }
 
 export const JIVO_BOT_SETTINGS: SourceSettingsDeclaration<JivoBotSettings> = {
   type: JivoBotSettings,
+  secrets: ['botApiEndpoint'],
+  writeOnly: ['botApiEndpoint'],
+  targets: ['botApiEndpoint'],
 };

@@ -27,13 +27,15 @@ const MAY_IMPORT = {
     ...['queues', 'subscriptions'],
   ],
   events: [
-    ...['canonical', 'common', 'config', 'database', 'queues'],
+    ...['canonical', 'common', 'config', 'database', 'policies', 'queues'],
     ...['subscriptions', 'routing', 'delivery'],
   ],
   ingest: [
     ...['canonical', 'common', 'config', 'database', 'monitoring', 'outbound', 'queues'],
     ...['sources', 'subscriptions', 'routing', 'delivery', 'events'],
   ],
+  overview: ['common', 'config', 'database', 'subscriptions', 'delivery', 'events'],
+  console: [],
   maintenance: ['common', 'config', 'database', 'queues', 'delivery', 'events'],
   'routes-as-code': [
     ...['canonical', 'common', 'config', 'database', 'queues'],

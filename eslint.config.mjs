@@ -125,7 +125,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -142,6 +142,28 @@ export default tseslint.config(
       globals: { module: 'writable', require: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The operator console: browser code, built by vite (console/vite.config.mjs). It reads
+    // only the admin API, and of src/ only the canonical model's plain constants.
+    files: ['console/**/*.ts', 'console/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src/(?!canonical/)',
+              message: 'The console talks to the router through the admin API only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['console/vite.config.mjs'],
+    languageOptions: { sourceType: 'module', globals: { process: 'writable', URL: 'readonly' } },
   },
   {
     files: ['examples/**/*.mjs'],

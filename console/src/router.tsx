@@ -32,8 +32,9 @@ export function useLocation(): Location {
 
 /** `pattern` like `/events/:id`; the named segments, or null when it does not match. */
 export function match(pattern: string, path: string): Record<string, string> | null {
+  const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
   const want = pattern.split('/');
-  const have = path.replace(/\/$/, '').split('/');
+  const have = trimmed.split('/');
   if (want.length !== have.length) return null;
   const params: Record<string, string> = {};
   for (let i = 0; i < want.length; i++) {

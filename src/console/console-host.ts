@@ -6,10 +6,11 @@ import { join, resolve } from 'node:path';
 export const CONSOLE_PATH = '/console';
 
 /**
- * Where `npm run build` puts the console (vite, console/vite.config.ts): dist/console at the
- * package root, whether this file runs compiled (dist/console/…) or from source (src/console/…).
+ * Where `npm run build` puts the console (vite, console/vite.config.mjs): dist/console-app at
+ * the package root, whether this file runs compiled (dist/console/…) or from source
+ * (src/console/…).
  */
-export const CONSOLE_BUILD_DIR = resolve(__dirname, '..', '..', 'dist', 'console');
+export const CONSOLE_BUILD_DIR = resolve(__dirname, '..', '..', 'dist', 'console-app');
 
 /**
  * Nothing but the console's own files: no inline script or style, no other origin, no framing.

@@ -275,6 +275,7 @@ function Redrive({ subscriptions, onDone }: { subscriptions: Subscription[]; onD
 
 export function DeliveryPage({ id }: { id: string }) {
   const delivery = useApi<Delivery>(`/api/deliveries/${encodeURIComponent(id)}`);
+  const subscriptions = useSubscriptions();
   const [error, setError] = useState<unknown>(null);
   const [retried, setRetried] = useState(false);
   const inFlight = delivery.data?.status === 'pending' || delivery.data?.status === 'failed';
@@ -316,7 +317,10 @@ export function DeliveryPage({ id }: { id: string }) {
         </dd>
         <dt>Subscription</dt>
         <dd>
-          <Link to={`/subscriptions/${d.subscriptionId}`}>{d.subscriptionId}</Link>
+          <Link to={`/subscriptions/${d.subscriptionId}`}>
+            {subscriptions.find((subscription) => subscription.id === d.subscriptionId)?.name ??
+              d.subscriptionId}
+          </Link>
         </dd>
         <dt>Attempts</dt>
         <dd>{d.attemptCount}</dd>

@@ -16,7 +16,7 @@ import {
   useApi,
   usePages,
 } from '../ui';
-import { DeliveryTable } from './deliveries';
+import { DeliveryTable, useSubscriptions } from './deliveries';
 
 const FILTERS = [
   'sourceId',
@@ -199,6 +199,7 @@ export function EventPage({ id }: { id: string }) {
   const [replayed, setReplayed] = useState<Delivery[] | null>(null);
   const [replayError, setReplayError] = useState<unknown>(null);
   const [tab, setTab] = useState<'canonical' | 'raw'>('canonical');
+  const subscriptions = useSubscriptions();
   const replay = () => {
     setReplayError(null);
     api<{ data: Delivery[] }>('POST', `/api/events/${encodeURIComponent(id)}/replay`, {}).then(
@@ -268,7 +269,10 @@ export function EventPage({ id }: { id: string }) {
             : 'An unprocessable event is not routed.'}
         </Empty>
       ) : (
-        <DeliveryTable deliveries={event.deliveries} />
+        <DeliveryTable
+          deliveries={event.deliveries}
+          names={new Map(subscriptions.map((subscription) => [subscription.id, subscription.name]))}
+        />
       )}
       <div className="tabs" role="tablist" aria-label="Payload">
         <button

@@ -30,9 +30,10 @@ const MAY_IMPORT = {
     ...['canonical', 'common', 'config', 'database', 'policies', 'queues'],
     ...['subscriptions', 'routing', 'delivery'],
   ],
+  conversations: ['canonical', 'common', 'config', 'database', 'events'],
   ingest: [
     ...['canonical', 'common', 'config', 'database', 'monitoring', 'outbound', 'queues'],
-    ...['sources', 'subscriptions', 'routing', 'delivery', 'events'],
+    ...['sources', 'subscriptions', 'routing', 'delivery', 'events', 'conversations'],
   ],
   overview: ['common', 'config', 'database', 'subscriptions', 'delivery', 'events'],
   console: [],

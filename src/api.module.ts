@@ -1,6 +1,12 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AdminKeyGuard } from './auth/admin-key.guard';
+import {
+  ContactsController,
+  ConversationsController,
+} from './conversations/conversations.controller';
+import { ConversationsService } from './conversations/conversations.service';
+import { ContactEnrichment } from './conversations/contact-enrichment';
 import { CoreModule } from './core.module';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { TestSendController } from './delivery/test-send.controller';
@@ -34,6 +40,8 @@ import { TestSend } from './delivery/test-send';
     EventsController,
     PlaygroundController,
     OverviewController,
+    ConversationsController,
+    ContactsController,
     DeliveriesController,
     QueuesController,
     HealthController,
@@ -41,6 +49,8 @@ import { TestSend } from './delivery/test-send';
   ],
   providers: [
     IngestService,
+    ConversationsService,
+    ContactEnrichment,
     TestSend,
     Playground,
     OverviewService,

@@ -4,6 +4,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Settings } from './config/settings';
 import { dataSourceOptions } from './database/data-source-options';
 import { ENTITIES } from './database/entities';
+import { ContactsRepository } from './conversations/contacts.repository';
+import { ConversationsRepository } from './conversations/conversations.repository';
 import { DeliveriesRepository } from './delivery/deliveries.repository';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { DeliveryAttempts } from './delivery/delivery-attempts';
@@ -47,6 +49,8 @@ const SHARED_PROVIDERS = [
   StrandedDeliveries,
   DeliveriesRepository,
   EventsRepository,
+  ConversationsRepository,
+  ContactsRepository,
   HttpSender,
   {
     provide: TransformSandboxPool,

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { ConversationResolver } from './conversations/conversation-resolver';
 import { CoreModule } from './core.module';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { IngestProcessor } from './ingest/ingest.processor';
 import { StoreAndRouteService } from './ingest/store-and-route.service';
+import { StoredEventWriter } from './ingest/stored-event-writer';
 import { MaintenanceProcessor } from './maintenance/maintenance.processor';
 import { RetentionService } from './maintenance/retention.service';
 import { WorkerHealthServer } from './monitoring/worker-health-server';
@@ -13,6 +15,8 @@ import { WorkerHealthServer } from './monitoring/worker-health-server';
   providers: [
     IngestProcessor,
     StoreAndRouteService,
+    StoredEventWriter,
+    ConversationResolver,
     DeliveryProcessor,
     WorkerHealthServer,
     MaintenanceProcessor,

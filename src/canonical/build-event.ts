@@ -23,8 +23,9 @@ export function buildCanonicalEvent(
     occurredAt: body.occurredAt ?? envelope.receivedAt,
     receivedAt: envelope.receivedAt,
     source: { ...envelope.source, event: body.sourceEvent },
-    conversation: body.conversation,
-    contact: body.contact,
+    // The router's ids come first; the worker sets them before routing.
+    conversation: body.conversation && { id: null, ...body.conversation },
+    contact: body.contact && { id: null, ...body.contact },
     actor: body.actor,
     message: body.message,
     messages: body.messages,

@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 import { CANONICAL_EVENT_TYPES, CanonicalEvent } from './canonical-event';
 
 /**
- * JSON Schema of the canonical event (v1). Every declared field is required (null when
+ * JSON Schema of the canonical event (v2). Every declared field is required (null when
  * unknown) and no undeclared field may appear outside `attributes`, `changes` and `extensions`.
  */
 const nullableString = { type: ['string', 'null'] };
@@ -62,7 +62,12 @@ const message = object({
   status: { anyOf: [enumOf(['sent', 'delivered', 'read', 'failed']), { type: 'null' }] },
 });
 
+const routerId = (prefix: string) => ({
+  anyOf: [{ type: 'string', pattern: `^${prefix}_[0-9A-Z]{26}$` }, { type: 'null' }],
+});
+
 const conversation = object({
+  id: routerId('conv'),
   key: { type: 'string', pattern: '^[^:]+:[^:]+:[\\s\\S]+$' },
   externalId: { type: 'string', minLength: 1 },
   status: enumOf(['open', 'pending', 'snoozed', 'resolved', 'offline', 'unknown']),
@@ -97,6 +102,7 @@ const conversation = object({
 });
 
 const contact = object({
+  id: routerId('ct'),
   externalId: nullableString,
   name: nullableString,
   email: nullableString,
@@ -148,11 +154,11 @@ const session = object({
 });
 
 export const CANONICAL_EVENT_JSON_SCHEMA = {
-  $id: 'https://webhook-router.dev/schemas/canonical-event.v1.json',
+  $id: 'https://webhook-router.dev/schemas/canonical-event.v2.json',
   ...object({
     id: { type: 'string', minLength: 1 },
     type: enumOf(CANONICAL_EVENT_TYPES),
-    schemaVersion: { const: 1 },
+    schemaVersion: { const: 2 },
     occurredAt: isoTime,
     receivedAt: isoTime,
     source: object({

@@ -1,9 +1,10 @@
 /**
- * The canonical conversation model (schema version 1). Every inbound webhook becomes one
+ * The canonical conversation model (schema version 2). Every inbound webhook becomes one
  * CanonicalEvent; subscribers see only this shape. See docs/canonical-model.md.
  */
 
-export const CANONICAL_SCHEMA_VERSION = 1;
+/** 2: `conversation.id` and `contact.id`, the router's ids (docs/canonical-model.md). */
+export const CANONICAL_SCHEMA_VERSION = 2;
 
 export const CANONICAL_EVENT_TYPES = [
   'conversation.created',
@@ -199,10 +200,23 @@ export interface CanonicalEventBody {
   extensions: Record<string, Record<string, unknown>>;
 }
 
-export interface CanonicalEvent extends Omit<CanonicalEventBody, 'sourceEvent' | 'occurredAt'> {
+/**
+ * The router's id of the conversation (`conv_…`) or contact (`ct_…`), the same on every source
+ * it appears on; set by the worker before routing, null where none is known (test sends).
+ */
+export interface RouterId {
+  id: string | null;
+}
+
+export interface CanonicalEvent extends Omit<
+  CanonicalEventBody,
+  'sourceEvent' | 'occurredAt' | 'conversation' | 'contact'
+> {
   id: string;
   schemaVersion: number;
   occurredAt: string;
   receivedAt: string;
   source: SourceRef;
+  conversation: (RouterId & Conversation) | null;
+  contact: (RouterId & Contact) | null;
 }

@@ -22,7 +22,7 @@ function pooledRandom(): number {
 
 const nextUlid = monotonicFactory(pooledRandom);
 
-export type IdPrefix = 'evt' | 'src' | 'sub' | 'dlv';
+export type IdPrefix = 'evt' | 'src' | 'sub' | 'dlv' | 'conv' | 'ct' | 'cti';
 
 /** Sortable, unique ids (`evt_01JD…`): the ULID's time prefix makes newest-first paging cheap. */
 export function newId(prefix: IdPrefix): string {

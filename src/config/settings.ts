@@ -16,6 +16,9 @@ import {
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
 export type AppRole = (typeof APP_ROLES)[number];
 
+export const CONTACT_JOIN_MODES = ['email', 'phone', 'both', 'off'] as const;
+export type ContactJoinMode = (typeof CONTACT_JOIN_MODES)[number];
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -152,6 +155,10 @@ export class Settings {
   @Min(100)
   @Max(10_000)
   ENRICHMENT_TIMEOUT_MS = 2000;
+
+  /** Which shared value joins identities of different sources into one contact (docs/conversations.md). */
+  @IsIn(CONTACT_JOIN_MODES)
+  CONTACT_JOIN: ContactJoinMode = 'both';
 
   /** Seconds to wait before each retry; attempts in all = retries + 1. Per subscription overridable. */
   @Transform(toNumberList)

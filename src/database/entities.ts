@@ -1,3 +1,10 @@
+import {
+  ContactEntity,
+  ContactIdentityEntity,
+  ContactLinkEntity,
+} from '../conversations/contact.entity';
+import { ConversationMessageEntity } from '../conversations/conversation-message.entity';
+import { ConversationEntity } from '../conversations/conversation.entity';
 import { DeliveryAttemptEntity } from '../delivery/delivery-attempt.entity';
 import { DeliveryEntity } from '../delivery/delivery.entity';
 import { EventEntity } from '../events/event.entity';
@@ -8,6 +15,8 @@ import { SourceEnrichment1763798400000 } from './migrations/1763798400000-Source
 import { DeliveryPolicies1763884800000 } from './migrations/1763884800000-DeliveryPolicies';
 import { RoutesAsCode1764057600000 } from './migrations/1764057600000-RoutesAsCode';
 import { SourceSettings1764144000000 } from './migrations/1764144000000-SourceSettings';
+import { Conversations1764230400000 } from './migrations/1764230400000-Conversations';
+import { ConversationMessageTimes1764230400001 } from './migrations/1764230400001-ConversationMessageTimes';
 
 export const ENTITIES = [
   SourceEntity,
@@ -15,6 +24,11 @@ export const ENTITIES = [
   EventEntity,
   DeliveryEntity,
   DeliveryAttemptEntity,
+  ConversationEntity,
+  ConversationMessageEntity,
+  ContactEntity,
+  ContactIdentityEntity,
+  ContactLinkEntity,
 ];
 
 export const MIGRATIONS = [
@@ -23,4 +37,6 @@ export const MIGRATIONS = [
   DeliveryPolicies1763884800000,
   RoutesAsCode1764057600000,
   SourceSettings1764144000000,
+  Conversations1764230400000,
+  ConversationMessageTimes1764230400001,
 ];

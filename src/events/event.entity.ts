@@ -34,6 +34,10 @@ export class EventEntity {
   @Column({ name: 'conversation_key', type: 'text', nullable: true })
   conversationKey: string | null;
 
+  /** The router's conversation id (`conv_…`): the conversation's timeline reads by it. */
+  @Column({ name: 'conversation_id', type: 'text', nullable: true })
+  conversationId: string | null;
+
   @Column({ name: 'occurred_at', type: 'timestamptz' })
   occurredAt: Date;
 

@@ -115,6 +115,7 @@ export class EventsController {
           sourceKind: 'chatwoot',
           sourceEvent: 'message_created',
           conversationKey: `chatwoot:${EXAMPLE_IDS.source}:42`,
+          conversationId: 'conv_01JDA2B8N6M4P2Q7R5S3T1V9WX',
           occurredAt: EXAMPLE_TIMESTAMP,
           receivedAt: EXAMPLE_TIMESTAMP,
         },

@@ -1,10 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, FindOptionsWhere, LessThan, MoreThanOrEqual } from 'typeorm';
-import { batchPerTurn, roundsByDistinctKey } from '../database/batching';
+import { DataSource, EntityManager, FindOptionsWhere, LessThan, MoreThanOrEqual } from 'typeorm';
 import { EventEntity } from './event.entity';
-
-const MAX_BATCH = 200;
 
 /** An event row to insert, with the deliveries to create beside it. */
 export interface EventToStore {
@@ -17,6 +14,8 @@ export interface EventToStore {
   status: 'routed' | 'unprocessable';
   error: string | null;
   conversationKey: string | null;
+  /** The router's conversation id (`conv_…`), when the event belongs to a conversation. */
+  conversationId: string | null;
   occurredAt: string;
   receivedAt: string;
   rawBody: string;
@@ -55,22 +54,18 @@ const SUMMARY_COLUMNS = [
   'event.sourceKind',
   'event.sourceEvent',
   'event.conversationKey',
+  'event.conversationId',
   'event.occurredAt',
   'event.receivedAt',
 ];
 
 /**
- * The one owner of the `events` table's SQL. Ingest writes through it (inserts batched like the
- * delivery worker's statements: what the ingest jobs store within one event-loop turn goes as
- * one statement, DataLoader); the read side and retention read and delete through it.
+ * The one owner of the `events` table's SQL. Ingest writes through it (in batches, with the
+ * conversations' state in the same transaction: src/ingest/stored-event-writer.ts); the read
+ * side and retention read and delete through it.
  */
 @Injectable()
 export class EventsRepository {
-  private readonly inserts = batchPerTurn<EventToStore, boolean>(
-    (events) => this.insertMany(events),
-    MAX_BATCH,
-  );
-
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   findById(id: string): Promise<EventEntity | null> {
@@ -119,6 +114,47 @@ export class EventsRepository {
   }
 
   /**
+   * A conversation's events in the source's order (occurredAt, then id), with their canonical
+   * form, after the `[occurredAt, id]` given (the previous page's last).
+   */
+  timelineOf(
+    conversationId: string,
+    take: number,
+    after?: { occurredAt: string; id: string },
+  ): Promise<EventEntity[]> {
+    const builder = this.dataSource
+      .getRepository(EventEntity)
+      .createQueryBuilder('event')
+      .select([...SUMMARY_COLUMNS, 'event.canonical'])
+      .where('event.conversation_id = :conversationId', { conversationId })
+      .orderBy('event.occurred_at', 'ASC')
+      .addOrderBy('event.id', 'ASC')
+      .limit(take);
+    if (after) {
+      builder.andWhere('(event.occurred_at, event.id) > (:occurredAt, :id)', after);
+    }
+    return builder.getMany();
+  }
+
+  /** Events received before this time may have been purged (retention); null: none were. */
+  async purgedBefore(): Promise<Date | null> {
+    const rows = (await this.dataSource.query(
+      `SELECT events_purged_before AS "purgedBefore" FROM retention_horizon`,
+    )) as { purgedBefore: Date }[];
+    return rows[0]?.purgedBefore ?? null;
+  }
+
+  /** Records that events received before `cutoff` are being purged (it only moves forward). */
+  async recordPurgeHorizon(cutoff: Date): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO retention_horizon (singleton, events_purged_before) VALUES (true, $1)
+       ON CONFLICT (singleton) DO UPDATE SET events_purged_before =
+         greatest(retention_horizon.events_purged_before, excluded.events_purged_before)`,
+      [cutoff],
+    );
+  }
+
+  /**
    * Deletes up to `limit` events received before `cutoff` (their deliveries and attempts
    * cascade), sparing those with a delivery that may still be attempted. Answers how many.
    */
@@ -142,39 +178,28 @@ export class EventsRepository {
   }
 
   /**
-   * Stores the event and its deliveries in one statement, so the rows exist before any job is
-   * queued. False: the event was stored already (a retried job), and nothing was inserted.
+   * Stores events (ids distinct) and their deliveries in one statement, so the rows exist before
+   * any job is queued. Answers the ids inserted: an event stored already (a retried job) is not.
    */
-  insert(event: EventToStore): Promise<boolean> {
-    return this.inserts.load(event);
-  }
-
-  private async insertMany(events: readonly EventToStore[]): Promise<boolean[]> {
-    const inserted = new Set<EventToStore>();
-    for (const round of roundsByDistinctKey(events, (event) => event.id)) {
-      const ids = await this.insertRound(round);
-      for (const event of round) if (ids.has(event.id)) inserted.add(event);
-    }
-    return events.map((event) => inserted.has(event));
-  }
-
-  private async insertRound(round: EventToStore[]): Promise<Set<string>> {
+  async insertRound(manager: EntityManager, round: EventToStore[]): Promise<Set<string>> {
     const column = <T>(pick: (event: EventToStore) => T) => round.map(pick);
     const deliveries = round.flatMap((event) =>
       event.deliveries.map((delivery) => ({ ...delivery, eventId: event.id })),
     );
-    const rows = (await this.dataSource.query(
+    const rows = (await manager.query(
       `WITH event AS (
          INSERT INTO events (id, source_id, source_kind, source_event, source_delivery_id, type,
                              status, error, conversation_key, occurred_at, received_at, raw_body,
-                             canonical)
+                             canonical, conversation_id)
          SELECT id, source_id, source_kind, source_event, source_delivery_id, type, status, error,
-                conversation_key, occurred_at, received_at, raw_body, canonical::json
+                conversation_key, occurred_at, received_at, raw_body, canonical::json,
+                conversation_id
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                        $7::text[], $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[],
-                       $12::text[], $13::text[])
+                       $12::text[], $13::text[], $17::text[])
              AS i (id, source_id, source_kind, source_event, source_delivery_id, type, status,
-                   error, conversation_key, occurred_at, received_at, raw_body, canonical)
+                   error, conversation_key, occurred_at, received_at, raw_body, canonical,
+                   conversation_id)
          ON CONFLICT (id) DO NOTHING
          RETURNING id
        ), delivery AS (
@@ -202,6 +227,7 @@ export class EventsRepository {
         deliveries.map((delivery) => delivery.id),
         deliveries.map((delivery) => delivery.eventId),
         deliveries.map((delivery) => delivery.subscriptionId),
+        column((event) => event.conversationId),
       ],
     )) as { id: string }[];
     return new Set(rows.map((row) => row.id));

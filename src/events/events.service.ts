@@ -107,6 +107,7 @@ function toEventSummary(event: EventEntity): EventSummary {
     sourceKind: event.sourceKind,
     sourceEvent: event.sourceEvent,
     conversationKey: event.conversationKey,
+    conversationId: event.conversationId,
     occurredAt: event.occurredAt.toISOString(),
     receivedAt: event.receivedAt.toISOString(),
   };

@@ -16,16 +16,36 @@ export type CanonicalOutcome =
  * exhausts its attempts and stores nothing.
  */
 export function canonicalOf(job: IngestJobData, registry: SourceRegistry): CanonicalOutcome {
+  const built = normalizedOf(job, registry);
+  return built.status === 'ok' ? serialized(built.event) : built;
+}
+
+/** The job's canonical event before it is serialised (the worker adds the router's ids). */
+export function normalizedOf(
+  job: IngestJobData,
+  registry: SourceRegistry,
+): { status: 'ok'; event: CanonicalEvent } | { status: 'unprocessable'; reason: string } {
   try {
     const payload = parseRaw(job.rawBody);
     if (!isRecord(payload)) return { status: 'unprocessable', reason: 'body is not a JSON object' };
-    const built = canonicalEventOf(job, payload, registry);
-    if (built.status !== 'ok') return built;
-    return { status: 'ok', event: built.event, json: JSON.stringify(built.event) };
+    return canonicalEventOf(job, payload, registry);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { status: 'unprocessable', reason: `the canonical event could not be made: ${message}` };
+    return { status: 'unprocessable', reason: couldNotBeMade(error) };
   }
+}
+
+/** The event with the JSON text stored and sent. */
+export function serialized(event: CanonicalEvent): CanonicalOutcome {
+  try {
+    return { status: 'ok', event, json: JSON.stringify(event) };
+  } catch (error) {
+    return { status: 'unprocessable', reason: couldNotBeMade(error) };
+  }
+}
+
+function couldNotBeMade(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return `the canonical event could not be made: ${message}`;
 }
 
 /**

@@ -11,6 +11,8 @@ import { Settings } from '../config/settings';
 import { INGEST_QUEUE, IngestJobData, IngestJobName } from '../queues/queue-names';
 import { DedupeStore } from './dedupe-store';
 import { EnrichmentClient } from './enrichment.client';
+import { ContactEnrichment } from '../conversations/contact-enrichment';
+import { CanonicalEvent } from '../canonical/canonical-event';
 import { SignedRequest, SourceNormalizer } from '../sources/source-normalizer';
 import { SourceRegistry } from '../sources/source-registry';
 import { AuthenticatedSource, SourcesService } from '../sources/sources.service';
@@ -47,6 +49,7 @@ export class IngestService {
     private readonly sources: SourcesService,
     private readonly dedupe: DedupeStore,
     private readonly enrichment: EnrichmentClient,
+    private readonly contactEnrichment: ContactEnrichment,
     private readonly settings: Settings,
     @InjectQueue(INGEST_QUEUE) private readonly queue: Queue<IngestJobData, void, IngestJobName>,
   ) {}
@@ -82,10 +85,11 @@ export class IngestService {
       job.eventId,
     );
     // Enriched replies are remembered for the duplicates; every other reply follows from the id.
-    const remembered = source.enrichment !== null && dedupeId !== null;
+    const budgetMs = (source.enrichment ?? source.builtinEnrichment)?.timeoutMs ?? null;
+    const remembered = budgetMs !== null && dedupeId !== null;
     if (queuedAs !== job.eventId) {
       const first = remembered
-        ? await this.dedupe.recallReply(queuedAs, source.enrichment!.timeoutMs + 1000)
+        ? await this.dedupe.recallReply(queuedAs, budgetMs + 1000)
         : undefined;
       return { eventId: queuedAs, response: first ?? normalizer.acceptedResponse(queuedAs) };
     }
@@ -94,7 +98,10 @@ export class IngestService {
     return { eventId: job.eventId, response };
   }
 
-  /** The answer to the sender: enriched by the source's endpoint when it has one and it applies. */
+  /**
+   * The answer to the sender, when enrichment applies: by the source's endpoint when it has
+   * one, else from what the router knows (builtinEnrichment), within the same budget.
+   */
   private async reply(
     normalizer: SourceNormalizer,
     source: AuthenticatedSource,
@@ -103,11 +110,36 @@ export class IngestService {
   ): Promise<unknown> {
     const plain = normalizer.acceptedResponse(job.eventId);
     const enrichment = normalizer.replyEnrichment;
-    if (!source.enrichment || !enrichment?.appliesTo(payload)) return plain;
+    if (!(source.enrichment || source.builtinEnrichment) || !enrichment?.appliesTo(payload)) {
+      return plain;
+    }
     const built = canonicalEventOf(job, payload, this.registry);
     if (built.status !== 'ok') return plain;
-    const answer = await this.enrichment.ask(source.enrichment, built.event);
+    const answer = source.enrichment
+      ? await this.enrichment.ask(source.enrichment, built.event)
+      : await this.builtin(built.event, source.builtinEnrichment!.timeoutMs);
     return (answer === null ? null : enrichment.toResponse(answer)) ?? plain;
+  }
+
+  /** The built-in answer, or null when it fails or does not come within the budget. */
+  private async builtin(event: CanonicalEvent, budgetMs: number): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), budgetMs);
+    });
+    try {
+      return await Promise.race([
+        this.contactEnrichment.answerFor(event).catch((error: unknown) => {
+          this.logger.warn(
+            `Built-in enrichment for ${event.id} failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+          return null;
+        }),
+        budget,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Queues the job; answers the id it is queued as, the first's when it is a duplicate. */

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { newId } from '../common/ids';
+import { ConversationResolver, ResolvedIds } from '../conversations/conversation-resolver';
 import { DeliveryProducer } from '../delivery/delivery-producer';
-import { EventsRepository } from '../events/events.repository';
+import { EventToStore } from '../events/events.repository';
 import { MetricsService } from '../monitoring/metrics.service';
 import { IngestJobData } from '../queues/queue-names';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { SourceRegistry } from '../sources/source-registry';
-import { canonicalOf } from './canonical-of';
+import { normalizedOf, serialized } from './canonical-of';
+import { StoredEventWriter } from './stored-event-writer';
 
 /** The worker's half of ingest, run by the ingest processor for each queued webhook. */
 @Injectable()
@@ -14,18 +16,29 @@ export class StoreAndRouteService {
   constructor(
     private readonly registry: SourceRegistry,
     private readonly matcher: SubscriptionMatcher,
-    private readonly events: EventsRepository,
+    private readonly resolver: ConversationResolver,
+    private readonly writer: StoredEventWriter,
     private readonly producer: DeliveryProducer,
     private readonly metrics: MetricsService,
   ) {}
 
   /**
-   * Normalize, store the event beside its raw bytes, create one delivery per matching
+   * Normalize, give the event the router's conversation and contact ids, store it beside its
+   * raw bytes (applying it to its conversation), create one delivery per matching
    * subscription, queue them. Safe to run twice for the same job.
    */
   async storeAndRoute(job: IngestJobData): Promise<void> {
-    const outcome = canonicalOf(job, this.registry);
+    const normalized = normalizedOf(job, this.registry);
+    let ids: ResolvedIds | null = null;
+    if (normalized.status === 'ok') {
+      ids = await this.resolver.resolve(normalized.event);
+      const { conversation, contact } = normalized.event;
+      if (conversation) conversation.id = ids.conversationId;
+      if (contact) contact.id = ids.contactId;
+    }
+    const outcome = normalized.status === 'ok' ? serialized(normalized.event) : normalized;
     const canonical = outcome.status === 'ok' ? outcome.event : null;
+    const conversationId = canonical ? (ids?.conversationId ?? null) : null;
 
     // Matched before the transaction: loading the matcher's index takes a pool connection of its
     // own, which INGEST_CONCURRENCY transactions each holding one would wait for forever.
@@ -37,7 +50,7 @@ export class StoreAndRouteService {
       run: 0,
       subscriptionId: subscription.id,
     }));
-    const stored = await this.events.insert({
+    const event: EventToStore = {
       id: job.eventId,
       sourceId: job.sourceId,
       sourceKind: job.sourceKind,
@@ -47,11 +60,24 @@ export class StoreAndRouteService {
       status: canonical ? 'routed' : 'unprocessable',
       error: indexable(outcome.status === 'unprocessable' ? outcome.reason : null),
       conversationKey: indexable(canonical?.conversation?.key),
+      conversationId,
       occurredAt: canonical?.occurredAt ?? job.receivedAt,
       receivedAt: job.receivedAt,
       rawBody: job.rawBody,
       canonical: outcome.status === 'ok' ? outcome.json : null,
       deliveries,
+    };
+    const stored = await this.writer.write({
+      event,
+      state:
+        canonical && conversationId
+          ? {
+              event: canonical,
+              conversationId,
+              identityId: ids?.identityId ?? null,
+              contactExternalId: ids?.contactExternalId ?? null,
+            }
+          : null,
     });
     if (stored) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
     // Not stored: a retried job (or a replayed signed webhook) whose statement had committed;

@@ -21,7 +21,7 @@ export interface PurgeCounts {
 }
 
 /**
- * Deletes what is older than the retention settings: events (their deliveries and attempts
+ * Deletes what is older than the retention settings (never conversations or contacts): events (their deliveries and attempts
  * cascade) unless a delivery of theirs may still be attempted, attempts of finished deliveries,
  * and finished jobs. Failed ingest jobs hold a webhook that was never stored: they are kept as
  * long as events are. Completed ingest jobs are left to their own removeOnComplete.
@@ -50,6 +50,8 @@ export class RetentionService {
       counts.events = await untilShort(() =>
         this.events.deleteReceivedBefore(cutoff, RETENTION_BATCH_SIZE),
       );
+      // Conversations and contacts stay; their timelines say from when events may be missing.
+      if (counts.events > 0) await this.events.recordPurgeHorizon(cutoff);
     }
     if (attemptDays > 0) {
       counts.attempts = await this.deliveries.deleteFinishedAttempts(

@@ -1,6 +1,6 @@
 import { Type } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsUrl, Max, Min, MaxLength } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsUrl, Max, Min, MaxLength } from 'class-validator';
 
 /**
  * The settings a source kind takes, declared by its plug-in. They are top-level fields of the
@@ -65,4 +65,17 @@ export class ReplyEnrichmentSettings {
   @Min(100)
   @Max(10_000)
   enrichmentTimeoutMs: number | null = null;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    example: true,
+    default: false,
+    description:
+      'With no `enrichmentUrl`, answer the reply from what the router knows: the merged ' +
+      "contact's details, its earlier conversations on every source, a link to it " +
+      '(docs/jivo-enrichment.md). An `enrichmentUrl`, when set, wins.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  builtinEnrichment = false;
 }

@@ -39,6 +39,11 @@ interface CachedAuth {
 /** What the ingest path knows about an authenticated source. */
 export interface AuthenticatedSource extends ConfiguredSource {
   enrichment: { url: string; timeoutMs: number; secret: string } | null;
+  /**
+   * Answer the reply from what the router knows of the contact when no enrichment URL is set
+   * (`builtinEnrichment`, docs/jivo-enrichment.md); the budget is the enrichment's.
+   */
+  builtinEnrichment: { timeoutMs: number } | null;
 }
 
 @Injectable()
@@ -209,6 +214,14 @@ export class SourcesService {
                 (settings.enrichmentTimeoutMs as number | null) ??
                 this.settings.ENRICHMENT_TIMEOUT_MS,
               secret: enrichmentSecret,
+            }
+          : null,
+      builtinEnrichment:
+        settings.builtinEnrichment === true
+          ? {
+              timeoutMs:
+                (settings.enrichmentTimeoutMs as number | null) ??
+                this.settings.ENRICHMENT_TIMEOUT_MS,
             }
           : null,
     };

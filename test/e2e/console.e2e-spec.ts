@@ -68,7 +68,7 @@ describe('console in the browser', () => {
     await page.getByLabel('Admin key').fill('not-the-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'refused this key' }).waitFor();
-    expect(await page.evaluate(() => sessionStorage.length + localStorage.length)).toBe(0);
+    expect(await page.evaluate<number>('sessionStorage.length + localStorage.length')).toBe(0);
     await screenshot(page, 'sign-in-refused');
   });
 
@@ -76,8 +76,8 @@ describe('console in the browser', () => {
     await page.getByLabel('Admin key').fill(TEST_ADMIN_KEY);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await heading('Overview');
-    expect(await page.evaluate(() => Object.values(sessionStorage))).toEqual([TEST_ADMIN_KEY]);
-    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.evaluate<string[]>('Object.values(sessionStorage)')).toEqual([TEST_ADMIN_KEY]);
+    expect(await page.evaluate<number>('localStorage.length')).toBe(0);
     expect(await context.cookies()).toEqual([]);
   });
 
@@ -238,7 +238,7 @@ describe('console in the browser', () => {
   it('signs out, and made no failed request or script error on the way', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin key').waitFor();
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
     expect(pageErrors).toEqual([]);
     // The refused key, and the subscription with a bad URL: no other call failed.
     expect(failedCalls).toEqual(['401 GET /api/queues', '400 POST /api/subscriptions']);

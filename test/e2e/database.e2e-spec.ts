@@ -30,9 +30,15 @@ describe('database bootstrap', () => {
     const migrations = await client.query('SELECT name FROM schema_migrations');
     await client.end();
     expect(tables.rows.map((row) => row.table_name)).toEqual([
+      'contact_identities',
+      'contact_links',
+      'contacts',
+      'conversation_messages',
+      'conversations',
       'deliveries',
       'delivery_attempts',
       'events',
+      'retention_horizon',
       'schema_migrations',
       'sources',
       'subscriptions',

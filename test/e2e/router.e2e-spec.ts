@@ -97,7 +97,7 @@ describe('router end to end (API and worker in one process, real Postgres and Re
     expect(acceptedChat.conversation.key).toBe(`jivo:${jivo.id}:7636`);
     expect(acceptedChat.contact.email).toBe('email@example.com');
     expect(acceptedChat.contact.phoneE164).toBe('+14084987855');
-    expect(acceptedChat.schemaVersion).toBe(1);
+    expect(acceptedChat.schemaVersion).toBe(2);
 
     const message = byType['message.created'];
     expect(message.id).toBe(accepted.eventId);

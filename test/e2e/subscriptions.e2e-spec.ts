@@ -593,7 +593,7 @@ describe('subscriptions API end to end', () => {
       expect(body).toMatchObject({
         id: sent.body.eventId,
         type: 'message.updated',
-        schemaVersion: 1,
+        schemaVersion: 2,
         conversation: expect.any(Object),
       });
     });

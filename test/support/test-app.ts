@@ -100,6 +100,8 @@ export async function listAll(app: TestApp, path: string): Promise<any[]> {
 /** Empties every table, so each suite starts from nothing. */
 export async function resetDatabase(dataSource: DataSource): Promise<void> {
   await dataSource.query(
-    'TRUNCATE delivery_attempts, deliveries, events, subscriptions, sources RESTART IDENTITY CASCADE',
+    `TRUNCATE delivery_attempts, deliveries, events, subscriptions, sources, conversation_messages,
+       conversations, contact_links, contact_identities, contacts, retention_horizon
+       RESTART IDENTITY CASCADE`,
   );
 }

@@ -33,6 +33,14 @@ export class EventSummary {
   @ApiProperty({ example: `chatwoot:${EXAMPLE_IDS.source}:42`, nullable: true, type: String })
   conversationKey: string | null;
 
+  @ApiProperty({
+    example: 'conv_01JDA2B8N6M4P2Q7R5S3T1V9WX',
+    nullable: true,
+    type: String,
+    description: "The router's conversation id (GET /api/conversations/:id)",
+  })
+  conversationId: string | null;
+
   @ApiProperty({ example: EXAMPLE_TIMESTAMP })
   occurredAt: string;
 
@@ -45,7 +53,7 @@ export class EventDetail extends EventSummary {
     description: 'The canonical event (docs/canonical-model.md); null when unprocessable',
     type: Object,
     nullable: true,
-    example: { id: EXAMPLE_IDS.event, type: 'message.created', schemaVersion: 1 },
+    example: { id: EXAMPLE_IDS.event, type: 'message.created', schemaVersion: 2 },
   })
   event: CanonicalEvent | null;
 

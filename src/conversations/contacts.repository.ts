@@ -1,0 +1,353 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { newId } from '../common/ids';
+import type { ContactJoinMode } from '../config/settings';
+import { IdentityInput, IdentityState } from './contact-identity';
+import { pgJson } from './pg-values';
+import { ContactEntity, ContactIdentityEntity, ContactLinkEntity } from './contact.entity';
+
+export interface StoredIdentity extends IdentityState {
+  id: string;
+  contactId: string;
+  sourceId: string;
+  externalId: string;
+  autoJoin: boolean;
+}
+
+export interface ContactRowQuery {
+  q?: string;
+  email?: string;
+  phoneE164?: string;
+  sourceId?: string;
+  cursor?: string;
+  take: number;
+}
+
+const IDENTITY_COLUMNS = `id, contact_id AS "contactId", source_id AS "sourceId",
+  external_id AS "externalId", name, email, email_normalized AS "emailNormalized", phone,
+  phone_e164 AS "phoneE164", description, avatar_url AS "avatarUrl", attributes,
+  field_stamps AS stamps, auto_join AS "autoJoin"`;
+
+/** The one owner of the contacts tables' SQL: contacts, identities and the join log. */
+@Injectable()
+export class ContactsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  async identitiesByNativeId(
+    keys: readonly { sourceId: string; externalId: string }[],
+    manager: EntityManager = this.dataSource.manager,
+    lock = false,
+  ): Promise<StoredIdentity[]> {
+    if (keys.length === 0) return [];
+    return (await manager.query(
+      `SELECT ${IDENTITY_COLUMNS} FROM contact_identities
+        WHERE (source_id, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+        ORDER BY id ${lock ? 'FOR UPDATE' : ''}`,
+      [keys.map((key) => key.sourceId), keys.map((key) => key.externalId)],
+    )) as StoredIdentity[];
+  }
+
+  /** Serializes the joins on these emails and phones across workers until the transaction ends. */
+  async lockJoinKeys(manager: EntityManager, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await manager.query(
+      `SELECT pg_advisory_xact_lock(hashtextextended(key, 0))
+         FROM (SELECT DISTINCT key FROM unnest($1::text[]) AS key ORDER BY key) ordered`,
+      [keys],
+    );
+  }
+
+  /** The contacts other identities that may be joined (not split out by hand) share a key with. */
+  async contactsSharing(
+    manager: EntityManager,
+    identity: { emailNormalized: string | null; phoneE164: string | null },
+    mode: ContactJoinMode,
+    exceptContactId: string | null,
+  ): Promise<{ contactId: string; reason: 'email' | 'phone'; value: string }[]> {
+    const email = mode === 'email' || mode === 'both' ? identity.emailNormalized : null;
+    const phone = mode === 'phone' || mode === 'both' ? identity.phoneE164 : null;
+    if (!email && !phone) return [];
+    // Identities sharing a key are one contact already (but for hand-made splits), so a few
+    // rows of each key find every contact without reading all of a big one's identities.
+    return (await manager.query(
+      `SELECT DISTINCT ON (contact_id) contact_id AS "contactId", reason, value
+         FROM ((SELECT contact_id, 'email' AS reason, $1 AS value FROM contact_identities
+                 WHERE $1::text IS NOT NULL AND email_normalized = $1 AND auto_join
+                   AND contact_id IS DISTINCT FROM $3 LIMIT 50)
+               UNION ALL
+               (SELECT contact_id, 'phone', $2 FROM contact_identities
+                 WHERE $2::text IS NOT NULL AND phone_e164 = $2 AND auto_join
+                   AND contact_id IS DISTINCT FROM $3 LIMIT 50)) sharing
+        ORDER BY contact_id, reason`,
+      [email, phone, exceptContactId],
+    )) as { contactId: string; reason: 'email' | 'phone'; value: string }[];
+  }
+
+  /**
+   * A new identity, in the contact given or in a new contact (which then takes its name, email
+   * and phone), with the log line saying why. Joining leaves the contact's row alone (no lock
+   * on it), so identities joining one contact do not queue behind each other. Null when another
+   * worker stored the same identity first.
+   */
+  async insertIdentity(
+    manager: EntityManager,
+    input: IdentityInput,
+    state: IdentityState,
+    join: { contactId: string; reason: 'email' | 'phone'; value: string } | null,
+  ): Promise<StoredIdentity | null> {
+    const identityId = newId('cti');
+    const contactId = join?.contactId ?? newId('ct');
+    const rows = (await manager.query(
+      `WITH contact AS (
+         INSERT INTO contacts (id, name, email, phone_e164)
+         SELECT $2, $9, $10, $13 WHERE $18::boolean
+       ), identity AS (
+         INSERT INTO contact_identities (id, contact_id, source_id, source_kind, external_id, name,
+                                         email, email_normalized, phone, phone_e164, description,
+                                         avatar_url, attributes, field_stamps)
+         VALUES ($1, $2, $3, $4, $5, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17::jsonb)
+         ON CONFLICT (source_id, external_id) DO NOTHING
+         RETURNING id
+       ), link AS (
+         INSERT INTO contact_links (contact_id, identity_id, reason, value, event_id)
+         SELECT $2, id, $6, $7, $8 FROM identity
+       )
+       SELECT id FROM identity`,
+      [
+        identityId,
+        contactId,
+        input.sourceId,
+        input.sourceKind,
+        input.externalId,
+        join?.reason ?? 'created',
+        join?.value ?? null,
+        input.eventId,
+        state.name,
+        state.email,
+        state.emailNormalized,
+        state.phone,
+        state.phoneE164,
+        state.description,
+        state.avatarUrl,
+        pgJson(state.attributes),
+        pgJson(state.stamps),
+        join === null,
+      ],
+    )) as { id: string }[];
+    if (rows.length === 0) {
+      // The identity was there after all: the contact made for it must not stay empty.
+      if (join === null) await manager.query(`DELETE FROM contacts WHERE id = $1`, [contactId]);
+      return null;
+    }
+    return {
+      ...state,
+      id: identityId,
+      contactId,
+      sourceId: input.sourceId,
+      externalId: input.externalId,
+      autoJoin: true,
+    };
+  }
+
+  /** Writes an identity's newer fields, and shows them on its contact. */
+  async updateIdentity(manager: EntityManager, identity: StoredIdentity): Promise<void> {
+    await manager.query(
+      `WITH identity AS (
+         UPDATE contact_identities SET name = $2, email = $3, email_normalized = $4, phone = $5,
+                phone_e164 = $6, description = $7, avatar_url = $8, attributes = $9::jsonb,
+                field_stamps = $10::jsonb, updated_at = now()
+          WHERE id = $1
+         RETURNING contact_id
+       )
+       UPDATE contacts SET name = coalesce($2, name), email = coalesce($3, email),
+              phone_e164 = coalesce($6, phone_e164), updated_at = now()
+        WHERE id = (SELECT contact_id FROM identity)`,
+      [
+        identity.id,
+        identity.name,
+        identity.email,
+        identity.emailNormalized,
+        identity.phone,
+        identity.phoneE164,
+        identity.description,
+        identity.avatarUrl,
+        pgJson(identity.attributes),
+        pgJson(identity.stamps),
+      ],
+    );
+  }
+
+  /**
+   * Moves every identity and conversation of `from` into `into` and deletes `from`, logging
+   * why. `into`'s name, email and phone stay; the merged ones fill what it lacks.
+   */
+  async mergeContacts(
+    manager: EntityManager,
+    into: string,
+    from: string[],
+    why: { reason: 'email' | 'phone' | 'merge'; value: string | null; eventId: string | null },
+  ): Promise<void> {
+    if (from.length === 0) return;
+    await manager.query(
+      `UPDATE contact_identities SET contact_id = $1, updated_at = now()
+        WHERE contact_id = ANY($2::text[])`,
+      [into, from],
+    );
+    await manager.query(
+      `UPDATE conversations SET contact_id = $1, updated_at = now()
+        WHERE contact_id = ANY($2::text[])`,
+      [into, from],
+    );
+    await manager.query(
+      `UPDATE contacts SET
+         name = coalesce(contacts.name, merged.name),
+         email = coalesce(contacts.email, merged.email),
+         phone_e164 = coalesce(contacts.phone_e164, merged.phone_e164),
+         updated_at = now()
+        FROM (SELECT max(name) AS name, max(email) AS email, max(phone_e164) AS phone_e164
+                FROM contacts WHERE id = ANY($2::text[])) merged
+        WHERE contacts.id = $1`,
+      [into, from],
+    );
+    await manager.query(
+      `INSERT INTO contact_links (contact_id, other_contact_id, reason, value, event_id)
+       SELECT $1, other, $3, $4, $5 FROM unnest($2::text[]) AS other`,
+      [into, from, why.reason, why.value, why.eventId],
+    );
+    await manager.query(`DELETE FROM contacts WHERE id = ANY($1::text[])`, [from]);
+  }
+
+  /**
+   * Takes an identity out of its contact into a new one, with its conversations, and marks it
+   * never to be joined automatically again. Answers the new contact's id.
+   */
+  async splitIdentity(manager: EntityManager, identity: StoredIdentity): Promise<string> {
+    const contactId = newId('ct');
+    await manager.query(
+      `INSERT INTO contacts (id, name, email, phone_e164) VALUES ($1, $2, $3, $4)`,
+      [contactId, identity.name, identity.email, identity.phoneE164],
+    );
+    await manager.query(
+      `UPDATE contact_identities SET contact_id = $1, auto_join = false, updated_at = now()
+        WHERE id = $2`,
+      [contactId, identity.id],
+    );
+    await manager.query(
+      `UPDATE conversations SET contact_id = $1, updated_at = now()
+        WHERE contact_identity_id = $2`,
+      [contactId, identity.id],
+    );
+    await manager.query(
+      `INSERT INTO contact_links (contact_id, identity_id, other_contact_id, reason)
+       VALUES ($1, $2, $3, 'split')`,
+      [contactId, identity.id, identity.contactId],
+    );
+    return contactId;
+  }
+
+  /**
+   * The contact an identity belongs to, or, for an identity not seen yet, the contact an
+   * identity sharing its email or phone belongs to (as the join mode allows).
+   */
+  async contactOf(input: IdentityInput, mode: ContactJoinMode): Promise<string | null> {
+    const email =
+      mode === 'email' || mode === 'both' ? (input.fields.emailNormalized ?? null) : null;
+    const phone = mode === 'phone' || mode === 'both' ? (input.fields.phoneE164 ?? null) : null;
+    const rows = (await this.dataSource.query(
+      `(SELECT contact_id, 0 AS rank FROM contact_identities
+         WHERE source_id = $1 AND external_id = $2)
+       UNION ALL
+       (SELECT contact_id, 1 FROM contact_identities
+         WHERE $3::text IS NOT NULL AND email_normalized = $3 AND auto_join LIMIT 1)
+       UNION ALL
+       (SELECT contact_id, 2 FROM contact_identities
+         WHERE $4::text IS NOT NULL AND phone_e164 = $4 AND auto_join LIMIT 1)
+       ORDER BY rank LIMIT 1`,
+      [input.sourceId, input.externalId, email, phone],
+    )) as { contact_id: string }[];
+    return rows[0]?.contact_id ?? null;
+  }
+
+  findById(id: string, manager: EntityManager = this.dataSource.manager) {
+    return manager.getRepository(ContactEntity).findOneBy({ id });
+  }
+
+  async lockContacts(manager: EntityManager, ids: string[]): Promise<string[]> {
+    const rows = (await manager.query(
+      `SELECT id FROM contacts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      [ids],
+    )) as { id: string }[];
+    return rows.map((row) => row.id);
+  }
+
+  identitiesOf(contactId: string, manager: EntityManager = this.dataSource.manager) {
+    return manager
+      .getRepository(ContactIdentityEntity)
+      .find({ where: { contactId }, order: { id: 'ASC' } });
+  }
+
+  async identityById(manager: EntityManager, id: string): Promise<StoredIdentity | null> {
+    const rows = (await manager.query(
+      `SELECT ${IDENTITY_COLUMNS} FROM contact_identities WHERE id = $1 FOR UPDATE`,
+      [id],
+    )) as StoredIdentity[];
+    return rows[0] ?? null;
+  }
+
+  linksOf(contactId: string): Promise<ContactLinkEntity[]> {
+    return this.dataSource.getRepository(ContactLinkEntity).find({
+      where: [{ contactId }, { otherContactId: contactId }],
+      order: { id: 'ASC' },
+      take: 200,
+    });
+  }
+
+  /** Newest contacts first (ids are time-ordered), filtered through their identities. */
+  async list(query: ContactRowQuery): Promise<ContactEntity[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.cursor) where.push(`c.id < ${param(query.cursor)}`);
+    const identity: string[] = [];
+    if (query.email) identity.push(`i.email_normalized = ${param(query.email)}`);
+    if (query.phoneE164) identity.push(`i.phone_e164 = ${param(query.phoneE164)}`);
+    if (query.sourceId) identity.push(`i.source_id = ${param(query.sourceId)}`);
+    if (query.q) identity.push(`(${matchesQ('i', query.q, param)})`);
+    if (identity.length > 0) {
+      where.push(
+        `EXISTS (SELECT 1 FROM contact_identities i
+                  WHERE i.contact_id = c.id AND ${identity.join(' AND ')})`,
+      );
+    }
+    const rows = (await this.dataSource.query(
+      `SELECT c.id, c.name, c.email, c.phone_e164 AS "phoneE164", c.created_at AS "createdAt",
+              c.updated_at AS "updatedAt"
+         FROM contacts c ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY c.id DESC LIMIT ${param(query.take)}`,
+      params,
+    )) as ContactEntity[];
+    return rows;
+  }
+}
+
+/**
+ * `q` over an identity's name, email and phone: an address or a phone number is looked up
+ * exactly (indexed), anything else as a piece of the name.
+ */
+export function matchesQ(alias: string, q: string, param: (value: unknown) => string): string {
+  const text = q.trim();
+  if (text.includes('@')) return `${alias}.email_normalized = ${param(text.toLowerCase())}`;
+  const digits = text.replace(/[\s()+.-]/g, '');
+  if (/^\d{6,15}$/.test(digits)) {
+    return `(${alias}.phone_e164 = ${param(`+${digits}`)} OR ${alias}.phone ILIKE ${param(`%${digits}%`)})`;
+  }
+  return `${alias}.name ILIKE ${param(`%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`;
+}

@@ -76,7 +76,9 @@ describe('console in the browser', () => {
     await page.getByLabel('Admin key').fill(TEST_ADMIN_KEY);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await heading('Overview');
-    expect(await page.evaluate<string[]>('Object.values(sessionStorage)')).toEqual([TEST_ADMIN_KEY]);
+    expect(await page.evaluate<string[]>('Object.values(sessionStorage)')).toEqual([
+      TEST_ADMIN_KEY,
+    ]);
     expect(await page.evaluate<number>('localStorage.length')).toBe(0);
     expect(await context.cookies()).toEqual([]);
   });
@@ -223,6 +225,32 @@ describe('console in the browser', () => {
     await nav('Subscriptions').click();
     await page.getByRole('link', { name: 'CRM webhook' }).waitFor();
     await screenshot(page, 'subscriptions');
+  });
+
+  it('shows a conversation as a chat transcript, and its contact', async () => {
+    for (const name of ['message_created.outgoing_agent.json', 'conversation_resolved.json']) {
+      expect((await app.post(inboundPath, fixtureText('chatwoot', name))).status).toBe(200);
+    }
+    await app.drainQueues();
+    await nav('Conversations').click();
+    await heading('Conversations');
+    await page.getByLabel('Contact name, email or phone').fill('maria.souza@example.com');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('cell', { name: 'Maria Souza' }).waitFor();
+    await screenshot(page, 'conversations');
+    await page.locator('tbody tr').first().getByRole('link').first().click();
+    await heading(/^Conversation chatwoot:/);
+    const transcript = page.locator('ol.transcript');
+    await transcript
+      .locator('.bubble.in', { hasText: "Here's the screenshot from my bank app" })
+      .waitFor();
+    await transcript.locator('.bubble.out', { hasText: 'refunded it' }).waitFor();
+    await transcript.locator('.state-change', { hasText: 'conversation.' }).first().waitFor();
+    await screenshot(page, 'conversation');
+    await page.locator('.facts').getByRole('link', { name: 'Maria Souza' }).click();
+    await heading('Maria Souza');
+    await page.getByRole('cell', { name: 'chatwoot', exact: true }).waitFor();
+    await screenshot(page, 'contact');
   });
 
   it('shows the overview of the last hour', async () => {

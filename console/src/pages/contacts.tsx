@@ -1,39 +1,45 @@
 import { FormEvent, useState } from 'react';
 import { query } from '../api';
 import { Link, navigate } from '../router';
-import { Empty, ErrorBox, Field, Loading, MoreButton, Status, Time, useApi, usePages } from '../ui';
-import { ConversationSummary } from './conversations';
+import { Empty, ErrorBox, Field, Loading, MoreButton, Time, useApi, usePages } from '../ui';
+import { Conversation, ConversationTable } from './conversations';
 
-interface Identity {
-  id?: string;
-  sourceId: string;
-  sourceKind?: string;
-  externalId?: string | null;
-  email?: string | null;
-  phoneE164?: string | null;
-  name?: string | null;
-}
-
-interface ContactSummary {
+interface Contact {
   id: string;
-  name?: string | null;
-  email?: string | null;
-  phone?: string | null;
-  phoneE164?: string | null;
-  identities?: Identity[];
-  updatedAt?: string;
-  createdAt?: string;
+  name: string | null;
+  email: string | null;
+  phoneE164: string | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
-interface ContactDetail extends ContactSummary {
-  identities: Identity[];
-  conversations: ConversationSummary[];
+interface ContactDetail extends Contact {
+  identities: {
+    id: string;
+    sourceId: string;
+    sourceKind: string;
+    externalId: string;
+    name: string | null;
+    email: string | null;
+    phone: string | null;
+    phoneE164: string | null;
+    autoJoin: boolean;
+  }[];
+  conversations: Conversation[];
+  links: {
+    reason: string;
+    identityId: string | null;
+    otherContactId: string | null;
+    value: string | null;
+    eventId: string | null;
+    at: string;
+  }[];
 }
 
 export function ContactsPage({ search }: { search: URLSearchParams }) {
   const q = search.get('q') ?? '';
   const [text, setText] = useState(q);
-  const pages = usePages<ContactSummary>(`/api/contacts${query({ q })}`);
+  const pages = usePages<Contact>(`/api/contacts${query({ q })}`);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     navigate(`/contacts${query({ q: text })}`);
@@ -62,7 +68,7 @@ export function ContactsPage({ search }: { search: URLSearchParams }) {
       {pages.items.length === 0 && !pages.loading && !pages.error && (
         <Empty title={q ? 'No contact matches' : 'No contacts yet'}>
           {q
-            ? 'Try the email or the phone in another format.'
+            ? 'Try the email, or the phone in another format.'
             : 'Contacts appear as people write through your sources.'}
         </Empty>
       )}
@@ -73,25 +79,21 @@ export function ContactsPage({ search }: { search: URLSearchParams }) {
               <th>Name</th>
               <th>Email</th>
               <th>Phone</th>
-              <th>Sources</th>
+              <th>Last change</th>
             </tr>
           </thead>
           <tbody>
             {pages.items.map((contact) => (
               <tr key={contact.id}>
                 <td>
-                  <Link to={`/contacts/${contact.id}`}>{contact.name ?? contact.id}</Link>
+                  <Link to={`/contacts/${contact.id}`}>
+                    {contact.name ?? contact.email ?? contact.id}
+                  </Link>
                 </td>
                 <td>{contact.email ?? '—'}</td>
-                <td>{contact.phoneE164 ?? contact.phone ?? '—'}</td>
+                <td>{contact.phoneE164 ?? '—'}</td>
                 <td>
-                  {[
-                    ...new Set(
-                      (contact.identities ?? []).map(
-                        (identity) => identity.sourceKind ?? identity.sourceId,
-                      ),
-                    ),
-                  ].join(', ')}
+                  <Time value={contact.updatedAt} />
                 </td>
               </tr>
             ))}
@@ -111,18 +113,18 @@ export function ContactPage({ id }: { id: string }) {
   const c = contact.data;
   return (
     <section>
-      <h1>{c.name ?? c.id}</h1>
+      <h1>{c.name ?? c.email ?? c.id}</h1>
       <dl className="facts">
         <dt>Email</dt>
         <dd>{c.email ?? '—'}</dd>
         <dt>Phone</dt>
-        <dd>{c.phoneE164 ?? c.phone ?? '—'}</dd>
+        <dd>{c.phoneE164 ?? '—'}</dd>
         <dt>Id</dt>
         <dd>
           <code>{c.id}</code>
         </dd>
       </dl>
-      <h2>Identities</h2>
+      <h2>Identities on every source</h2>
       <table>
         <thead>
           <tr>
@@ -131,57 +133,65 @@ export function ContactPage({ id }: { id: string }) {
             <th>Name</th>
             <th>Email</th>
             <th>Phone</th>
+            <th>Joins automatically</th>
           </tr>
         </thead>
         <tbody>
-          {c.identities.map((identity, index) => (
-            <tr key={identity.id ?? index}>
+          {c.identities.map((identity) => (
+            <tr key={identity.id}>
               <td>
-                <Link to={`/sources/${identity.sourceId}`}>
-                  {identity.sourceKind ?? identity.sourceId}
-                </Link>
+                <Link to={`/sources/${identity.sourceId}`}>{identity.sourceKind}</Link>
               </td>
-              <td>{identity.externalId ?? '—'}</td>
+              <td>{identity.externalId}</td>
               <td>{identity.name ?? '—'}</td>
               <td>{identity.email ?? '—'}</td>
-              <td>{identity.phoneE164 ?? '—'}</td>
+              <td>{identity.phoneE164 ?? identity.phone ?? '—'}</td>
+              <td>{identity.autoJoin ? 'yes' : 'no (split by hand)'}</td>
             </tr>
           ))}
         </tbody>
       </table>
-      <h2>Conversations on every source</h2>
+      <h2>Conversations</h2>
       {c.conversations.length === 0 ? (
         <Empty title="No conversations" />
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>Last activity</th>
-              <th>Source</th>
-              <th>Status</th>
-              <th>Last message</th>
-            </tr>
-          </thead>
-          <tbody>
-            {c.conversations.map((conversation) => (
-              <tr key={conversation.id}>
-                <td>
-                  <Link to={`/conversations/${conversation.id}`}>
-                    <Time value={conversation.lastActivityAt ?? conversation.startedAt} />
-                  </Link>
-                </td>
-                <td>
-                  {conversation.sourceKind} ·{' '}
-                  {conversation.channel?.name ?? conversation.channel?.type ?? ''}
-                </td>
-                <td>
-                  <Status value={conversation.status} />
-                </td>
-                <td className="clip">{conversation.lastMessagePreview ?? ''}</td>
+        <ConversationTable
+          conversations={c.conversations}
+          names={new Map([[c.id, c.name ?? c.email ?? c.id]])}
+        />
+      )}
+      {c.links.length > 0 && (
+        <>
+          <h2>Why these identities are one person</h2>
+          <table>
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Reason</th>
+                <th>Value</th>
+                <th>Event</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {c.links.map((link, index) => (
+                <tr key={index}>
+                  <td>
+                    <Time value={link.at} />
+                  </td>
+                  <td>{link.reason}</td>
+                  <td>{link.value ?? '—'}</td>
+                  <td>
+                    {link.eventId ? (
+                      <Link to={`/events/${link.eventId}`}>{link.eventId}</Link>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
       )}
     </section>
   );

@@ -5,6 +5,7 @@ import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
 import { resetDatabase, startTestApp, TestApp } from '../support/test-app';
 import { TEST_ADMIN_KEY } from '../support/test-settings';
+import { waitFor } from '../support/wait-for';
 
 /**
  * The operator console in real headless Chromium, against the real app on Postgres and Redis:
@@ -225,6 +226,47 @@ describe('console in the browser', () => {
     await nav('Subscriptions').click();
     await page.getByRole('link', { name: 'CRM webhook' }).waitFor();
     await screenshot(page, 'subscriptions');
+  });
+
+  it('edits a subscription, disables and enables it, and rotates its secret', async () => {
+    await page.getByRole('link', { name: 'CRM webhook' }).click();
+    await heading('CRM webhook');
+    await page.getByLabel('Name', { exact: true }).fill('CRM webhook (EU)');
+    await page.getByLabel('Timeout (ms)').fill('zero');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('input[name="timeoutMs"][aria-invalid="true"]').waitFor();
+    await page.getByLabel('Timeout (ms)').fill('5000');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await heading('CRM webhook (EU)');
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await page.getByRole('button', { name: 'Disable', exact: true }).click();
+    await page.getByRole('button', { name: 'Enable', exact: true }).click();
+    await page.getByRole('button', { name: 'Disable', exact: true }).waitFor();
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    const secret = await page.getByTestId('secret-New signing secret').textContent();
+    expect(secret).toMatch(/^whsec_/);
+    const stored = await app.admin(
+      'GET',
+      `/api/subscriptions/${new URL(page.url()).pathname.split('/').pop()}`,
+    );
+    expect(stored.body).toMatchObject({ name: 'CRM webhook (EU)', timeoutMs: 5000, enabled: true });
+    expect(stored.body.previousSecretExpiresAt).not.toBeNull();
+  });
+
+  it('rotates a source’s token: the new URL shown once, the old one refused', async () => {
+    await nav('Sources').click();
+    await page.getByRole('link', { name: 'Acme support inbox' }).click();
+    await heading('Acme support inbox');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Rotate token' }).click();
+    await heading('New inbound URL');
+    const rotated = new URL((await page.getByTestId('secret-Inbound URL').textContent())!).pathname;
+    expect(rotated).not.toBe(inboundPath);
+    const body = fixtureText('chatwoot', 'conversation_opened.json');
+    await waitFor(async () => (await app.post(inboundPath, body)).status === 404);
+    expect((await app.post(rotated, body)).status).toBe(200);
+    inboundPath = rotated;
   });
 
   it('shows a conversation as a chat transcript, and its contact', async () => {

@@ -42,7 +42,8 @@ describe('console in the browser', () => {
       locale: 'en-GB',
     });
     page = await context.newPage();
-    page.setDefaultTimeout(15_000);
+    // Generous: other suites may share the machine's cores; a wait ends as soon as the page shows.
+    page.setDefaultTimeout(30_000);
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
       // Failed calls are counted below, by what they were.
@@ -59,6 +60,8 @@ describe('console in the browser', () => {
   });
 
   afterAll(async () => {
+    // When a step failed, where the page was and which calls failed tell why.
+    console.error(`console spec ended at ${page?.url()}; failed calls: ${failedCalls.join(', ')}`);
     await browser?.close();
     await app?.close();
     await sink.stop();

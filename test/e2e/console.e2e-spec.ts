@@ -23,6 +23,7 @@ describe('console in the browser', () => {
   let inboundPath: string;
   let eventId: string;
   let deliveryId: string;
+  let finished = false;
 
   const nav = (name: string) =>
     page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name, exact: true });
@@ -61,7 +62,11 @@ describe('console in the browser', () => {
 
   afterAll(async () => {
     // When a step failed, where the page was and which calls failed tell why.
-    console.error(`console spec ended at ${page?.url()}; failed calls: ${failedCalls.join(', ')}`);
+    if (!finished) {
+      console.error(
+        `console spec stopped at ${page?.url()}; failed calls: ${failedCalls.join(', ')}`,
+      );
+    }
     await browser?.close();
     await app?.close();
     await sink.stop();
@@ -315,5 +320,6 @@ describe('console in the browser', () => {
     expect(pageErrors).toEqual([]);
     // The refused key, and the subscription with a bad URL: no other call failed.
     expect(failedCalls).toEqual(['401 GET /api/queues', '400 POST /api/subscriptions']);
+    finished = true;
   });
 });

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: ingest, end-to-end and memory benchmarks of the router against bare
- * Fastify/BullMQ floors, and its scaling from 1+1 to 2+2 processes. BENCH_ONLY=ingest|e2e|memory|scaling
+ * Fastify/BullMQ floors, and its scaling from 1+1 to 2+2 processes. BENCH_ONLY=ingest|e2e|memory|scaling|conversations
  * runs some; see bench/README.md.
  */
 import { BenchContext } from './lib/context';
@@ -8,6 +8,7 @@ import { BenchmarkName, loadBenchConfig } from './lib/config';
 import { recreateDatabase } from './lib/database';
 import { stopAll } from '../test/support/processes';
 import { deletePrefix } from './lib/redis-keys';
+import { runConversationsBenchmark } from './conversations';
 import { runE2eBenchmark } from './e2e';
 import { runIngestBenchmark } from './ingest';
 import { runMemoryBenchmark } from './memory';
@@ -18,6 +19,7 @@ const BENCHMARKS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = 
   e2e: runE2eBenchmark,
   memory: runMemoryBenchmark,
   scaling: runScalingBenchmark,
+  conversations: runConversationsBenchmark,
 };
 
 /** Ctrl-C or a kill stops the router and floor processes first (an exit kills what is left). */

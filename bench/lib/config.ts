@@ -1,5 +1,5 @@
 /** Bench settings, read once from the environment (see bench/README.md). */
-export const BENCHMARKS = ['ingest', 'e2e', 'memory', 'scaling'] as const;
+export const BENCHMARKS = ['ingest', 'e2e', 'memory', 'scaling', 'conversations'] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
 export interface BenchConfig {
@@ -24,6 +24,10 @@ export interface BenchConfig {
     ratePerSecond: number;
     warmupS: number;
     sampleEveryS: number;
+  };
+  conversations: {
+    /** Conversations (and contacts) seeded before timing the listing and lookups. */
+    count: number;
   };
   /** Write a V8 CPU profile of the router's API process during the ingest benchmark. */
   cpuProfileApi: boolean;
@@ -73,6 +77,7 @@ export function loadBenchConfig(): BenchConfig {
       warmupS: numberFrom('BENCH_SOAK_WARMUP_S', 30),
       sampleEveryS: numberFrom('BENCH_SOAK_SAMPLE_S', 10),
     },
+    conversations: { count: numberFrom('BENCH_CONVERSATIONS', 100_000) },
     cpuProfileApi: process.env.BENCH_CPU_PROFILE === 'api',
     cpuProfileWorker: process.env.BENCH_CPU_PROFILE === 'worker',
   };

@@ -5,15 +5,17 @@ import { PROJECT_ROOT } from './report';
 export const JIVO_FIXTURE = join(PROJECT_ROOT, 'test', 'fixtures', 'jivo', 'chat_accepted.json');
 
 /**
- * Unique Jivo `chat_accepted` bodies: the fixture with a fresh `chat_id` and `visitor.number`
- * each time, so the router's body-hash dedupe never answers one from cache. The sequence
- * number is also how the sink recognizes a delivery (the canonical event carries it as
- * `conversation.externalId`, the raw body as `chat_id`).
+ * Unique Jivo `chat_accepted` bodies: the fixture with a fresh `chat_id`, `visitor.number`,
+ * email and phone each time: every request is a new visitor (so the router's body-hash dedupe
+ * never answers one from cache, and the contacts the worker keeps are as many people as
+ * requests, not one person with thousands of identities). The sequence number is also how the
+ * sink recognizes a delivery (the canonical event carries it as `conversation.externalId`, the
+ * raw body as `chat_id`).
  */
 export class JivoBodies {
-  private readonly before: string;
-  private readonly between: string;
-  private readonly after: string;
+  /** The text around the placeholders, and which placeholder follows each part. */
+  private readonly parts: string[];
+  private readonly slots: string[];
   private next: number;
 
   constructor(firstSequence = 1, fixturePath = JIVO_FIXTURE) {
@@ -23,19 +25,30 @@ export class JivoBodies {
     const text = JSON.stringify({
       ...fixture,
       chat_id: '@SEQ_CHAT@',
-      visitor: { ...visitor, number: '@SEQ_VISITOR@' },
+      visitor: {
+        ...visitor,
+        number: '@SEQ@',
+        email: 'visitor-@SEQ@@example.com',
+        phone: '+14089@SEQ_PHONE@',
+      },
     });
-    // Both placeholders get the same number, so their order in the text does not matter.
-    const parts = text.split(/"@SEQ_CHAT@"|@SEQ_VISITOR@/);
-    if (parts.length !== 3) throw new Error(`${fixturePath}: unexpected shape`);
-    [this.before, this.between, this.after] = parts;
+    const pieces = text.split(/("@SEQ_CHAT@"|@SEQ_PHONE@|@SEQ@)/);
+    this.parts = pieces.filter((_, index) => index % 2 === 0);
+    this.slots = pieces.filter((_, index) => index % 2 === 1);
+    if (this.slots.length !== 4) throw new Error(`${fixturePath}: unexpected shape`);
     this.next = firstSequence;
   }
 
   /** The next body and its sequence number. */
   take(): { sequence: number; body: string } {
     const sequence = this.next++;
-    return { sequence, body: `${this.before}${sequence}${this.between}${sequence}${this.after}` };
+    let body = this.parts[0];
+    this.slots.forEach((slot, index) => {
+      body +=
+        slot === '@SEQ_PHONE@' ? String(sequence % 1_000_000).padStart(6, '0') : String(sequence);
+      body += this.parts[index + 1];
+    });
+    return { sequence, body };
   }
 }
 

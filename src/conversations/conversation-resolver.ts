@@ -11,7 +11,8 @@ import {
   mergeIdentity,
 } from './contact-identity';
 import { ContactsRepository, StoredIdentity } from './contacts.repository';
-import { ConversationsRepository } from './conversations.repository';
+import { ConversationSnapshot, ConversationsRepository } from './conversations.repository';
+import { messagesOf } from './conversation-state';
 import { pgIndexed } from './pg-values';
 
 const MAX_BATCH = 200;
@@ -22,6 +23,8 @@ export interface ResolvedIds {
   contactId: string | null;
   identityId: string | null;
   contactExternalId: string | null;
+  /** The conversation's state as read now, which the event is applied to when stored. */
+  snapshot: ConversationSnapshot | null;
 }
 
 const NONE: ResolvedIds = {
@@ -29,6 +32,7 @@ const NONE: ResolvedIds = {
   contactId: null,
   identityId: null,
   contactExternalId: null,
+  snapshot: null,
 };
 
 /**
@@ -58,8 +62,8 @@ export class ConversationResolver {
   private async resolveMany(events: readonly CanonicalEvent[]): Promise<ResolvedIds[]> {
     const inputs = events.map((event) => identityInputOf(event));
     const keys = events.map((event) => pgIndexed(event.conversation?.key));
-    const [conversationIds, identities] = await Promise.all([
-      this.conversations.idsOfKeys(
+    const [snapshots, identities] = await Promise.all([
+      this.conversations.snapshotsOfKeys(
         events.flatMap((event, index) => {
           const key = keys[index];
           return event.conversation && key
@@ -69,6 +73,7 @@ export class ConversationResolver {
                   sourceId: event.source.id,
                   sourceKind: event.source.kind,
                   externalId: event.conversation.externalId,
+                  messageIds: messagesOf(event).map((message) => message.externalId),
                 },
               ]
             : [];
@@ -80,8 +85,10 @@ export class ConversationResolver {
       const input = inputs[index];
       const identity = input ? identities.get(identityKey(input)) : undefined;
       const key = keys[index];
+      const snapshot = key ? snapshots.get(key) : undefined;
       return {
-        conversationId: key ? (conversationIds.get(key) ?? null) : null,
+        conversationId: snapshot?.id ?? null,
+        snapshot: snapshot ?? null,
         contactId: identity?.contactId ?? null,
         identityId: identity?.id ?? null,
         contactExternalId: input?.externalId ?? null,

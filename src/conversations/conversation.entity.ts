@@ -10,6 +10,7 @@ export interface LastMessagePreview {
   text: string | null;
   createdAt: string | null;
   senderName: string | null;
+  deleted: boolean;
 }
 
 /** The state of one conversation (one canonical `conversation.key`), kept by the ingest worker. */
@@ -101,6 +102,10 @@ export class ConversationEntity {
   /** field → [occurredAt, eventId] of the event that set it (docs/conversations.md). */
   @Column({ name: 'field_stamps', type: 'jsonb' })
   fieldStamps: Record<string, unknown>;
+
+  /** Moves with every write of the state (optimistic concurrency of the ingest worker). */
+  @Column({ name: 'state_version', type: 'bigint' })
+  stateVersion: string;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -9,13 +9,16 @@ import {
   agentKey,
   agentList,
   applyConversationEvent,
+  compareStamps,
   ConversationState,
   emptyConversationState,
   MessageState,
   messagesOf,
+  previewOf,
   Stamp,
 } from './conversation-state';
-import { ConversationEntity } from './conversation.entity';
+import { ConversationEntity, LastMessagePreview } from './conversation.entity';
+import type { StatementCompanion } from '../events/events.repository';
 import { matchesQ } from './contacts.repository';
 import { pgJson, pgText } from './pg-values';
 
@@ -25,6 +28,8 @@ export interface EventForState {
   conversationId: string;
   identityId: string | null;
   contactExternalId: string | null;
+  /** The conversation as read when the event's ids were resolved. */
+  snapshot: ConversationSnapshot | null;
 }
 
 export interface ConversationRowQuery {
@@ -62,6 +67,8 @@ interface ConversationStateRow {
   messages_outbound: number;
   messages_internal: number;
   field_stamps: { fields?: ConversationState['stamps']; agents?: Record<string, Stamp> };
+  last_message: LastMessagePreview | null;
+  state_version: string;
 }
 
 interface MessageRow {
@@ -72,15 +79,53 @@ interface MessageRow {
   text: string | null;
   attachments: MessageState['attachments'];
   sender: MessageState['sender'];
-  created_at: Date | null;
+  created_at: Date | string | null;
   private: boolean;
   deleted: boolean;
   status: MessageState['status'];
-  first_seen_at: Date;
+  first_seen_at: Date | string;
   field_stamps: MessageState['stamps'];
 }
 
-const iso = (value: Date | null) => (value ? value.toISOString() : null);
+/** A time read from a row, or from a row turned to JSON (json_agg) where it is a string. */
+const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : null);
+
+/** The error text of a write whose conversation moved since it was read. */
+export const CHANGED_CONCURRENTLY = 'conversation state changed concurrently';
+
+/** The columns a conversation's state is read from. */
+const STATE_COLUMNS = [
+  'id',
+  'status',
+  'ended_at',
+  'channel',
+  'team',
+  'assignee',
+  'agents',
+  'labels',
+  'rating',
+  'attributes',
+  'started_at',
+  'contact_identity_id',
+  'contact_external_id',
+  'first_activity_at',
+  'last_activity_at',
+  'messages_inbound',
+  'messages_outbound',
+  'messages_internal',
+  'field_stamps',
+  'last_message',
+  'state_version',
+];
+
+/** A conversation's state as read, with the messages the events to apply will touch. */
+export interface ConversationSnapshot {
+  id: string;
+  version: string;
+  state: ConversationState;
+  lastMessage: LastMessagePreview | null;
+  messages: Map<string, MessageState>;
+}
 
 /** The one owner of the conversations tables' SQL (conversations and their messages). */
 @Injectable()
@@ -126,212 +171,203 @@ export class ConversationsRepository {
   }
 
   /**
-   * The id of each conversation key, the row made on first sight. A row another worker is
-   * making at the same moment shows after its commit: asked again then.
+   * The state of each conversation key (the row made on first sight), with the stored messages
+   * the events will touch: what the events are applied to when they are stored. A row another
+   * worker is making at the same moment shows after its commit: asked again then.
    */
-  async idsOfKeys(
-    conversations: { key: string; sourceId: string; sourceKind: string; externalId: string }[],
-  ): Promise<Map<string, string>> {
-    const ids = new Map<string, string>();
-    let missing = [...new Map(conversations.map((row) => [row.key, row])).values()];
+  async snapshotsOfKeys(
+    conversations: {
+      key: string;
+      sourceId: string;
+      sourceKind: string;
+      externalId: string;
+      messageIds: string[];
+    }[],
+  ): Promise<Map<string, ConversationSnapshot>> {
+    const snapshots = new Map<string, ConversationSnapshot>();
+    const byKey = new Map<string, (typeof conversations)[number]>();
+    for (const row of conversations) {
+      const known = byKey.get(row.key);
+      byKey.set(
+        row.key,
+        known ? { ...known, messageIds: [...known.messageIds, ...row.messageIds] } : row,
+      );
+    }
+    let missing = [...byKey.values()];
     for (let attempt = 0; missing.length > 0 && attempt < 5; attempt++) {
       const rows = (await this.dataSource.query(
         `WITH input AS (
-           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-             AS i (id, key, source_id, source_kind, external_id)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                                $6::text[])
+             AS i (id, key, source_id, source_kind, external_id, message_ids)
          ), inserted AS (
            INSERT INTO conversations (id, key, source_id, source_kind, external_id)
            SELECT id, key, source_id, source_kind, external_id FROM input ORDER BY key
            ON CONFLICT (key) DO NOTHING
-           RETURNING id, key
+           RETURNING *
+         ), found AS (
+           SELECT * FROM inserted
+           UNION ALL
+           SELECT c.* FROM conversations c JOIN input ON input.key = c.key
          )
-         SELECT id, key FROM inserted
-         UNION ALL
-         SELECT c.id, c.key FROM conversations c JOIN input ON input.key = c.key`,
+         SELECT ${STATE_COLUMNS.map((column) => `found.${column}`).join(', ')}, found.key,
+                (SELECT coalesce(json_agg(m), '[]') FROM conversation_messages m
+                  WHERE m.conversation_id = found.id
+                    AND m.external_id IN (SELECT jsonb_array_elements_text(input.message_ids::jsonb)))
+                  AS messages
+           FROM found JOIN input ON input.key = found.key`,
         [
           missing.map(() => newId('conv')),
           missing.map((row) => row.key),
           missing.map((row) => row.sourceId),
           missing.map((row) => row.sourceKind),
           missing.map((row) => pgText(row.externalId)),
+          missing.map((row) => JSON.stringify(row.messageIds)),
         ],
-      )) as { id: string; key: string }[];
-      for (const row of rows) ids.set(row.key, row.id);
-      missing = missing.filter((row) => !ids.has(row.key));
+      )) as (ConversationStateRow & { key: string; messages: MessageRow[] })[];
+      for (const row of rows) snapshots.set(row.key, snapshotOfRow(row, row.messages));
+      missing = missing.filter((row) => !snapshots.has(row.key));
     }
-    return ids;
+    return snapshots;
   }
 
-  /**
-   * Applies stored events to their conversations, in the transaction that stored them: the
-   * rows are locked (in id order, so two batches never wait on each other in a circle), the
-   * rules of conversation-state.ts run, and what changed is written back.
-   */
-  async applyEvents(manager: EntityManager, items: EventForState[]): Promise<void> {
-    if (items.length === 0) return;
-    const ids = [...new Set(items.map((item) => item.conversationId))];
+  /** The same, read again under a row lock (in id order), inside a transaction. */
+  async lockedSnapshots(
+    manager: EntityManager,
+    items: EventForState[],
+  ): Promise<Map<string, ConversationSnapshot>> {
+    const ids = [...new Set(items.map((item) => item.conversationId))].sort();
     const rows = (await manager.query(
-      `SELECT id, status, ended_at, channel, team, assignee, agents, labels, rating, attributes,
-              started_at, contact_identity_id, contact_external_id, first_activity_at,
-              last_activity_at, messages_inbound, messages_outbound, messages_internal,
-              field_stamps
-         FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      `SELECT ${STATE_COLUMNS.join(', ')} FROM conversations
+        WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
       [ids],
     )) as ConversationStateRow[];
-    const states = new Map(rows.map((row) => [row.id, stateOfRow(row)]));
-
     const messageKeys = items.flatMap((item) =>
       messagesOf(item.event).map((message) => [item.conversationId, message.externalId]),
     );
-    const messages = new Map<string, Map<string, MessageState>>();
-    if (messageKeys.length > 0) {
-      const stored = (await manager.query(
-        `SELECT * FROM conversation_messages
-          WHERE (conversation_id, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-        [messageKeys.map((key) => key[0]), messageKeys.map((key) => key[1])],
-      )) as MessageRow[];
-      for (const row of stored)
-        messagesIn(messages, row.conversation_id).set(row.external_id, messageOfRow(row));
-    }
+    const messages =
+      messageKeys.length === 0
+        ? []
+        : ((await manager.query(
+            `SELECT * FROM conversation_messages
+              WHERE (conversation_id, external_id) IN
+                    (SELECT * FROM unnest($1::text[], $2::text[]))`,
+            [messageKeys.map((key) => key[0]), messageKeys.map((key) => key[1])],
+          )) as MessageRow[]);
+    return new Map(
+      rows.map((row) => [
+        row.id,
+        snapshotOfRow(
+          row,
+          messages.filter((message) => message.conversation_id === row.id),
+        ),
+      ]),
+    );
+  }
 
-    const changedConversations = new Set<string>();
-    const touchedMessages = new Map<string, MessageState & { conversationId: string }>();
+  /**
+   * The writes that apply `items` to the snapshots they were resolved with, as a companion of
+   * the events' insert statement: each conversation is written only if its version has not
+   * moved since the snapshot, else the whole statement fails (and the caller applies the
+   * events again under a row lock). Undefined: nothing to write. Applying an event twice
+   * changes nothing (docs/conversations.md), so a retried job may be applied again safely.
+   */
+  companionFor(
+    items: EventForState[],
+    snapshots: (item: EventForState) => ConversationSnapshot | undefined,
+  ): StatementCompanion | undefined | 'stale' {
+    const planned = new Map<string, ConversationSnapshot>();
     for (const item of items) {
-      const state = states.get(item.conversationId);
-      if (!state) continue;
-      const known = messagesIn(messages, item.conversationId);
+      const snapshot = snapshots(item);
+      if (!snapshot) continue;
+      const known = planned.get(item.conversationId);
+      if (!known) {
+        planned.set(item.conversationId, { ...snapshot, messages: new Map(snapshot.messages) });
+      } else if (known.version !== snapshot.version) return 'stale';
+      else
+        for (const [id, message] of snapshot.messages)
+          if (!known.messages.has(id)) known.messages.set(id, message);
+    }
+    const states = new Map<string, ConversationState>();
+    const touched = new Map<string, MessageState & { conversationId: string }>();
+    for (const item of items) {
+      const snapshot = planned.get(item.conversationId);
+      if (!snapshot) continue;
+      const state = states.get(item.conversationId) ?? snapshot.state;
       const contact = item.identityId
         ? { identityId: item.identityId, externalId: item.contactExternalId }
         : null;
-      const applied = applyConversationEvent(state, known, item.event, contact);
-      if (applied.state === state) continue;
+      const applied = applyConversationEvent(state, snapshot.messages, item.event, contact);
       states.set(item.conversationId, applied.state);
-      changedConversations.add(item.conversationId);
       for (const message of applied.messages) {
-        known.set(message.externalId, message);
-        touchedMessages.set(`${item.conversationId}\u0000${message.externalId}`, {
+        snapshot.messages.set(message.externalId, message);
+        touched.set(`${item.conversationId}\u0000${message.externalId}`, {
           ...message,
           conversationId: item.conversationId,
         });
       }
     }
-    if (touchedMessages.size > 0) await this.writeMessages(manager, [...touchedMessages.values()]);
-    if (changedConversations.size > 0) {
-      await this.writeStates(
-        manager,
-        [...changedConversations].map((id) => ({ id, state: states.get(id)! })),
-        new Set([...touchedMessages.values()].map((message) => message.conversationId)),
+    const changed = [...states].filter(([id, state]) => state !== planned.get(id)!.state);
+    if (changed.length === 0) return undefined;
+    const touchedOf = (id: string) =>
+      [...touched.values()].filter((message) => message.conversationId === id);
+    const stateRows = changed.map(([id, state]) => {
+      const snapshot = planned.get(id)!;
+      return stateRowOf(
+        id,
+        state,
+        snapshot.version,
+        lastMessageAfter(snapshot.lastMessage, touchedOf(id)),
       );
-    }
-  }
-
-  private async writeMessages(
-    manager: EntityManager,
-    messages: (MessageState & { conversationId: string })[],
-  ): Promise<void> {
-    await manager.query(
-      `INSERT INTO conversation_messages (conversation_id, external_id, direction, kind, text,
-                                          attachments, sender, created_at, private, deleted,
-                                          status, first_seen_at, field_stamps)
-       SELECT conversation_id, external_id, direction, kind, text, attachments, sender,
-              created_at, private, deleted, status, first_seen_at, field_stamps
-         FROM jsonb_to_recordset($1::jsonb) AS m (
-           conversation_id text, external_id text, direction text, kind text, text text,
-           attachments jsonb, sender jsonb, created_at timestamptz, private boolean,
-           deleted boolean, status text, first_seen_at timestamptz, field_stamps jsonb)
-       ON CONFLICT (conversation_id, external_id) DO UPDATE SET
-         direction = excluded.direction, kind = excluded.kind, text = excluded.text,
-         attachments = excluded.attachments, sender = excluded.sender,
-         created_at = excluded.created_at, private = excluded.private,
-         deleted = excluded.deleted, status = excluded.status,
-         first_seen_at = excluded.first_seen_at, field_stamps = excluded.field_stamps`,
-      [
-        pgJson(
-          messages.map((message) => ({
-            conversation_id: message.conversationId,
-            external_id: message.externalId,
-            direction: message.direction,
-            kind: message.kind,
-            text: message.text,
-            attachments: message.attachments,
-            sender: message.sender,
-            created_at: message.createdAt,
-            private: message.private,
-            deleted: message.deleted,
-            status: message.status,
-            first_seen_at: message.firstSeenAt,
-            field_stamps: message.stamps,
-          })),
-        ),
-      ],
-    );
-  }
-
-  private async writeStates(
-    manager: EntityManager,
-    states: { id: string; state: ConversationState }[],
-    withNewMessages: Set<string>,
-  ): Promise<void> {
-    await manager.query(
-      `UPDATE conversations c SET
-         status = s.status, ended_at = s.ended_at, channel = s.channel,
-         channel_type = s.channel->>'type', team = s.team, assignee = s.assignee,
-         assignee_external_id = s.assignee->>'externalId', agents = s.agents, labels = s.labels,
-         rating = s.rating, attributes = s.attributes, started_at = s.started_at,
-         contact_identity_id = s.contact_identity_id,
-         contact_external_id = s.contact_external_id,
-         contact_id = (SELECT i.contact_id FROM contact_identities i
-                        WHERE i.id = s.contact_identity_id),
-         first_activity_at = s.first_activity_at, last_activity_at = s.last_activity_at,
-         messages_inbound = s.messages_inbound, messages_outbound = s.messages_outbound,
-         messages_internal = s.messages_internal, field_stamps = s.field_stamps,
-         last_message = CASE WHEN s.new_messages THEN (
-           SELECT jsonb_build_object('externalId', m.external_id, 'direction', m.direction,
-                    'text', left(m.text, 200), 'createdAt', coalesce(m.created_at, m.first_seen_at),
-                    'senderName', m.sender->>'name', 'deleted', m.deleted)
-             FROM conversation_messages m WHERE m.conversation_id = c.id
-            ORDER BY coalesce(m.created_at, m.first_seen_at) DESC, m.external_id DESC LIMIT 1
-         ) ELSE c.last_message END,
-         updated_at = now()
-        FROM jsonb_to_recordset($1::jsonb) AS s (
-          id text, status text, ended_at timestamptz, channel jsonb, team jsonb, assignee jsonb,
-          agents jsonb, labels text[], rating text, attributes jsonb, started_at timestamptz,
-          contact_identity_id text, contact_external_id text, first_activity_at timestamptz,
-          last_activity_at timestamptz, messages_inbound int, messages_outbound int,
-          messages_internal int, field_stamps jsonb, new_messages boolean)
-       WHERE c.id = s.id`,
-      [
-        pgJson(
-          states.map(({ id, state }) => ({
-            id,
-            status: state.status,
-            ended_at: state.endedAt,
-            channel: state.channel,
-            team: state.team,
-            assignee: state.assignee,
-            agents: agentList(state),
-            labels: state.labels,
-            rating: state.rating,
-            attributes: state.attributes,
-            started_at: state.startedAt,
-            contact_identity_id: state.contact?.identityId ?? null,
-            contact_external_id: state.contact?.externalId ?? null,
-            first_activity_at: state.firstActivityAt,
-            last_activity_at: state.lastActivityAt,
-            messages_inbound: state.counts.inbound,
-            messages_outbound: state.counts.outbound,
-            messages_internal: state.counts.internal,
-            field_stamps: {
-              fields: state.stamps,
-              agents: Object.fromEntries(
-                Object.entries(state.agents).map(([key, { stamp }]) => [key, stamp]),
-              ),
-            },
-            new_messages: withNewMessages.has(id),
-          })),
-        ),
-      ],
-    );
+    });
+    const messageRows = [...touched.values()].map(messageRowOf);
+    return {
+      ctes: (first) => `
+        conversation_state AS (
+          UPDATE conversations c SET
+            status = s.status, ended_at = s.ended_at, channel = s.channel,
+            channel_type = s.channel->>'type', team = s.team, assignee = s.assignee,
+            assignee_external_id = s.assignee->>'externalId', agents = s.agents,
+            labels = s.labels, rating = s.rating, attributes = s.attributes,
+            started_at = s.started_at, contact_identity_id = s.contact_identity_id,
+            contact_external_id = s.contact_external_id,
+            contact_id = (SELECT i.contact_id FROM contact_identities i
+                           WHERE i.id = s.contact_identity_id),
+            first_activity_at = s.first_activity_at, last_activity_at = s.last_activity_at,
+            messages_inbound = s.messages_inbound, messages_outbound = s.messages_outbound,
+            messages_internal = s.messages_internal, field_stamps = s.field_stamps,
+            last_message = s.last_message, state_version = c.state_version + 1,
+            updated_at = now()
+           FROM jsonb_to_recordset($${first}::jsonb) AS s (
+             id text, expected_version bigint, status text, ended_at timestamptz,
+             channel jsonb, team jsonb, assignee jsonb, agents jsonb, labels text[],
+             rating text, attributes jsonb, started_at timestamptz, contact_identity_id text,
+             contact_external_id text, first_activity_at timestamptz,
+             last_activity_at timestamptz, messages_inbound int, messages_outbound int,
+             messages_internal int, field_stamps jsonb, last_message jsonb)
+          WHERE c.id = s.id AND c.state_version = s.expected_version
+          RETURNING c.id
+        ), conversation_message AS (
+          INSERT INTO conversation_messages (conversation_id, external_id, direction, kind,
+                                             text, attachments, sender, created_at, private,
+                                             deleted, status, first_seen_at, field_stamps)
+          SELECT conversation_id, external_id, direction, kind, text, attachments, sender,
+                 created_at, private, deleted, status, first_seen_at, field_stamps
+            FROM jsonb_to_recordset($${first + 1}::jsonb) AS m (
+              conversation_id text, external_id text, direction text, kind text, text text,
+              attachments jsonb, sender jsonb, created_at timestamptz, private boolean,
+              deleted boolean, status text, first_seen_at timestamptz, field_stamps jsonb)
+          ON CONFLICT (conversation_id, external_id) DO UPDATE SET
+            direction = excluded.direction, kind = excluded.kind, text = excluded.text,
+            attachments = excluded.attachments, sender = excluded.sender,
+            created_at = excluded.created_at, private = excluded.private,
+            deleted = excluded.deleted, status = excluded.status,
+            first_seen_at = excluded.first_seen_at, field_stamps = excluded.field_stamps
+        )`,
+      params: [pgJson(stateRows), pgJson(messageRows), stateRows.length],
+      holds: (first) => `(SELECT count(*) FROM conversation_state) = $${first + 2}`,
+      failure: CHANGED_CONCURRENTLY,
+    };
   }
 
   /** Newest activity first (keyset on last_activity_at, id), filtered. */
@@ -381,18 +417,6 @@ function paramsByName(params: unknown[]): Record<string, unknown> {
   return Object.fromEntries(params.map((value, index) => [`p${index + 1}`, value]));
 }
 
-function messagesIn(
-  all: Map<string, Map<string, MessageState>>,
-  conversationId: string,
-): Map<string, MessageState> {
-  let messages = all.get(conversationId);
-  if (!messages) {
-    messages = new Map();
-    all.set(conversationId, messages);
-  }
-  return messages;
-}
-
 function stateOfRow(row: ConversationStateRow): ConversationState {
   const stamps = row.field_stamps ?? {};
   const agentStamps = stamps.agents ?? {};
@@ -440,7 +464,97 @@ function messageOfRow(row: MessageRow): MessageState {
     private: row.private,
     deleted: row.deleted,
     status: row.status,
-    firstSeenAt: row.first_seen_at.toISOString(),
+    firstSeenAt: iso(row.first_seen_at)!,
     stamps: row.field_stamps ?? {},
   };
+}
+
+function snapshotOfRow(row: ConversationStateRow, messages: MessageRow[]): ConversationSnapshot {
+  return {
+    id: row.id,
+    version: String(row.state_version),
+    state: stateOfRow(row),
+    lastMessage: row.last_message,
+    messages: new Map(messages.map((message) => [message.external_id, messageOfRow(message)])),
+  };
+}
+
+function stateRowOf(
+  id: string,
+  state: ConversationState,
+  expectedVersion: string,
+  lastMessage: LastMessagePreview | null,
+) {
+  return {
+    id,
+    expected_version: expectedVersion,
+    status: state.status,
+    ended_at: state.endedAt,
+    channel: state.channel,
+    team: state.team,
+    assignee: state.assignee,
+    agents: agentList(state),
+    labels: state.labels,
+    rating: state.rating,
+    attributes: state.attributes,
+    started_at: state.startedAt,
+    contact_identity_id: state.contact?.identityId ?? null,
+    contact_external_id: state.contact?.externalId ?? null,
+    first_activity_at: state.firstActivityAt,
+    last_activity_at: state.lastActivityAt,
+    messages_inbound: state.counts.inbound,
+    messages_outbound: state.counts.outbound,
+    messages_internal: state.counts.internal,
+    field_stamps: {
+      fields: state.stamps,
+      agents: Object.fromEntries(
+        Object.entries(state.agents).map(([key, { stamp }]) => [key, stamp]),
+      ),
+    },
+    last_message: lastMessage,
+  };
+}
+
+function messageRowOf(message: MessageState & { conversationId: string }) {
+  return {
+    conversation_id: message.conversationId,
+    external_id: message.externalId,
+    direction: message.direction,
+    kind: message.kind,
+    text: message.text,
+    attachments: message.attachments,
+    sender: message.sender,
+    created_at: message.createdAt,
+    private: message.private,
+    deleted: message.deleted,
+    status: message.status,
+    first_seen_at: message.firstSeenAt,
+    field_stamps: message.stamps,
+  };
+}
+
+/**
+ * The last message once `touched` are written: the stored one or a touched one, whichever is
+ * newest by [createdAt (else first seen), native id], as lastMessageOf decides over all.
+ */
+function lastMessageAfter(
+  stored: LastMessagePreview | null,
+  touched: MessageState[],
+): LastMessagePreview | null {
+  const candidates: { order: Stamp; preview: LastMessagePreview }[] = [];
+  if (stored && !touched.some((message) => message.externalId === stored.externalId)) {
+    candidates.push({
+      order: [stored.createdAt ? new Date(stored.createdAt).toISOString() : '', stored.externalId],
+      preview: stored,
+    });
+  }
+  for (const message of touched) {
+    const preview = previewOf(message);
+    candidates.push({ order: [preview.createdAt ?? '', message.externalId], preview });
+  }
+  let last: (typeof candidates)[number] | null = null;
+  for (const candidate of candidates) {
+    if (!last || compareStamps(candidate.order, last.order) > 0) last = candidate;
+  }
+  return last?.preview ?? null;
 }

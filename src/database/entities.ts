@@ -17,6 +17,7 @@ import { RoutesAsCode1764057600000 } from './migrations/1764057600000-RoutesAsCo
 import { SourceSettings1764144000000 } from './migrations/1764144000000-SourceSettings';
 import { Conversations1764230400000 } from './migrations/1764230400000-Conversations';
 import { ConversationMessageTimes1764230400001 } from './migrations/1764230400001-ConversationMessageTimes';
+import { ConversationStateVersion1764230400002 } from './migrations/1764230400002-ConversationStateVersion';
 
 export const ENTITIES = [
   SourceEntity,
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   SourceSettings1764144000000,
   Conversations1764230400000,
   ConversationMessageTimes1764230400001,
+  ConversationStateVersion1764230400002,
 ];

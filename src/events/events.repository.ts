@@ -24,6 +24,20 @@ export interface EventToStore {
   deliveries: { id: string; subscriptionId: string }[];
 }
 
+/**
+ * Writes of another table's owner made in the same statement as the events (one atomic
+ * statement, no transaction round trips): CTEs, their parameters, and a condition that must
+ * hold, or the statement fails and nothing of it is written.
+ */
+export interface StatementCompanion {
+  /** `name AS (…)` CTEs, their parameters numbered from `firstParam`. */
+  ctes(firstParam: number): string;
+  params: unknown[];
+  /** SQL over the CTEs (parameters as in `ctes`): false fails the statement with `failure`. */
+  holds(firstParam: number): string;
+  failure: string;
+}
+
 export interface EventRowQuery {
   type?: string;
   sourceId?: string;
@@ -181,7 +195,11 @@ export class EventsRepository {
    * Stores events (ids distinct) and their deliveries in one statement, so the rows exist before
    * any job is queued. Answers the ids inserted: an event stored already (a retried job) is not.
    */
-  async insertRound(manager: EntityManager, round: EventToStore[]): Promise<Set<string>> {
+  async insertRound(
+    manager: EntityManager,
+    round: EventToStore[],
+    companion?: StatementCompanion,
+  ): Promise<Set<string>> {
     const column = <T>(pick: (event: EventToStore) => T) => round.map(pick);
     const deliveries = round.flatMap((event) =>
       event.deliveries.map((delivery) => ({ ...delivery, eventId: event.id })),
@@ -208,8 +226,15 @@ export class EventsRepository {
            FROM unnest($14::text[], $15::text[], $16::text[])
              AS planned (id, event_id, subscription_id)
            JOIN event ON event.id = planned.event_id
-       )
-       SELECT id FROM event`,
+       )${companion ? `, ${companion.ctes(19)}` : ''}
+       SELECT id FROM event
+       ${
+         companion
+           ? // concat() is stable, not immutable: the planner cannot fold the failing cast.
+             `UNION ALL SELECT NULL WHERE NOT (CASE WHEN ${companion.holds(19)} THEN true
+                                              ELSE CAST(concat($18::text) AS boolean) END)`
+           : ''
+       }`,
       [
         column((event) => event.id),
         column((event) => event.sourceId),
@@ -228,8 +253,9 @@ export class EventsRepository {
         deliveries.map((delivery) => delivery.eventId),
         deliveries.map((delivery) => delivery.subscriptionId),
         column((event) => event.conversationId),
+        ...(companion ? [companion.failure, ...companion.params] : []),
       ],
-    )) as { id: string }[];
-    return new Set(rows.map((row) => row.id));
+    )) as { id: string | null }[];
+    return new Set(rows.flatMap((row) => (row.id === null ? [] : [row.id])));
   }
 }

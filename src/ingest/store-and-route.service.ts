@@ -76,6 +76,7 @@ export class StoreAndRouteService {
               conversationId,
               identityId: ids?.identityId ?? null,
               contactExternalId: ids?.contactExternalId ?? null,
+              snapshot: ids?.snapshot ?? null,
             }
           : null,
     });

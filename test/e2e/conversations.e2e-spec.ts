@@ -1,0 +1,414 @@
+import { fixtureText } from '../support/fixtures';
+import { HttpSink } from '../support/http-sink';
+import { resetDatabase, startTestApp, TestApp } from '../support/test-app';
+import { waitFor } from '../support/wait-for';
+
+type Json = Record<string, any>;
+
+const PUBLIC_BASE_URL = 'https://router.example.com';
+
+/** A Chatwoot payload from the fixtures, for one conversation of one person. */
+function chatwoot(file: string, edit: (payload: Json) => void): string {
+  const payload = JSON.parse(fixtureText('chatwoot', file)) as Json;
+  edit(payload);
+  return JSON.stringify(payload);
+}
+
+/** The person: the same email (written differently) and phone (in another format) as Jivo's. */
+const PERSON = {
+  id: 7001,
+  name: 'John S.',
+  email: '  Email@Example.COM ',
+  phone_number: '+1 (408) 498-7855',
+  type: 'contact',
+};
+
+function onWhatsApp(conversation: Json, id: number, extra: Json = {}): void {
+  conversation.id = id;
+  conversation.channel = 'Channel::Whatsapp';
+  conversation.meta = { ...conversation.meta, sender: PERSON };
+  Object.assign(conversation, extra);
+}
+
+function conversationEvent(
+  file: string,
+  id: number,
+  updatedAt: string,
+  extra: Json = {},
+  changes: Json[] = [],
+): string {
+  return chatwoot(file, (payload) => {
+    onWhatsApp(payload, id, extra);
+    payload.updated_at = Date.parse(updatedAt) / 1000;
+    payload.changed_attributes = [
+      ...changes,
+      { updated_at: { previous_value: null, current_value: updatedAt } },
+    ];
+    payload.messages = [];
+  });
+}
+
+function messageEvent(
+  file: 'message_created.json' | 'message_updated.json',
+  conversationId: number,
+  messageId: number,
+  content: string,
+  createdAt: string,
+  updatedAt?: string,
+): string {
+  return chatwoot(file, (payload) => {
+    payload.id = messageId;
+    payload.content = content;
+    payload.created_at = createdAt;
+    payload.message_type = 'incoming';
+    payload.private = false;
+    payload.sender = PERSON;
+    onWhatsApp(payload.conversation, conversationId);
+    // An update's time is its entry's updated_at in the conversation snapshot.
+    payload.conversation.messages = updatedAt
+      ? [
+          {
+            id: messageId,
+            content,
+            created_at: Date.parse(createdAt) / 1000,
+            updated_at: updatedAt,
+          },
+        ]
+      : [];
+    payload.conversation.updated_at = Date.parse(updatedAt ?? createdAt) / 1000;
+  });
+}
+
+describe('conversations and contacts (real Postgres and Redis)', () => {
+  let app: TestApp;
+  const sink = new HttpSink();
+  let jivo: { id: string; token: string };
+  let cw: { id: string; token: string };
+  let delivery = 0;
+
+  beforeAll(async () => {
+    app = await startTestApp({ PUBLIC_BASE_URL });
+    await resetDatabase(app.dataSource);
+    await sink.start();
+    jivo = (
+      await app.admin('POST', '/api/sources', {
+        kind: 'jivo',
+        name: 'Website',
+        builtinEnrichment: true,
+      })
+    ).body;
+    cw = (await app.admin('POST', '/api/sources', { kind: 'chatwoot', name: 'WhatsApp' })).body;
+    const subscription = await app.admin('POST', '/api/subscriptions', {
+      name: 'CRM',
+      url: `${sink.url}/hook`,
+      eventTypes: ['*'],
+    });
+    expect(subscription.status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await sink.stop();
+  });
+
+  async function sendChatwoot(body: string): Promise<string> {
+    const response = await app.post(`/webhooks/chatwoot/${cw.token}`, body, {
+      'content-type': 'application/json',
+      'x-chatwoot-delivery': `delivery-${++delivery}`,
+    });
+    expect(response.status).toBe(200);
+    const { eventId } = (await response.json()) as { eventId: string };
+    await app.drainQueues();
+    return eventId;
+  }
+
+  async function conversationByKey(key: string): Promise<Json> {
+    const [row] = (await app.dataSource.query(`SELECT id FROM conversations WHERE key = $1`, [
+      key,
+    ])) as { id: string }[];
+    const found = await app.admin('GET', `/api/conversations/${row.id}`);
+    expect(found.status).toBe(200);
+    return found.body;
+  }
+
+  it('joins a Jivo website visitor and a Chatwoot WhatsApp customer into one contact, and Jivo is told who it is', async () => {
+    await sendChatwoot(
+      conversationEvent('conversation_created.json', 2001, '2026-04-10T09:00:00.000Z'),
+    );
+    await sendChatwoot(
+      messageEvent(
+        'message_created.json',
+        2001,
+        9101,
+        'Where is my order?',
+        '2026-04-10T09:01:00.000Z',
+      ),
+    );
+
+    const accepted = fixtureText('jivo', 'chat_accepted.json');
+    const reply = await app.post(`/webhooks/jivo/${jivo.token}`, accepted);
+    expect(reply.status).toBe(200);
+    const answer = (await reply.json()) as Json;
+    expect(answer.result).toBe('ok');
+    expect(answer.contact_info).toMatchObject({ email: expect.any(String), phone: '+14084987855' });
+    expect(answer.crm_link).toMatch(new RegExp(`^${PUBLIC_BASE_URL}/api/contacts/ct_`));
+    expect(answer.custom_data).toEqual([
+      {
+        title: expect.stringMatching(/^chatwoot · (WhatsApp|whatsapp|[^·]+) · 2026-04-10$/),
+        content: 'open: Where is my order?',
+        link: expect.stringMatching(new RegExp(`^${PUBLIC_BASE_URL}/api/conversations/conv_`)),
+      },
+    ]);
+    await app.drainQueues();
+
+    const contacts = await app.admin('GET', '/api/contacts?email=email@example.com');
+    expect(contacts.status).toBe(200);
+    expect(contacts.body.data).toHaveLength(1);
+    const contact = (await app.admin('GET', `/api/contacts/${contacts.body.data[0].id}`)).body;
+    expect(answer.crm_link).toBe(`${PUBLIC_BASE_URL}/api/contacts/${contact.id}`);
+    expect(contact.identities.map((identity: Json) => identity.sourceKind).sort()).toEqual([
+      'chatwoot',
+      'jivo',
+    ]);
+    expect(contact.identities.map((identity: Json) => identity.phoneE164)).toEqual([
+      '+14084987855',
+      '+14084987855',
+    ]);
+    expect(contact.conversations).toHaveLength(2);
+    expect(contact.conversations.map((c: Json) => c.channel.type).sort()).toEqual([
+      'web_widget',
+      'whatsapp',
+    ]);
+    expect(contact.links.map((link: Json) => link.reason).sort()).toEqual(['created', 'email']);
+
+    // Subscribers can join the two sources by the router's contact id.
+    await waitFor(() => sink.requests.length >= 3);
+    const delivered = sink.requests.map((request) => JSON.parse(request.body.toString()) as Json);
+    const ids = new Set(delivered.map((event) => event.contact?.id));
+    expect(ids).toEqual(new Set([contact.id]));
+    expect(delivered.every((event) => event.schemaVersion === 2)).toBe(true);
+    expect(delivered.every((event) => /^conv_/.test(event.conversation.id))).toBe(true);
+
+    // Listing: by q (email, phone, name), channel, contact; a bad cursor is a 400.
+    for (const q of ['EMAIL@example.com', '+1 408 498 7855', 'John']) {
+      const found = await app.admin('GET', `/api/conversations?q=${encodeURIComponent(q)}`);
+      expect(found.status).toBe(200);
+      expect(found.body.data).toHaveLength(2);
+    }
+    const whatsapp = await app.admin('GET', '/api/conversations?channel=whatsapp');
+    expect(whatsapp.body.data.map((c: Json) => c.externalId)).toEqual(['2001']);
+    const bad = await app.admin('GET', '/api/conversations?cursor=nonsense');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('validation_failed');
+    const paged = await app.admin('GET', '/api/conversations?limit=1');
+    expect(paged.body.data).toHaveLength(1);
+    const next = await app.admin(
+      'GET',
+      `/api/conversations?limit=1&cursor=${paged.body.nextCursor}`,
+    );
+    expect(next.body.data).toHaveLength(1);
+    expect(next.body.data[0].id).not.toBe(paged.body.data[0].id);
+  });
+
+  it('answers a Jivo chat from nobody known with a plain reply', async () => {
+    const stranger = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
+    stranger.chat_id = 99001;
+    stranger.visitor = {
+      ...stranger.visitor,
+      number: 99001,
+      email: 'nobody@example.org',
+      phone: null,
+    };
+    const reply = await app.post(`/webhooks/jivo/${jivo.token}`, JSON.stringify(stranger));
+    expect(await reply.json()).toEqual({ result: 'ok' });
+    await app.drainQueues();
+  });
+
+  it('keeps the right state whatever order the events come in, and a replay changes nothing', async () => {
+    const key = `chatwoot:${cw.id}:3001`;
+    // The assignment (14:02) before the creation (14:00).
+    await sendChatwoot(
+      conversationEvent(
+        'conversation_updated.json',
+        3001,
+        '2026-04-16T14:02:00.000Z',
+        {
+          meta: { sender: PERSON, assignee: { id: 14, name: 'Ana', type: 'user' } },
+          labels: ['vip'],
+        },
+        [{ assignee_id: { previous_value: null, current_value: 14 } }],
+      ),
+    );
+    await sendChatwoot(
+      conversationEvent('conversation_created.json', 3001, '2026-04-16T14:00:00.000Z'),
+    );
+    // The edit (14:04) before the message it edits (14:03), then the message twice.
+    await sendChatwoot(
+      messageEvent(
+        'message_updated.json',
+        3001,
+        9201,
+        'Refund please (edited)',
+        '2026-04-16T14:03:00.000Z',
+        '2026-04-16T14:04:00.000Z',
+      ),
+    );
+    const created = messageEvent(
+      'message_created.json',
+      3001,
+      9201,
+      'Refund pls',
+      '2026-04-16T14:03:00.000Z',
+    );
+    await sendChatwoot(created);
+    await sendChatwoot(created);
+    // Resolved at 14:10; a stale update from 14:05 (still open) arrives after it.
+    await sendChatwoot(
+      conversationEvent(
+        'conversation_updated.status_resolved.json',
+        3001,
+        '2026-04-16T14:10:00.000Z',
+        { status: 'resolved' },
+        [{ status: { previous_value: 'open', current_value: 'resolved' } }],
+      ),
+    );
+    await sendChatwoot(
+      conversationEvent('conversation_updated.json', 3001, '2026-04-16T14:05:00.000Z', {
+        status: 'open',
+        labels: ['stale'],
+      }),
+    );
+
+    const state = await conversationByKey(key);
+    expect(state).toMatchObject({
+      status: 'resolved',
+      endedAt: '2026-04-16T14:10:00.000Z',
+      // The resolve (14:10) carries the newest assignee and labels; the stale update's lose.
+      assignee: { externalId: '14' },
+      labels: ['billing', 'refund'],
+      messageCounts: { inbound: 1, outbound: 0, internal: 0 },
+      firstActivityAt: '2026-04-16T14:00:00.000Z',
+      lastActivityAt: '2026-04-16T14:10:00.000Z',
+      lastMessage: { externalId: '9201', text: 'Refund please (edited)', direction: 'inbound' },
+      channel: { type: 'whatsapp' },
+      eventsPurgedBefore: null,
+    });
+    // The timeline: every event, in the source's order, messages with direction and sender.
+    expect(state.timeline).toHaveLength(7);
+    const times = state.timeline.map((entry: Json) => entry.occurredAt);
+    expect([...times].sort()).toEqual(times);
+    const message = state.timeline.find((entry: Json) => entry.type === 'message.created').message;
+    expect(message).toMatchObject({
+      direction: 'inbound',
+      text: 'Refund pls',
+      sender: { type: 'contact', name: 'John S.' },
+      attachments: expect.any(Array),
+    });
+    const [messages] = (await app.dataSource.query(
+      `SELECT text FROM conversation_messages WHERE conversation_id = $1`,
+      [state.id],
+    )) as { text: string }[];
+    expect(messages.text).toBe('Refund please (edited)');
+
+    // Replaying every event (new deliveries of the same events) changes nothing.
+    for (const entry of state.timeline) {
+      const replayed = await app.admin('POST', `/api/events/${entry.eventId}/replay`, {});
+      expect(replayed.status).toBe(202);
+    }
+    await app.drainQueues();
+    const { timeline: _after, ...after } = await conversationByKey(key);
+    const { timeline: _before, ...before } = state;
+    expect(after).toEqual(before);
+  });
+
+  it('loses no update when many events of one conversation are processed at once', async () => {
+    const bodies = Array.from({ length: 40 }, (_, index) =>
+      messageEvent(
+        'message_created.json',
+        4001,
+        9300 + index,
+        `message ${index}`,
+        new Date(Date.parse('2026-04-18T10:00:00.000Z') + index * 1000).toISOString(),
+      ),
+    );
+    await Promise.all(
+      bodies.map(async (body) => {
+        const response = await app.post(`/webhooks/chatwoot/${cw.token}`, body, {
+          'content-type': 'application/json',
+          'x-chatwoot-delivery': `delivery-${++delivery}`,
+        });
+        expect(response.status).toBe(200);
+      }),
+    );
+    await app.drainQueues();
+    const state = await conversationByKey(`chatwoot:${cw.id}:4001`);
+    expect(state.messageCounts).toEqual({ inbound: 40, outbound: 0, internal: 0 });
+    expect(state.timeline).toHaveLength(40);
+    expect(state.lastMessage).toMatchObject({ externalId: '9339', text: 'message 39' });
+    expect(state.firstActivityAt).toBe('2026-04-18T10:00:00.000Z');
+    expect(state.lastActivityAt).toBe('2026-04-18T10:00:39.000Z');
+  });
+
+  it('merges and splits contacts by hand; a split identity is not joined again', async () => {
+    const [{ contact_id: joined }] = (await app.dataSource.query(
+      `SELECT contact_id FROM contact_identities WHERE source_id = $1`,
+      [cw.id],
+    )) as { contact_id: string }[];
+    const before = (await app.admin('GET', `/api/contacts/${joined}`)).body;
+    const whatsappIdentity = before.identities.find((i: Json) => i.sourceKind === 'chatwoot');
+
+    const split = await app.admin('POST', `/api/contacts/${joined}/split`, {
+      identityId: whatsappIdentity.id,
+    });
+    expect(split.status).toBe(200);
+    expect(split.body.id).not.toBe(joined);
+    expect(split.body.identities).toEqual([
+      expect.objectContaining({ id: whatsappIdentity.id, autoJoin: false }),
+    ]);
+    expect(split.body.conversations.map((c: Json) => c.externalId).sort()).toEqual([
+      '2001',
+      '3001',
+      '4001',
+    ]);
+
+    // The next WhatsApp message of the same person (same email and phone) stays apart.
+    await sendChatwoot(
+      messageEvent('message_created.json', 2001, 9102, 'Any news?', '2026-04-17T10:00:00.000Z'),
+    );
+    const still = (await app.admin('GET', `/api/contacts/${joined}`)).body;
+    expect(still.identities.map((i: Json) => i.sourceKind)).toEqual(['jivo']);
+
+    expect(
+      (await app.admin('POST', `/api/contacts/${joined}/split`, { identityId: 'cti_nope' })).status,
+    ).toBe(404);
+    expect(
+      (
+        await app.admin('POST', `/api/contacts/${joined}/split`, {
+          identityId: still.identities[0].id,
+        })
+      ).status,
+    ).toBe(409);
+    expect((await app.admin('POST', '/api/contacts/merge', { intoContactId: joined })).status).toBe(
+      400,
+    );
+    expect(
+      (
+        await app.admin('POST', '/api/contacts/merge', {
+          intoContactId: joined,
+          contactIds: ['ct_nope'],
+        })
+      ).status,
+    ).toBe(404);
+
+    const merged = await app.admin('POST', '/api/contacts/merge', {
+      intoContactId: joined,
+      contactIds: [split.body.id],
+    });
+    expect(merged.status).toBe(200);
+    expect(merged.body.identities).toHaveLength(2);
+    expect(merged.body.conversations).toHaveLength(4);
+    expect(merged.body.links.map((link: Json) => link.reason)).toContain('merge');
+    expect((await app.admin('GET', `/api/contacts/${split.body.id}`)).status).toBe(404);
+    expect((await app.admin('GET', '/api/conversations/conv_nope')).status).toBe(404);
+  });
+});

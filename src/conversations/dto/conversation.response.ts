@@ -94,7 +94,7 @@ export class ConversationView {
   @ApiProperty({ type: [String], example: ['vip'] })
   labels: string[];
 
-  @ApiProperty({ enum: ['positive', 'negative'], nullable: true, example: null })
+  @ApiProperty({ enum: ['positive', 'negative', null], nullable: true, example: null })
   rating: string | null;
 
   @ApiProperty({ type: Object, example: {} })

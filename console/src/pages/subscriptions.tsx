@@ -205,6 +205,11 @@ function SubscriptionForm({
     ...(local.get(field) ?? []),
     ...(error instanceof ApiError ? error.problemsOf(field) : []),
   ];
+  // Problems of an object as a whole (`rateLimit`), not of one of its fields.
+  const wholeProblems = (field: string) =>
+    error instanceof ApiError
+      ? error.details.filter((detail) => detail.field === field).flatMap((d) => d.problems)
+      : [];
   const set = (name: keyof FormState) => (event: { target: { value: string } }) =>
     setForm({ ...form, [name]: event.target.value });
   const submit = (event: FormEvent) => {
@@ -367,7 +372,10 @@ function SubscriptionForm({
         )}
       </Field>
       <div className="row">
-        <Field label="Max attempts" problems={problems('retryPolicy.maxAttempts')}>
+        <Field
+          label="Max attempts"
+          problems={[...problems('retryPolicy.maxAttempts'), ...wholeProblems('retryPolicy')]}
+        >
           {(props) => (
             <input
               {...props}
@@ -404,7 +412,10 @@ function SubscriptionForm({
         </Field>
       </div>
       <div className="row">
-        <Field label="Rate limit: at most" problems={problems('rateLimit.max')}>
+        <Field
+          label="Rate limit: at most"
+          problems={[...problems('rateLimit.max'), ...wholeProblems('rateLimit')]}
+        >
           {(props) => (
             <input
               {...props}
@@ -416,12 +427,7 @@ function SubscriptionForm({
             />
           )}
         </Field>
-        <Field
-          label="per seconds"
-          problems={problems('rateLimit.perSeconds').concat(
-            problems('rateLimit').filter(() => !form.rateMax),
-          )}
-        >
+        <Field label="per seconds" problems={problems('rateLimit.perSeconds')}>
           {(props) => (
             <input
               {...props}

@@ -203,6 +203,17 @@ describe('console in the browser', () => {
     await screenshot(page, 'delivery-retried');
   });
 
+  it('replays the event to a chosen subscription', async () => {
+    await page.goto(`${app.url}/console/events/${eventId}`);
+    await heading(`Event ${eventId}`);
+    await page.getByText('Replay to chosen subscriptions').click();
+    await page.getByRole('checkbox', { name: 'CRM webhook' }).check();
+    await page.getByRole('button', { name: 'Replay to 1 chosen' }).click();
+    await page.getByRole('status').filter({ hasText: 'Replayed: 1 new delivery queued' }).waitFor();
+    // The new delivery is listed beside the first one.
+    await page.getByRole('link', { name: /^dlv_/ }).nth(1).waitFor();
+  });
+
   it('writes a transform in the playground and sees its output on the stored event', async () => {
     await nav('Playground').click();
     await heading('Transform and filter playground');

@@ -200,15 +200,17 @@ export function EventPage({ id }: { id: string }) {
   const [replayError, setReplayError] = useState<unknown>(null);
   const [tab, setTab] = useState<'canonical' | 'raw'>('canonical');
   const subscriptions = useSubscriptions();
-  const replay = () => {
+  const [chosen, setChosen] = useState<string[]>([]);
+  const replay = (subscriptionIds?: string[]) => {
     setReplayError(null);
-    api<{ data: Delivery[] }>('POST', `/api/events/${encodeURIComponent(id)}/replay`, {}).then(
-      (answer) => {
-        setReplayed(answer.data);
-        detail.reload();
-      },
-      setReplayError,
-    );
+    api<{ data: Delivery[] }>(
+      'POST',
+      `/api/events/${encodeURIComponent(id)}/replay`,
+      subscriptionIds ? { subscriptionIds } : {},
+    ).then((answer) => {
+      setReplayed(answer.data);
+      detail.reload();
+    }, setReplayError);
   };
   if (detail.error) return <ErrorBox error={detail.error} />;
   if (!detail.data) return <Loading />;
@@ -219,10 +221,39 @@ export function EventPage({ id }: { id: string }) {
         <h1>
           Event <code>{event.id}</code>
         </h1>
-        <button type="button" onClick={replay} disabled={event.status !== 'routed'}>
+        <button type="button" onClick={() => replay()} disabled={event.status !== 'routed'}>
           Replay to matching subscriptions
         </button>
       </div>
+      {event.status === 'routed' && subscriptions.length > 0 && (
+        <details className="panel">
+          <summary>Replay to chosen subscriptions</summary>
+          <fieldset>
+            <legend>Send this event again (same webhook-id) to</legend>
+            {subscriptions
+              .filter((subscription) => subscription.enabled)
+              .map((subscription) => (
+                <label key={subscription.id} className="check">
+                  <input
+                    type="checkbox"
+                    checked={chosen.includes(subscription.id)}
+                    onChange={(change) =>
+                      setChosen(
+                        change.target.checked
+                          ? [...chosen, subscription.id]
+                          : chosen.filter((one) => one !== subscription.id),
+                      )
+                    }
+                  />
+                  {subscription.name}
+                </label>
+              ))}
+          </fieldset>
+          <button type="button" disabled={chosen.length === 0} onClick={() => replay(chosen)}>
+            Replay to {chosen.length} chosen
+          </button>
+        </details>
+      )}
       <ErrorBox error={replayError} />
       {replayed && (
         <p className="notice" role="status">

@@ -273,6 +273,22 @@ describe('console in the browser', () => {
     expect(stored.body.previousSecretExpiresAt).not.toBeNull();
   });
 
+  it('saves a transform tried in the playground to the subscription', async () => {
+    const subscriptionId = new URL(page.url()).pathname.split('/').pop()!;
+    await page.getByRole('link', { name: 'Playground', exact: true }).last().click();
+    await page.getByText('Loaded from').waitFor();
+    await page.getByLabel('Transform (JSONata)').fill('{"text": message.text}');
+    await page.getByLabel('Transform output').filter({ hasText: '"text"' }).waitFor();
+    await page.getByRole('button', { name: 'Save to CRM webhook (EU)' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    const stored = await app.admin('GET', `/api/subscriptions/${subscriptionId}`);
+    expect(stored.body).toMatchObject({
+      transform: '{"text": message.text}',
+      payloadFormat: 'transformed',
+      filter: null,
+    });
+  });
+
   it('rotates a source’s token: the new URL shown once, the old one refused', async () => {
     await nav('Sources').click();
     await page.getByRole('link', { name: 'Acme support inbox' }).click();

@@ -62,6 +62,19 @@ export function PlaygroundPage({ search }: { search: URLSearchParams }) {
     };
   }, [eventId, eventType, transform, filter]);
 
+  const [saved, setSaved] = useState<unknown>(null);
+  const save = () => {
+    if (!subscription.data || filterJsonError) return;
+    setSaved(null);
+    api<Subscription>('PATCH', `/api/subscriptions/${subscription.data.id}`, {
+      transform: transform.trim() ? transform : null,
+      filter: filter.trim() ? (JSON.parse(filter) as unknown) : null,
+    }).then(
+      () => setSaved(true),
+      (failure: unknown) => setSaved(failure),
+    );
+  };
+
   const filterOutcome = filterJsonError
     ? { text: filterJsonError, className: 'bad' }
     : result?.filter
@@ -159,6 +172,22 @@ export function PlaygroundPage({ search }: { search: URLSearchParams }) {
               />
             )}
           </Field>
+          {subscription.data && (
+            <div className="actions">
+              <button type="button" className="primary" onClick={save} disabled={!!filterJsonError}>
+                Save to {subscription.data.name}
+              </button>
+              <span className="hint">
+                A transform makes its deliveries transformed; an empty one clears it.
+              </span>
+            </div>
+          )}
+          {saved === true && (
+            <p className="notice ok" role="status">
+              Saved: the next deliveries use them.
+            </p>
+          )}
+          {saved !== true && <ErrorBox error={saved} />}
         </div>
         <div>
           <ErrorBox error={error} />

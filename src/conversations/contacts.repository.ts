@@ -52,6 +52,57 @@ export class ContactsRepository {
     )) as StoredIdentity[];
   }
 
+  /**
+   * The stored identities of these inputs and, for each of `candidates` (as the join mode
+   * allows), the contacts sharing its email or phone: one statement.
+   */
+  async identitiesWithSharing(
+    keys: readonly { sourceId: string; externalId: string }[],
+    candidates: { emailNormalized: string | null; phoneE164: string | null }[],
+    mode: ContactJoinMode,
+  ): Promise<{
+    identities: StoredIdentity[];
+    sharing: { contactId: string; reason: 'email' | 'phone'; value: string }[][];
+  }> {
+    const byEmail = mode === 'email' || mode === 'both';
+    const byPhone = mode === 'phone' || mode === 'both';
+    const rows = (await this.dataSource.query(
+      `SELECT 'identity' AS kind, NULL::int AS idx, to_jsonb(found) AS row
+         FROM (SELECT ${IDENTITY_COLUMNS} FROM contact_identities
+                WHERE (source_id, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[])))
+              found
+       UNION ALL
+       SELECT 'sharing', i.idx, to_jsonb(s)
+         FROM unnest($3::int[], $4::text[], $5::text[]) AS i (idx, email, phone)
+         CROSS JOIN LATERAL (
+           SELECT DISTINCT ON (contact_id) contact_id AS "contactId", reason, value
+             FROM ((SELECT contact_id, 'email' AS reason, i.email AS value FROM contact_identities
+                     WHERE i.email IS NOT NULL AND email_normalized = i.email AND auto_join LIMIT 50)
+                   UNION ALL
+                   (SELECT contact_id, 'phone', i.phone FROM contact_identities
+                     WHERE i.phone IS NOT NULL AND phone_e164 = i.phone AND auto_join LIMIT 50)) shared
+            ORDER BY contact_id, reason) s`,
+      [
+        keys.map((key) => key.sourceId),
+        keys.map((key) => key.externalId),
+        candidates.map((_, index) => index),
+        candidates.map((candidate) => (byEmail ? candidate.emailNormalized : null)),
+        candidates.map((candidate) => (byPhone ? candidate.phoneE164 : null)),
+      ],
+    )) as { kind: 'identity' | 'sharing'; idx: number | null; row: Record<string, unknown> }[];
+    const identities: StoredIdentity[] = [];
+    const sharing = candidates.map(
+      () => [] as { contactId: string; reason: 'email' | 'phone'; value: string }[],
+    );
+    for (const { kind, idx, row } of rows) {
+      if (kind === 'identity') identities.push(row as unknown as StoredIdentity);
+      else
+        sharing[idx!].push(row as { contactId: string; reason: 'email' | 'phone'; value: string });
+    }
+    for (const list of sharing) list.sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
+    return { identities, sharing };
+  }
+
   /** Serializes the joins on these emails and phones across workers until the transaction ends. */
   async lockJoinKeys(manager: EntityManager, keys: string[]): Promise<void> {
     if (keys.length === 0) return;
@@ -86,6 +137,131 @@ export class ContactsRepository {
         ORDER BY contact_id, reason`,
       [email, phone, exceptContactId],
     )) as { contactId: string; reason: 'email' | 'phone'; value: string }[];
+  }
+
+  /**
+   * For each identity (its normalized email and E.164 phone, as the join mode allows), the
+   * contacts other identities sharing them belong to: one statement for many.
+   */
+  async contactsSharingMany(
+    manager: EntityManager | undefined,
+    identities: { emailNormalized: string | null; phoneE164: string | null }[],
+    mode: ContactJoinMode,
+  ): Promise<{ contactId: string; reason: 'email' | 'phone'; value: string }[][]> {
+    const byEmail = mode === 'email' || mode === 'both';
+    const byPhone = mode === 'phone' || mode === 'both';
+    const sharing = identities.map(
+      () => [] as { contactId: string; reason: 'email' | 'phone'; value: string }[],
+    );
+    if (
+      !identities.some(
+        (identity) => (byEmail && identity.emailNormalized) || (byPhone && identity.phoneE164),
+      )
+    ) {
+      return sharing;
+    }
+    const rows = (await (manager ?? this.dataSource.manager).query(
+      `SELECT i.idx, s.contact_id AS "contactId", s.reason, s.value
+         FROM unnest($1::int[], $2::text[], $3::text[]) AS i (idx, email, phone)
+         CROSS JOIN LATERAL (
+           SELECT DISTINCT ON (contact_id) contact_id, reason, value
+             FROM ((SELECT contact_id, 'email' AS reason, i.email AS value FROM contact_identities
+                     WHERE i.email IS NOT NULL AND email_normalized = i.email AND auto_join LIMIT 50)
+                   UNION ALL
+                   (SELECT contact_id, 'phone', i.phone FROM contact_identities
+                     WHERE i.phone IS NOT NULL AND phone_e164 = i.phone AND auto_join LIMIT 50)) found
+            ORDER BY contact_id, reason) s
+        ORDER BY i.idx, s.contact_id`,
+      [
+        identities.map((_, index) => index),
+        identities.map((identity) => (byEmail ? identity.emailNormalized : null)),
+        identities.map((identity) => (byPhone ? identity.phoneE164 : null)),
+      ],
+    )) as { idx: number; contactId: string; reason: 'email' | 'phone'; value: string }[];
+    for (const row of rows) sharing[row.idx].push(row);
+    return sharing;
+  }
+
+  /**
+   * New identities in one statement, each in the contact planned for it (made here when
+   * `createContact`), with the log lines saying why. Answers the ids inserted: an identity
+   * another worker stored first is not (and a contact made for it alone is removed).
+   */
+  async insertIdentities(
+    manager: EntityManager = this.dataSource.manager,
+    plans: {
+      identityId: string;
+      contactId: string;
+      createContact: boolean;
+      input: IdentityInput;
+      state: IdentityState;
+      reason: 'created' | 'email' | 'phone';
+      value: string | null;
+    }[],
+  ): Promise<Set<string>> {
+    const rows = (await manager.query(
+      `WITH plan AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS p (
+           identity_id text, contact_id text, create_contact boolean, source_id text,
+           source_kind text, external_id text, name text, email text, email_normalized text,
+           phone text, phone_e164 text, description text, avatar_url text, attributes jsonb,
+           field_stamps jsonb, reason text, value text, event_id text)
+       ), contact AS (
+         INSERT INTO contacts (id, name, email, phone_e164)
+         SELECT contact_id, name, email, phone_e164 FROM plan WHERE create_contact
+       ), identity AS (
+         INSERT INTO contact_identities (id, contact_id, source_id, source_kind, external_id, name,
+                                         email, email_normalized, phone, phone_e164, description,
+                                         avatar_url, attributes, field_stamps)
+         SELECT identity_id, contact_id, source_id, source_kind, external_id, name, email,
+                email_normalized, phone, phone_e164, description, avatar_url, attributes,
+                field_stamps
+           FROM plan
+         ON CONFLICT (source_id, external_id) DO NOTHING
+         RETURNING id
+       ), link AS (
+         INSERT INTO contact_links (contact_id, identity_id, reason, value, event_id)
+         SELECT plan.contact_id, plan.identity_id, plan.reason, plan.value, plan.event_id
+           FROM plan JOIN identity ON identity.id = plan.identity_id
+       )
+       SELECT id FROM identity`,
+      [
+        pgJson(
+          plans.map((plan) => ({
+            identity_id: plan.identityId,
+            contact_id: plan.contactId,
+            create_contact: plan.createContact,
+            source_id: plan.input.sourceId,
+            source_kind: plan.input.sourceKind,
+            external_id: plan.input.externalId,
+            name: plan.state.name,
+            email: plan.state.email,
+            email_normalized: plan.state.emailNormalized,
+            phone: plan.state.phone,
+            phone_e164: plan.state.phoneE164,
+            description: plan.state.description,
+            avatar_url: plan.state.avatarUrl,
+            attributes: plan.state.attributes,
+            field_stamps: plan.state.stamps,
+            reason: plan.reason,
+            value: plan.value,
+            event_id: plan.input.eventId,
+          })),
+        ),
+      ],
+    )) as { id: string }[];
+    const inserted = new Set(rows.map((row) => row.id));
+    const orphans = plans
+      .filter((plan) => plan.createContact && !inserted.has(plan.identityId))
+      .map((plan) => plan.contactId);
+    if (orphans.length > 0) {
+      await manager.query(
+        `DELETE FROM contacts c WHERE c.id = ANY($1::text[])
+            AND NOT EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id)`,
+        [orphans],
+      );
+    }
+    return inserted;
   }
 
   /**

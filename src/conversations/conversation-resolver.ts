@@ -2,10 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { CanonicalEvent } from '../canonical/canonical-event';
 import { Settings } from '../config/settings';
+import { newId } from '../common/ids';
 import { batchPerTurn } from '../database/batching';
+import type { ContactJoinMode } from '../config/settings';
 import {
   emptyIdentityState,
   IdentityInput,
+  IdentityState,
   identityInputOf,
   joinKeysOf,
   mergeIdentity,
@@ -97,48 +100,163 @@ export class ConversationResolver {
   }
 
   /**
-   * The stored identity of each input, after it. Identities the inputs tell nothing new are
-   * only read; the others are written in one transaction, under locks on the emails and phones
-   * they may join by, so two workers never make two contacts of one person.
+   * The stored identity of each input, after it. Known identities the inputs tell nothing new
+   * are only read. New ones are inserted together, each in the contact sharing its email or
+   * phone (or a new one), in one statement; a worker inserting an identity with the same
+   * email or phone at the same moment cannot see it, so the email and phone are looked up
+   * again after the insert, and whoever finds the other joins them. Changes to known
+   * identities, and those joins, are written in a transaction under locks on the emails and
+   * phones they join by.
    */
   private async identitiesOf(inputs: IdentityInput[]): Promise<Map<string, StoredIdentity>> {
     const byKey = new Map<string, StoredIdentity>();
     if (inputs.length === 0) return byKey;
-    for (const stored of await this.contacts.identitiesByNativeId(inputs)) {
-      byKey.set(identityKey(stored), stored);
-    }
-    const pending = inputs.filter((input) => {
-      const stored = byKey.get(identityKey(input));
-      return !stored || mergeIdentity(stored, input).changed;
-    });
-    if (pending.length === 0) return byKey;
     const mode = this.settings.CONTACT_JOIN;
+    const firstOf = new Map<string, IdentityInput>();
+    for (const input of inputs) {
+      if (!firstOf.has(identityKey(input))) firstOf.set(identityKey(input), input);
+    }
+    const firsts = [...firstOf.values()];
+    const firstStates = firsts.map((input) => mergeIdentity(emptyIdentityState(), input).state);
+    const read = await this.contacts.identitiesWithSharing(inputs, firstStates, mode);
+    for (const stored of read.identities) byKey.set(identityKey(stored), stored);
+
+    const slow = inputs.filter((input) => {
+      const stored = byKey.get(identityKey(input));
+      return stored
+        ? mergeIdentity(stored, input).changed
+        : firstOf.get(identityKey(input)) !== input;
+    });
+    const toJoin: StoredIdentity[] = [];
+    const fresh = firsts
+      .map((input, index) => ({ input, state: firstStates[index], sharing: read.sharing[index] }))
+      .filter(({ input }) => !byKey.has(identityKey(input)));
+    if (fresh.length > 0) {
+      const plans = this.plan(fresh, mode);
+      const inserted = await this.contacts.insertIdentities(undefined, plans);
+      const keyed: StoredIdentity[] = [];
+      for (const plan of plans) {
+        if (!inserted.has(plan.identityId)) {
+          slow.push(plan.input); // another worker stored it first
+          continue;
+        }
+        const stored = storedOf(plan);
+        byKey.set(identityKey(stored), stored);
+        if (plan.others.length > 0) toJoin.push(stored);
+        else if (joinKeysOf(stored, mode).length > 0) keyed.push(stored);
+      }
+      if (keyed.length > 0) {
+        const after = await this.contacts.contactsSharingMany(undefined, keyed, mode);
+        keyed.forEach((stored, index) => {
+          if (after[index].some((other) => other.contactId !== stored.contactId)) {
+            toJoin.push(stored);
+          }
+        });
+      }
+    }
+    if (slow.length === 0 && toJoin.length === 0) return byKey;
+
     await this.contacts.transaction(async (manager) => {
-      await this.contacts.lockJoinKeys(
-        manager,
-        pending.flatMap((input) =>
+      await this.contacts.lockJoinKeys(manager, [
+        ...slow.flatMap((input) =>
           joinKeysOf(mergeIdentity(emptyIdentityState(), input).state, mode),
         ),
-      );
-      // Identities stored already are read again under a row lock; new ones are inserted.
+        ...toJoin.flatMap((identity) => joinKeysOf(identity, mode)),
+      ]);
       const locked = new Map<string, StoredIdentity>();
-      const stored = pending.filter((input) => byKey.has(identityKey(input)));
-      for (const identity of await this.contacts.identitiesByNativeId(stored, manager, true)) {
+      for (const identity of await this.contacts.identitiesByNativeId(
+        [...slow, ...toJoin],
+        manager,
+        true,
+      )) {
         locked.set(identityKey(identity), identity);
       }
-      for (const input of pending) {
+      for (const identity of toJoin) {
+        const key = identityKey(identity);
+        const joined = await this.joinShared(manager, locked.get(key)!, null);
+        locked.set(key, joined);
+        byKey.set(key, joined);
+      }
+      for (const input of slow) {
         const key = identityKey(input);
-        let written = await this.write(manager, locked.get(key) ?? null, input);
-        if (!written) {
-          // Another worker stored it since it was read: merge into that one.
-          const [raced] = await this.contacts.identitiesByNativeId([input], manager, true);
-          written = (await this.write(manager, raced, input))!;
-        }
-        locked.set(key, written);
-        byKey.set(key, written);
+        const written = await this.write(manager, locked.get(key) ?? null, input);
+        locked.set(key, written!);
+        byKey.set(key, written!);
       }
     });
+    // Joins move whole contacts: read where each identity of the batch is now.
+    for (const stored of await this.contacts.identitiesByNativeId([...byKey.values()])) {
+      byKey.set(identityKey(stored), stored);
+    }
     return byKey;
+  }
+
+  /**
+   * The contact of each new identity: the oldest of the contacts sharing its email or phone,
+   * stored or planned earlier in this batch (the others join it), or a new one.
+   */
+  private plan(
+    fresh: {
+      input: IdentityInput;
+      state: IdentityState;
+      sharing: { contactId: string; reason: 'email' | 'phone'; value: string }[];
+    }[],
+    mode: ContactJoinMode,
+  ) {
+    const claimed = new Map<string, string>();
+    return fresh.map(({ input, state, sharing }) => {
+      const keys = joinKeysOf(state, mode);
+      const found = [...sharing];
+      for (const key of keys) {
+        const contactId = claimed.get(key);
+        if (contactId && !found.some((other) => other.contactId === contactId)) {
+          const [reason, ...value] = key.split(':');
+          found.push({ contactId, reason: reason as 'email' | 'phone', value: value.join(':') });
+        }
+      }
+      found.sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
+      const [into, ...others] = found;
+      const contactId = into?.contactId ?? newId('ct');
+      for (const key of keys) if (!claimed.has(key)) claimed.set(key, contactId);
+      return {
+        identityId: newId('cti'),
+        contactId,
+        createContact: !into,
+        input,
+        state,
+        reason: into?.reason ?? ('created' as const),
+        value: into?.value ?? null,
+        others,
+      };
+    });
+  }
+
+  /**
+   * Joins the contacts sharing the identity's email or phone with its own: the oldest contact
+   * (ids are time-ordered) stays, the others join it. Answers the identity where it is now.
+   */
+  private async joinShared(
+    manager: EntityManager,
+    identity: StoredIdentity,
+    eventId: string | null,
+  ): Promise<StoredIdentity> {
+    const mode = this.settings.CONTACT_JOIN;
+    const sharing = await this.contacts.contactsSharing(
+      manager,
+      identity,
+      mode,
+      identity.contactId,
+    );
+    if (sharing.length === 0) return identity;
+    const into = [identity.contactId, ...sharing.map((other) => other.contactId)].sort()[0];
+    for (const other of sharing.filter((other) => other.contactId !== into)) {
+      await this.contacts.mergeContacts(manager, into, [other.contactId], { ...other, eventId });
+    }
+    if (into !== identity.contactId) {
+      const why = sharing.find((other) => other.contactId === into)!;
+      await this.contacts.mergeContacts(manager, into, [identity.contactId], { ...why, eventId });
+    }
+    return { ...identity, contactId: into };
   }
 
   private async write(
@@ -171,33 +289,24 @@ export class ConversationResolver {
       mode !== 'off' &&
       (updated.emailNormalized !== stored.emailNormalized ||
         updated.phoneE164 !== stored.phoneE164);
-    if (joinable) {
-      const sharing = await this.contacts.contactsSharing(
-        manager,
-        updated,
-        mode,
-        updated.contactId,
-      );
-      // The oldest contact (ids are time-ordered) stays; the others join it.
-      const ids = [updated.contactId, ...sharing.map((other) => other.contactId)].sort();
-      const into = ids[0];
-      for (const other of sharing.filter((other) => other.contactId !== into)) {
-        await this.contacts.mergeContacts(manager, into, [other.contactId], {
-          ...other,
-          eventId: input.eventId,
-        });
-      }
-      if (into !== updated.contactId) {
-        const why = sharing.find((other) => other.contactId === into)!;
-        await this.contacts.mergeContacts(manager, into, [updated.contactId], {
-          ...why,
-          eventId: input.eventId,
-        });
-        updated.contactId = into;
-      }
-    }
-    return updated;
+    return joinable ? this.joinShared(manager, updated, input.eventId) : updated;
   }
+}
+
+function storedOf(plan: {
+  identityId: string;
+  contactId: string;
+  input: IdentityInput;
+  state: IdentityState;
+}): StoredIdentity {
+  return {
+    ...plan.state,
+    id: plan.identityId,
+    contactId: plan.contactId,
+    sourceId: plan.input.sourceId,
+    externalId: plan.input.externalId,
+    autoJoin: true,
+  };
 }
 
 function identityKey(identity: { sourceId: string; externalId: string }): string {

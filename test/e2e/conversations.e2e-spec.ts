@@ -349,9 +349,38 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     expect(state.lastActivityAt).toBe('2026-04-18T10:00:39.000Z');
   });
 
+  it('makes one contact of two new identities sharing an email that arrive at once', async () => {
+    const visitor = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
+    visitor.chat_id = 55501;
+    visitor.visitor = { ...visitor.visitor, number: 55501, email: 'pair@example.com', phone: null };
+    const customer = chatwoot('message_created.json', (payload) => {
+      const person = { ...PERSON, id: 55502, email: 'PAIR@example.com', phone_number: null };
+      payload.id = 95501;
+      payload.sender = person;
+      payload.conversation.id = 5501;
+      payload.conversation.meta = { ...payload.conversation.meta, sender: person };
+      payload.conversation.messages = [];
+    });
+    await Promise.all([
+      app.post(`/webhooks/jivo/${jivo.token}`, JSON.stringify(visitor)),
+      app.post(`/webhooks/chatwoot/${cw.token}`, customer, {
+        'content-type': 'application/json',
+        'x-chatwoot-delivery': `delivery-${++delivery}`,
+      }),
+    ]);
+    await app.drainQueues();
+    const found = await app.admin('GET', '/api/contacts?email=pair@example.com');
+    expect(found.body.data).toHaveLength(1);
+    const contact = (await app.admin('GET', `/api/contacts/${found.body.data[0].id}`)).body;
+    expect(contact.identities.map((identity: Json) => identity.externalId).sort()).toEqual([
+      '55501',
+      '55502',
+    ]);
+  });
+
   it('merges and splits contacts by hand; a split identity is not joined again', async () => {
     const [{ contact_id: joined }] = (await app.dataSource.query(
-      `SELECT contact_id FROM contact_identities WHERE source_id = $1`,
+      `SELECT contact_id FROM contact_identities WHERE source_id = $1 AND external_id = '7001'`,
       [cw.id],
     )) as { contact_id: string }[];
     const before = (await app.admin('GET', `/api/contacts/${joined}`)).body;

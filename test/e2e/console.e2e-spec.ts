@@ -304,18 +304,27 @@ describe('console in the browser', () => {
     inboundPath = rotated;
   });
 
-  it('shows a conversation as a chat transcript, and its contact', async () => {
+  it('shows a conversation as a chat transcript, and its contact on every source', async () => {
     for (const name of ['message_created.outgoing_agent.json', 'conversation_resolved.json']) {
       expect((await app.post(inboundPath, fixtureText('chatwoot', name))).status).toBe(200);
     }
+    // The same person on the website through Jivo, with the email she gave in Chatwoot.
+    const jivo = await app.admin('POST', '/api/sources', { kind: 'jivo', name: 'Acme website' });
+    const visitor = JSON.parse(fixtureText('jivo', 'chat_accepted.json'));
+    visitor.visitor = { ...visitor.visitor, name: 'Maria S.', email: 'maria.souza@example.com' };
+    const jivoAnswer = await app.post(`/webhooks/jivo/${jivo.body.token}`, JSON.stringify(visitor));
+    expect(jivoAnswer.status).toBe(200);
     await app.drainQueues();
     await nav('Conversations').click();
     await heading('Conversations');
     await page.getByLabel('Contact name, email or phone').fill('maria.souza@example.com');
     await page.getByRole('button', { name: 'Search' }).click();
-    await page.getByRole('cell', { name: 'Maria Souza' }).waitFor();
+    // One conversation on each source, one contact for both.
+    await page.locator('tbody tr', { hasText: 'jivo' }).waitFor();
+    const chatwoot = page.locator('tbody tr', { hasText: 'chatwoot' });
+    await chatwoot.getByRole('cell', { name: 'Maria Souza' }).waitFor();
     await screenshot(page, 'conversations');
-    await page.locator('tbody tr').first().getByRole('link').first().click();
+    await chatwoot.getByRole('link').first().click();
     await heading(/^Conversation chatwoot:/);
     const transcript = page.locator('ol.transcript');
     await transcript
@@ -327,6 +336,9 @@ describe('console in the browser', () => {
     await page.locator('.facts').getByRole('link', { name: 'Maria Souza' }).click();
     await heading('Maria Souza');
     await page.getByRole('cell', { name: 'chatwoot', exact: true }).waitFor();
+    await page.getByRole('cell', { name: 'jivo', exact: true }).waitFor();
+    expect(await page.getByRole('link', { name: /^jivo · / }).count()).toBe(0);
+    expect(await page.locator('table').nth(1).locator('tbody tr').count()).toBe(2);
     await screenshot(page, 'contact');
   });
 

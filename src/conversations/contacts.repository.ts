@@ -515,15 +515,14 @@ export class ContactsRepository {
 }
 
 /**
- * `q` over an identity's name, email and phone: an address or a phone number is looked up
- * exactly (indexed), anything else as a piece of the name.
+ * `q` over an identity's name, email and phone: an address or a phone number (in E.164, with
+ * or without `+` and spacing) is looked up exactly (indexed), anything else as a piece of the
+ * name.
  */
 export function matchesQ(alias: string, q: string, param: (value: unknown) => string): string {
   const text = q.trim();
   if (text.includes('@')) return `${alias}.email_normalized = ${param(text.toLowerCase())}`;
   const digits = text.replace(/[\s()+.-]/g, '');
-  if (/^\d{6,15}$/.test(digits)) {
-    return `(${alias}.phone_e164 = ${param(`+${digits}`)} OR ${alias}.phone ILIKE ${param(`%${digits}%`)})`;
-  }
+  if (/^\d{6,15}$/.test(digits)) return `${alias}.phone_e164 = ${param(`+${digits}`)}`;
   return `${alias}.name ILIKE ${param(`%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)}`;
 }

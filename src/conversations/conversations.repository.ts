@@ -43,7 +43,7 @@ export interface ConversationRowQuery {
   until?: Date;
   q?: string;
   /** `<lastActivityAt ISO>|<id>` of the previous page's last row. */
-  after?: { lastActivityAt: string | null; id: string };
+  after?: { lastActivityAt: string; id: string };
   take: number;
 }
 
@@ -391,14 +391,12 @@ export class ConversationsRepository {
         `c.contact_id IN (SELECT i.contact_id FROM contact_identities i WHERE ${matchesQ('i', query.q, param)})`,
       );
     }
+    // A conversation shows once an event of it is stored (it has activity from then on).
+    where.push('c.last_activity_at IS NOT NULL');
     if (query.after) {
-      // Rows with no activity yet sort last (NULLS LAST), by id.
+      // One row comparison, which the (last_activity_at DESC, id DESC) index answers.
       where.push(
-        query.after.lastActivityAt === null
-          ? `(c.last_activity_at IS NULL AND c.id < ${param(query.after.id)})`
-          : `(c.last_activity_at < ${param(query.after.lastActivityAt)}
-              OR (c.last_activity_at = ${param(query.after.lastActivityAt)} AND c.id < ${param(query.after.id)})
-              OR c.last_activity_at IS NULL)`,
+        `(c.last_activity_at, c.id) < (${param(query.after.lastActivityAt)}::timestamptz, ${param(query.after.id)})`,
       );
     }
     return this.dataSource

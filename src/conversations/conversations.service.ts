@@ -269,11 +269,12 @@ function badCursor(): AppError {
   ]);
 }
 
-function decodeCursor(cursor: string): { lastActivityAt: string | null; id: string } {
+function decodeCursor(cursor: string): { lastActivityAt: string; id: string } {
   const [time, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (extra !== undefined || !id?.startsWith('conv_')) throw badCursor();
-  if (time !== '' && Number.isNaN(Date.parse(time))) throw badCursor();
-  return { lastActivityAt: time === '' ? null : time, id };
+  if (extra !== undefined || !id?.startsWith('conv_') || Number.isNaN(Date.parse(time))) {
+    throw badCursor();
+  }
+  return { lastActivityAt: time, id };
 }
 
 function decodeTimelineCursor(cursor: string): { occurredAt: string; id: string } {

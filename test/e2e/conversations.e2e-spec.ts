@@ -1,3 +1,4 @@
+import { RetentionService } from '../../src/maintenance/retention.service';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
 import { resetDatabase, startTestApp, TestApp } from '../support/test-app';
@@ -439,5 +440,23 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     expect(merged.body.links.map((link: Json) => link.reason)).toContain('merge');
     expect((await app.admin('GET', `/api/contacts/${split.body.id}`)).status).toBe(404);
     expect((await app.admin('GET', '/api/conversations/conv_nope')).status).toBe(404);
+  });
+
+  it('keeps conversations and contacts when retention purges their events, and says so', async () => {
+    const key = `chatwoot:${cw.id}:3001`;
+    const before = await conversationByKey(key);
+    expect(before.timeline.length).toBeGreaterThan(0);
+    // Retention as it would run 31 days from now (30-day default): every event here is old.
+    const later = new Date(Date.now() + 31 * 24 * 3600_000);
+    const purged = await app.running.context.get(RetentionService).purge(later);
+    expect(purged.events).toBeGreaterThan(0);
+
+    const { timeline, eventsPurgedBefore, ...state } = await conversationByKey(key);
+    const { timeline: _timeline, eventsPurgedBefore: _none, ...stateBefore } = before;
+    expect(state).toEqual(stateBefore);
+    expect(timeline).toEqual([]);
+    expect(Date.parse(eventsPurgedBefore)).toBeGreaterThan(Date.now());
+    const contact = await app.admin('GET', `/api/contacts/${state.contactId}`);
+    expect(contact.status).toBe(200);
   });
 });

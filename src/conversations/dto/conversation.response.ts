@@ -94,7 +94,12 @@ export class ConversationView {
   @ApiProperty({ type: [String], example: ['vip'] })
   labels: string[];
 
-  @ApiProperty({ enum: ['positive', 'negative', null], nullable: true, example: null })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: '`positive`, `negative`, or null when not rated',
+    example: null,
+  })
   rating: string | null;
 
   @ApiProperty({ type: Object, example: {} })

@@ -27,7 +27,7 @@ const MAY_IMPORT = {
     ...['queues', 'subscriptions'],
   ],
   events: [
-    ...['canonical', 'common', 'config', 'database', 'queues'],
+    ...['canonical', 'common', 'config', 'database', 'policies', 'queues'],
     ...['subscriptions', 'routing', 'delivery'],
   ],
   conversations: ['canonical', 'common', 'config', 'database', 'events'],
@@ -35,6 +35,8 @@ const MAY_IMPORT = {
     ...['canonical', 'common', 'config', 'database', 'monitoring', 'outbound', 'queues'],
     ...['sources', 'subscriptions', 'routing', 'delivery', 'events', 'conversations'],
   ],
+  overview: ['common', 'config', 'database', 'subscriptions', 'delivery', 'events'],
+  console: [],
   maintenance: ['common', 'config', 'database', 'queues', 'delivery', 'events', 'actions'],
   actions: [
     ...['auth', 'canonical', 'common', 'config', 'database', 'outbound', 'queues'],
@@ -128,7 +130,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -145,6 +147,28 @@ export default tseslint.config(
       globals: { module: 'writable', require: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The operator console: browser code, built by vite (console/vite.config.mjs). It reads
+    // only the admin API, and of src/ only the canonical model's plain constants.
+    files: ['console/**/*.ts', 'console/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src/(?!canonical/)',
+              message: 'The console talks to the router through the admin API only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['console/vite.config.mjs'],
+    languageOptions: { sourceType: 'module', globals: { process: 'writable', URL: 'readonly' } },
   },
   {
     files: ['examples/**/*.mjs'],

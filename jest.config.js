@@ -6,6 +6,14 @@ const terminusTransform = {
   '/node_modules/@nestjs/terminus/.+\\.js$': '<rootDir>/test/support/esm-package-transform.cjs',
 };
 
+// An ESM-only dependency of @fastify/static (the /docs and /console files) that Jest 29 cannot require.
+const contentDispositionTransform = {
+  '/node_modules/content-disposition/.+\\.js$': [
+    'ts-jest',
+    { tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' } },
+  ],
+};
+
 // Transform sandboxes are child processes forked from the TypeScript sources under test.
 const { env } = require('node:process');
 const typescriptRequire = `--require "${require('node:path').join(module.path, 'test/support/typescript-require.cjs')}"`;
@@ -21,8 +29,8 @@ module.exports = {
       testEnvironment: 'node',
       roots: ['<rootDir>/src'],
       testMatch: ['**/*.spec.ts'],
-      transform: { '^.+\\.ts$': tsJest, ...terminusTransform },
-      transformIgnorePatterns: ['/node_modules/(?!@nestjs/terminus/)'],
+      transform: { '^.+\\.ts$': tsJest, ...terminusTransform, ...contentDispositionTransform },
+      transformIgnorePatterns: ['/node_modules/(?!content-disposition/|@nestjs/terminus/)'],
     },
     {
       displayName: 'e2e',
@@ -32,11 +40,7 @@ module.exports = {
       transform: {
         '^.+\\.ts$': tsJest,
         ...terminusTransform,
-        // An ESM-only dependency of @fastify/static (the /docs assets) that Jest 29 cannot require.
-        '/node_modules/content-disposition/.+\\.js$': [
-          'ts-jest',
-          { tsconfig: { allowJs: true, module: 'commonjs', target: 'es2022' } },
-        ],
+        ...contentDispositionTransform,
       },
       transformIgnorePatterns: ['/node_modules/(?!content-disposition/|@nestjs/terminus/)'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',

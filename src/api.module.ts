@@ -15,12 +15,16 @@ import { DeliveriesController } from './delivery/deliveries.controller';
 import { OrderedLanesController } from './delivery/ordered-lanes.controller';
 import { TestSendController } from './delivery/test-send.controller';
 import { EventsController } from './events/events.controller';
+import { Playground } from './events/playground';
+import { PlaygroundController } from './events/playground.controller';
 import { DedupeStore } from './ingest/dedupe-store';
 import { EnrichmentClient } from './ingest/enrichment.client';
 import { IngestService } from './ingest/ingest.service';
 import { FailedIngestJobs } from './monitoring/failed-ingest-jobs';
 import { HealthController } from './monitoring/health.controller';
 import { MetricsController } from './monitoring/metrics.controller';
+import { OverviewController } from './overview/overview.controller';
+import { OverviewService } from './overview/overview.service';
 import { QueuesController } from './monitoring/queues.controller';
 import { RoutesAsCodeModule } from './routes-as-code/routes-as-code.module';
 import { SourcesController } from './sources/sources.controller';
@@ -38,6 +42,8 @@ import { TestSend } from './delivery/test-send';
     SubscriptionsController,
     TestSendController,
     EventsController,
+    PlaygroundController,
+    OverviewController,
     ConversationsController,
     ContactsController,
     DeliveriesController,
@@ -54,6 +60,8 @@ import { TestSend } from './delivery/test-send';
     ConversationsService,
     ContactEnrichment,
     TestSend,
+    Playground,
+    OverviewService,
     DedupeStore,
     EnrichmentClient,
     FailedIngestJobs,

@@ -18,6 +18,7 @@ import { BODY_VALIDATION, validationProblems } from './common/validation-problem
 import { installJsonBodyParser } from './common/raw-body';
 import { MetricsService } from './monitoring/metrics.service';
 import { mountQueueDashboard } from './monitoring/queue-dashboard';
+import { mountConsole } from './console/console-host';
 import { IngestService } from './ingest/ingest.service';
 import { mountWebhookRoute } from './ingest/webhook-route';
 import { SourceRegistry } from './sources/source-registry';
@@ -96,6 +97,7 @@ export async function startApp(
     sourceSettingsOpenApi(app.get(SourceRegistry)),
   ]);
   mountQueueDashboard(app, settings);
+  mountConsole(fastify);
   if (settings.ROUTES_APPLY_ON_START) {
     await applyRoutesAtBoot(app, settings, env).catch(async (error: unknown) => {
       await app.close();

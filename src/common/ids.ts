@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { monotonicFactory, ulid } from 'ulid';
+import { encodeTime, monotonicFactory, ulid } from 'ulid';
 
 const POOL_BYTES = 4096;
 let pool = randomBytes(POOL_BYTES);
@@ -36,4 +36,9 @@ export function newId(prefix: IdPrefix): string {
 export function derivedId(prefix: IdPrefix, time: Date, digest: Buffer): string {
   let next = 0;
   return `${prefix}_${ulid(time.getTime(), () => digest[next++ % digest.length] / 256)}`;
+}
+
+/** The smallest id of `prefix` made at or after `time`: a range on the primary key by time. */
+export function firstIdAt(prefix: IdPrefix, time: Date): string {
+  return `${prefix}_${encodeTime(time.getTime(), 10)}${'0'.repeat(16)}`;
 }

@@ -71,6 +71,11 @@ class RedriveResult {
   redriven: number;
 }
 
+class RedrivePreview {
+  @ApiProperty({ description: 'Deliveries the re-drive would queue again now', example: 42 })
+  matching: number;
+}
+
 const NotFound = ApiErrorResponse(404, 'No delivery with this id', {
   ...ERROR_EXAMPLES.notFound,
   message: `Delivery ${EXAMPLE_IDS.delivery} not found`,
@@ -147,6 +152,29 @@ export class DeliveriesController {
   })
   redrive(@Body() dto: RedriveDeliveriesDto): Promise<RedriveResult> {
     return this.deliveries.redrive(dto);
+  }
+
+  @Post('retry/preview')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'How many deliveries a bulk re-drive with this body would queue again (queues none)',
+  })
+  @ApiBody({
+    type: RedriveDeliveriesDto,
+    examples: { dead: { summary: 'Every dead letter', value: { status: 'dead' } } },
+  })
+  @ApiOkResponse({ type: RedrivePreview })
+  @ApiErrorResponse(400, 'Invalid fields', ERROR_EXAMPLES.validationFailed)
+  @ApiErrorResponse(404, 'No subscription with this id', {
+    ...ERROR_EXAMPLES.notFound,
+    message: `Subscription ${EXAMPLE_IDS.subscription} not found`,
+  })
+  @ApiErrorResponse(409, 'The subscription is disabled', {
+    ...Disabled,
+    message: `Subscription ${EXAMPLE_IDS.subscription} is disabled; enable it before re-driving its deliveries`,
+  })
+  redrivePreview(@Body() dto: RedriveDeliveriesDto): Promise<RedrivePreview> {
+    return this.deliveries.redrivePreview(dto);
   }
 
   @Get(':id')

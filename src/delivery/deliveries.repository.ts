@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, FindOptionsWhere, In, LessThan, Repository } from 'typeorm';
-import { newId } from '../common/ids';
+import { firstIdAt, newId } from '../common/ids';
 import { batchPerTurn, roundsByDistinctKey } from '../database/batching';
 import { resetDeadStreaksStatement } from '../subscriptions/subscriptions.repository';
 import { DeliveryEntity, DeliveryStatus } from './delivery.entity';
@@ -90,6 +90,21 @@ export interface DeliveryPageQuery {
   /** Ids below this one. */
   cursor?: string;
   limit: number;
+}
+
+export interface DeliveryBucketCount {
+  bucket: Date;
+  status: DeliveryStatus;
+  count: number;
+}
+
+export interface FailingSubscription {
+  id: string;
+  name: string;
+  enabled: boolean;
+  failed: number;
+  dead: number;
+  lastError: string | null;
 }
 
 /** Deliveries of enabled subscriptions a re-drive selects. */
@@ -511,6 +526,61 @@ export class DeliveriesRepository {
         ORDER BY d.id LIMIT ${limit}`,
       [...parameters, after],
     )) as QueuedDelivery[];
+  }
+
+  /** How many deliveries a re-drive would select now. */
+  async countRedrivable(selection: RedriveSelection): Promise<number> {
+    const { conditions, parameters } = redriveConditions(selection);
+    const [row]: { count: string }[] = await this.dataSource.query(
+      `SELECT count(*) AS count FROM deliveries d
+         JOIN subscriptions s ON s.id = d.subscription_id
+        WHERE ${conditions}`,
+      parameters,
+    );
+    return Number(row.count);
+  }
+
+  /**
+   * Deliveries created since `since`, counted per status as it is now, in buckets of
+   * `bucketSeconds`. Read by id range: ids begin with their creation time.
+   */
+  async countsPerBucket(since: Date, bucketSeconds: number): Promise<DeliveryBucketCount[]> {
+    const rows: { bucket: Date; status: DeliveryStatus; count: string }[] =
+      await this.dataSource.query(
+        `SELECT to_timestamp(floor(extract(epoch FROM created_at) / $2) * $2) AS bucket,
+                status, count(*) AS count
+           FROM deliveries WHERE id >= $1
+          GROUP BY 1, 2`,
+        [firstIdAt('dlv', since), bucketSeconds],
+      );
+    return rows.map((row) => ({
+      bucket: new Date(row.bucket),
+      status: row.status,
+      count: Number(row.count),
+    }));
+  }
+
+  /**
+   * The subscriptions with deliveries created since `since` that are failing (a retry is
+   * scheduled) or dead, most of them first, with the newest such delivery's error.
+   */
+  async failingSubscriptions(since: Date, limit: number): Promise<FailingSubscription[]> {
+    const rows: (Omit<FailingSubscription, 'failed' | 'dead'> & {
+      failed: string;
+      dead: string;
+    })[] = await this.dataSource.query(
+      `SELECT s.id, s.name, s.enabled,
+                count(*) FILTER (WHERE d.status = 'failed') AS failed,
+                count(*) FILTER (WHERE d.status = 'dead') AS dead,
+                (array_agg(d.last_error ORDER BY d.id DESC))[1] AS "lastError"
+           FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+          WHERE d.id >= $1 AND d.status IN ('failed', 'dead')
+          GROUP BY s.id
+          ORDER BY count(*) DESC, s.id
+          LIMIT ${limit}`,
+      [firstIdAt('dlv', since)],
+    );
+    return rows.map((row) => ({ ...row, failed: Number(row.failed), dead: Number(row.dead) }));
   }
 
   /**

@@ -94,6 +94,22 @@ export class DeliveriesService {
    * the query selects.
    */
   async redrive(query: RedriveQuery): Promise<{ redriven: number }> {
+    const selection = await this.redriveSelection(query);
+    const { queued, held } = await this.deliveries.redrive(selection);
+    await this.producer.enqueue(queued);
+    await this.lanes.release(held);
+    return { redriven: queued.length + held.length };
+  }
+
+  /** How many deliveries `redrive` would queue again now, queuing none. */
+  async redrivePreview(query: RedriveQuery): Promise<{ matching: number }> {
+    const selection = await this.redriveSelection(query);
+    return {
+      matching: selection.ids?.length ?? (await this.deliveries.countRedrivable(selection)),
+    };
+  }
+
+  private async redriveSelection(query: RedriveQuery): Promise<RedriveSelection> {
     if (query.subscriptionId) {
       const subscription = await this.subscriptions.findById(query.subscriptionId);
       if (!subscription) throw notFound(`Subscription ${query.subscriptionId}`);
@@ -112,10 +128,7 @@ export class DeliveriesService {
     if (query.status === 'pending') {
       selection.ids = (await this.strandedMatching(selection)).map((delivery) => delivery.id);
     }
-    const { queued, held } = await this.deliveries.redrive(selection);
-    await this.producer.enqueue(queued);
-    await this.lanes.release(held);
-    return { redriven: queued.length + held.length };
+    return selection;
   }
 
   /** The deliveries a re-drive selects (page by page) that no queued job holds. */

@@ -17,6 +17,7 @@ import {
   IsNotEmpty,
   IsOptional,
   IsString,
+  MaxLength,
 } from 'class-validator';
 import { ApiAdminAuth, ApiErrorResponse, ApiPageResponse } from '../common/openapi';
 import { ERROR_EXAMPLES, EXAMPLE_IDS, EXAMPLE_TIMESTAMP } from '../common/openapi-examples';
@@ -60,6 +61,17 @@ export class EventListQueryDto extends PageQuery {
   @Type(() => Date)
   @IsDate()
   until?: Date;
+
+  @ApiPropertyOptional({
+    description:
+      'Text the raw payload contains (case-insensitive; scans the events, so narrow it with since)',
+    example: 'pedido',
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  text?: string;
 }
 
 export class ReplayEventDto {

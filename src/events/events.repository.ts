@@ -53,9 +53,17 @@ export interface EventRowQuery {
   status?: string;
   since?: Date;
   until?: Date;
+  /** Text the raw payload contains, case-insensitive. */
+  text?: string;
   cursor?: string;
   /** Rows to read: the page size plus one, which tells whether another page follows. */
   take: number;
+}
+
+export interface EventBucketCount {
+  bucket: Date;
+  status: string;
+  count: number;
 }
 
 /** The columns a list shows: everything but the raw body and the canonical JSON. */
@@ -128,7 +136,28 @@ export class EventsRepository {
       .take(query.take);
     if (query.since) builder.andWhere({ receivedAt: MoreThanOrEqual(query.since) });
     if (query.until) builder.andWhere('event.received_at < :until', { until: query.until });
+    if (query.text) {
+      builder.andWhere(`event.raw_body ILIKE :pattern ESCAPE '\\'`, {
+        pattern: `%${query.text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`,
+      });
+    }
     return builder.getMany();
+  }
+
+  /** Events received since `since`, counted per status in buckets of `bucketSeconds`. */
+  async countsPerBucket(since: Date, bucketSeconds: number): Promise<EventBucketCount[]> {
+    const rows: { bucket: Date; status: string; count: string }[] = await this.dataSource.query(
+      `SELECT to_timestamp(floor(extract(epoch FROM received_at) / $2) * $2) AS bucket,
+              status, count(*) AS count
+         FROM events WHERE received_at >= $1
+        GROUP BY 1, 2`,
+      [since, bucketSeconds],
+    );
+    return rows.map((row) => ({
+      bucket: new Date(row.bucket),
+      status: row.status,
+      count: Number(row.count),
+    }));
   }
 
   /**

@@ -70,6 +70,15 @@ export class SubscriptionsRepository {
     });
   }
 
+  /** The disabled ones, most recently disabled first. */
+  disabled(limit: number): Promise<SubscriptionEntity[]> {
+    return this.subscriptions.find({
+      where: { enabled: false },
+      order: { disabledAt: { direction: 'DESC', nulls: 'LAST' }, id: 'DESC' },
+      take: limit,
+    });
+  }
+
   insert(columns: Partial<SubscriptionEntity>): Promise<SubscriptionEntity> {
     return this.subscriptions.save(this.subscriptions.create(columns));
   }

@@ -71,7 +71,7 @@ export interface Delivery {
   id: string;
   eventId: string;
   subscriptionId: string;
-  status: 'pending' | 'succeeded' | 'failed' | 'dead';
+  status: 'pending' | 'succeeded' | 'failed' | 'dead' | 'held' | 'blocked';
   attemptCount: number;
   lastStatusCode: number | null;
   lastError: string | null;
@@ -92,7 +92,15 @@ export interface Overview {
   until: string;
   bucketSeconds: number;
   events: { at: string; routed: number; unprocessable: number }[];
-  deliveries: { at: string; succeeded: number; failed: number; dead: number; pending: number }[];
+  deliveries: {
+    at: string;
+    succeeded: number;
+    failed: number;
+    dead: number;
+    pending: number;
+    held: number;
+    blocked: number;
+  }[];
   failingSubscriptions: {
     id: string;
     name: string;

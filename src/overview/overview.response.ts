@@ -30,6 +30,18 @@ export class DeliveryBucket {
 
   @ApiProperty({ description: 'Created in the bucket, not attempted yet in its run', example: 0 })
   pending: number;
+
+  @ApiProperty({
+    description: 'Created in the bucket, waiting behind an earlier delivery of its conversation',
+    example: 0,
+  })
+  held: number;
+
+  @ApiProperty({
+    description: 'Created in the bucket, parked by a dead head (`onDead: "block"`)',
+    example: 0,
+  })
+  blocked: number;
 }
 
 export class FailingSubscriptionView {

@@ -106,6 +106,8 @@ export function DeliveriesPage({ search }: { search: URLSearchParams }) {
               <option value="succeeded">succeeded</option>
               <option value="failed">failed (retry scheduled)</option>
               <option value="dead">dead</option>
+              <option value="held">held (ordered, waiting their turn)</option>
+              <option value="blocked">blocked (ordered, behind a dead head)</option>
             </select>
           )}
         </Field>
@@ -215,6 +217,7 @@ function Redrive({ subscriptions, onDone }: { subscriptions: Subscription[]; onD
               <option value="dead">dead</option>
               <option value="failed">failed (send now, not at the next retry)</option>
               <option value="pending">pending but stranded (their job is gone)</option>
+              <option value="blocked">blocked (the dead head of an ordered conversation)</option>
             </select>
           )}
         </Field>

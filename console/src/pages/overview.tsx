@@ -12,6 +12,8 @@ const DELIVERY_SERIES = [
   { key: 'pending', label: 'Pending', className: 'fill-info' },
   { key: 'failed', label: 'Failing (retry scheduled)', className: 'fill-warn' },
   { key: 'dead', label: 'Dead', className: 'fill-bad' },
+  { key: 'held', label: 'Held (ordered, waiting their turn)', className: 'fill-info' },
+  { key: 'blocked', label: 'Blocked (ordered, behind a dead head)', className: 'fill-bad' },
 ] as const;
 
 export function OverviewPage() {

@@ -24,6 +24,34 @@ export interface ContactRowQuery {
   take: number;
 }
 
+export interface SharedContact {
+  contactId: string;
+  reason: 'email' | 'phone';
+  value: string;
+}
+
+export interface IdentitiesWithSharing {
+  identities: StoredIdentity[];
+  /** Per candidate, the contacts sharing its email or phone, by contact id. */
+  sharing: SharedContact[][];
+}
+
+/** A row of a read made of several owners' parts: which part, an index, the row as JSON. */
+export interface KindedRow {
+  kind: string;
+  idx: number | null;
+  row: Record<string, unknown>;
+}
+
+/** A read another owner's statement carries: its UNION ALL part, parameters, and its reading. */
+export interface StatementReadPart<T> {
+  /** `SELECT kind, idx, row …` (rows whose kind is the part's own), from `firstParam`. */
+  sql(firstParam: number): string;
+  params: unknown[];
+  /** Reads the rows of the whole statement, skipping those of other kinds. */
+  read(rows: KindedRow[]): T;
+}
+
 const IDENTITY_COLUMNS = `id, contact_id AS "contactId", source_id AS "sourceId",
   external_id AS "externalId", name, email, email_normalized AS "emailNormalized", phone,
   phone_e164 AS "phoneE164", description, avatar_url AS "avatarUrl", attributes,
@@ -60,20 +88,37 @@ export class ContactsRepository {
     keys: readonly { sourceId: string; externalId: string }[],
     candidates: { emailNormalized: string | null; phoneE164: string | null }[],
     mode: ContactJoinMode,
-  ): Promise<{
-    identities: StoredIdentity[];
-    sharing: { contactId: string; reason: 'email' | 'phone'; value: string }[][];
-  }> {
+  ): Promise<IdentitiesWithSharing> {
+    return this.readAlone(this.identitiesWithSharingPart(keys, candidates, mode));
+  }
+
+  /** A read part run as a statement of its own. */
+  async readAlone<T>(part: StatementReadPart<T>): Promise<T> {
+    return part.read((await this.dataSource.query(part.sql(1), part.params)) as KindedRow[]);
+  }
+
+  /**
+   * The same read as a part of another owner's statement (UNION ALL of `kind, idx, row`), so
+   * the worker reads identities and conversations in one round trip.
+   */
+  identitiesWithSharingPart(
+    keys: readonly { sourceId: string; externalId: string }[],
+    candidates: { emailNormalized: string | null; phoneE164: string | null }[],
+    mode: ContactJoinMode,
+  ): StatementReadPart<IdentitiesWithSharing> {
     const byEmail = mode === 'email' || mode === 'both';
     const byPhone = mode === 'phone' || mode === 'both';
-    const rows = (await this.dataSource.query(
-      `SELECT 'identity' AS kind, NULL::int AS idx, to_jsonb(found) AS row
+    return {
+      sql: (first) => {
+        const $ = (offset: number) => `$${first + offset}`;
+        return `SELECT 'identity' AS kind, NULL::int AS idx, to_jsonb(found) AS row
          FROM (SELECT ${IDENTITY_COLUMNS} FROM contact_identities
-                WHERE (source_id, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[])))
+                WHERE (source_id, external_id) IN
+                      (SELECT * FROM unnest(${$(0)}::text[], ${$(1)}::text[])))
               found
        UNION ALL
        SELECT 'sharing', i.idx, to_jsonb(s)
-         FROM unnest($3::int[], $4::text[], $5::text[]) AS i (idx, email, phone)
+         FROM unnest(${$(2)}::int[], ${$(3)}::text[], ${$(4)}::text[]) AS i (idx, email, phone)
          CROSS JOIN LATERAL (
            SELECT DISTINCT ON (contact_id) contact_id AS "contactId", reason, value
              FROM ((SELECT contact_id, 'email' AS reason, i.email AS value FROM contact_identities
@@ -81,26 +126,26 @@ export class ContactsRepository {
                    UNION ALL
                    (SELECT contact_id, 'phone', i.phone FROM contact_identities
                      WHERE i.phone IS NOT NULL AND phone_e164 = i.phone AND auto_join LIMIT 50)) shared
-            ORDER BY contact_id, reason) s`,
-      [
+            ORDER BY contact_id, reason) s`;
+      },
+      params: [
         keys.map((key) => key.sourceId),
         keys.map((key) => key.externalId),
         candidates.map((_, index) => index),
         candidates.map((candidate) => (byEmail ? candidate.emailNormalized : null)),
         candidates.map((candidate) => (byPhone ? candidate.phoneE164 : null)),
       ],
-    )) as { kind: 'identity' | 'sharing'; idx: number | null; row: Record<string, unknown> }[];
-    const identities: StoredIdentity[] = [];
-    const sharing = candidates.map(
-      () => [] as { contactId: string; reason: 'email' | 'phone'; value: string }[],
-    );
-    for (const { kind, idx, row } of rows) {
-      if (kind === 'identity') identities.push(row as unknown as StoredIdentity);
-      else
-        sharing[idx!].push(row as { contactId: string; reason: 'email' | 'phone'; value: string });
-    }
-    for (const list of sharing) list.sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
-    return { identities, sharing };
+      read: (rows) => {
+        const identities: StoredIdentity[] = [];
+        const sharing = candidates.map(() => [] as SharedContact[]);
+        for (const { kind, idx, row } of rows) {
+          if (kind === 'identity') identities.push(row as unknown as StoredIdentity);
+          else if (kind === 'sharing') sharing[idx!].push(row as unknown as SharedContact);
+        }
+        for (const list of sharing) list.sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
+        return { identities, sharing };
+      },
+    };
   }
 
   /** Serializes the joins on these emails and phones across workers until the transaction ends. */

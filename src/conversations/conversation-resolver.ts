@@ -13,7 +13,12 @@ import {
   joinKeysOf,
   mergeIdentity,
 } from './contact-identity';
-import { ContactsRepository, StoredIdentity } from './contacts.repository';
+import {
+  ContactsRepository,
+  IdentitiesWithSharing,
+  StatementReadPart,
+  StoredIdentity,
+} from './contacts.repository';
 import { ConversationSnapshot, ConversationsRepository } from './conversations.repository';
 import { messagesOf } from './conversation-state';
 import { pgIndexed } from './pg-values';
@@ -65,25 +70,37 @@ export class ConversationResolver {
   private async resolveMany(events: readonly CanonicalEvent[]): Promise<ResolvedIds[]> {
     const inputs = events.map((event) => identityInputOf(event));
     const keys = events.map((event) => pgIndexed(event.conversation?.key));
-    const [snapshots, identities] = await Promise.all([
-      this.conversations.snapshotsOfKeys(
-        events.flatMap((event, index) => {
-          const key = keys[index];
-          return event.conversation && key
-            ? [
-                {
-                  key,
-                  sourceId: event.source.id,
-                  sourceKind: event.source.kind,
-                  externalId: event.conversation.externalId,
-                  messageIds: messagesOf(event).map((message) => message.externalId),
-                },
-              ]
-            : [];
-        }),
-      ),
-      this.identitiesOf(inputs.filter((input) => input !== null)),
-    ]);
+    const conversations = events.flatMap((event, index) => {
+      const key = keys[index];
+      return event.conversation && key
+        ? [
+            {
+              key,
+              sourceId: event.source.id,
+              sourceKind: event.source.kind,
+              externalId: event.conversation.externalId,
+              messageIds: messagesOf(event).map((message) => message.externalId),
+            },
+          ]
+        : [];
+    });
+    // The identities and the conversations are read (and new conversations made) in one
+    // statement: the worker's round trips, not Postgres, are most of what an event costs.
+    const identityRead = this.identityRead(inputs.filter((input) => input !== null));
+    let snapshots = new Map<string, ConversationSnapshot>();
+    let read: IdentitiesWithSharing | undefined;
+    if (conversations.length > 0) {
+      ({ snapshots, read } = await this.conversations.snapshotsOfKeys(
+        conversations,
+        identityRead?.part,
+      ));
+    }
+    const identities = identityRead
+      ? await this.identitiesOf(
+          identityRead,
+          read ?? (await this.contacts.readAlone(identityRead.part)),
+        )
+      : new Map<string, StoredIdentity>();
     return events.map((event, index) => {
       const input = inputs[index];
       const identity = input ? identities.get(identityKey(input)) : undefined;
@@ -99,6 +116,25 @@ export class ConversationResolver {
     });
   }
 
+  /** The read of the inputs' identities, and of the contacts sharing the new ones' keys. */
+  private identityRead(inputs: IdentityInput[]): IdentityRead | null {
+    if (inputs.length === 0) return null;
+    const mode = this.settings.CONTACT_JOIN;
+    const firstOf = new Map<string, IdentityInput>();
+    for (const input of inputs) {
+      if (!firstOf.has(identityKey(input))) firstOf.set(identityKey(input), input);
+    }
+    const firsts = [...firstOf.values()];
+    const firstStates = firsts.map((input) => mergeIdentity(emptyIdentityState(), input).state);
+    return {
+      inputs,
+      firstOf,
+      firsts,
+      firstStates,
+      part: this.contacts.identitiesWithSharingPart(inputs, firstStates, mode),
+    };
+  }
+
   /**
    * The stored identity of each input, after it. Known identities the inputs tell nothing new
    * are only read. New ones are inserted together, each in the contact sharing its email or
@@ -108,17 +144,12 @@ export class ConversationResolver {
    * identities, and those joins, are written in a transaction under locks on the emails and
    * phones they join by.
    */
-  private async identitiesOf(inputs: IdentityInput[]): Promise<Map<string, StoredIdentity>> {
+  private async identitiesOf(
+    { inputs, firstOf, firsts, firstStates }: IdentityRead,
+    read: IdentitiesWithSharing,
+  ): Promise<Map<string, StoredIdentity>> {
     const byKey = new Map<string, StoredIdentity>();
-    if (inputs.length === 0) return byKey;
     const mode = this.settings.CONTACT_JOIN;
-    const firstOf = new Map<string, IdentityInput>();
-    for (const input of inputs) {
-      if (!firstOf.has(identityKey(input))) firstOf.set(identityKey(input), input);
-    }
-    const firsts = [...firstOf.values()];
-    const firstStates = firsts.map((input) => mergeIdentity(emptyIdentityState(), input).state);
-    const read = await this.contacts.identitiesWithSharing(inputs, firstStates, mode);
     for (const stored of read.identities) byKey.set(identityKey(stored), stored);
 
     const slow = inputs.filter((input) => {
@@ -307,6 +338,15 @@ function storedOf(plan: {
     externalId: plan.input.externalId,
     autoJoin: true,
   };
+}
+
+interface IdentityRead {
+  inputs: IdentityInput[];
+  /** The first input of each identity in the batch, the one a new identity is made from. */
+  firstOf: Map<string, IdentityInput>;
+  firsts: IdentityInput[];
+  firstStates: IdentityState[];
+  part: StatementReadPart<IdentitiesWithSharing>;
 }
 
 function identityKey(identity: { sourceId: string; externalId: string }): string {

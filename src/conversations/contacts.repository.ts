@@ -34,6 +34,20 @@ export interface IdentitiesWithSharing {
   identities: StoredIdentity[];
   /** Per candidate, the contacts sharing its email or phone, by contact id. */
   sharing: SharedContact[][];
+  /** The ids of the new identities inserted (`insertIfAlone`). */
+  inserted: Set<string>;
+  /** The candidates of `insertIfAlone` nothing stored shared anything with when read. */
+  alone: Set<number>;
+}
+
+/** A new identity in a new contact of its own, made unless it exists or shares a key. */
+export interface AlonePlan {
+  /** Its candidate's index. */
+  idx: number;
+  identityId: string;
+  contactId: string;
+  input: IdentityInput;
+  state: IdentityState;
 }
 
 /** A row of a read made of several owners' parts: which part, an index, the row as JSON. */
@@ -47,6 +61,8 @@ export interface KindedRow {
 export interface StatementReadPart<T> {
   /** `SELECT kind, idx, row …` (rows whose kind is the part's own), from `firstParam`. */
   sql(firstParam: number): string;
+  /** `name AS (…)` CTEs the part's SELECT reads, same parameters. */
+  ctes(firstParam: number): string;
   params: unknown[];
   /** Reads the rows of the whole statement, skipping those of other kinds. */
   read(rows: KindedRow[]): T;
@@ -89,29 +105,75 @@ export class ContactsRepository {
     candidates: { emailNormalized: string | null; phoneE164: string | null }[],
     mode: ContactJoinMode,
   ): Promise<IdentitiesWithSharing> {
-    return this.readAlone(this.identitiesWithSharingPart(keys, candidates, mode));
+    return this.readAlone(this.identitiesWithSharingPart(keys, candidates, mode, []));
   }
 
   /** A read part run as a statement of its own. */
   async readAlone<T>(part: StatementReadPart<T>): Promise<T> {
-    return part.read((await this.dataSource.query(part.sql(1), part.params)) as KindedRow[]);
+    const rows = await this.dataSource.query(`WITH ${part.ctes(1)} ${part.sql(1)}`, part.params);
+    return part.read(rows as KindedRow[]);
   }
 
   /**
    * The same read as a part of another owner's statement (UNION ALL of `kind, idx, row`), so
-   * the worker reads identities and conversations in one round trip.
+   * the worker reads identities and conversations in one round trip. The same statement
+   * inserts each of `insertIfAlone` (a new person, the common case) when, as read, its
+   * identity is not stored and no stored identity shares its email or phone (as the join
+   * mode allows); the others are left to the caller. A concurrent worker's identity sharing
+   * a key is not seen here: the caller looks again after (ConversationResolver).
    */
   identitiesWithSharingPart(
     keys: readonly { sourceId: string; externalId: string }[],
     candidates: { emailNormalized: string | null; phoneE164: string | null }[],
     mode: ContactJoinMode,
+    insertIfAlone: AlonePlan[],
   ): StatementReadPart<IdentitiesWithSharing> {
     const byEmail = mode === 'email' || mode === 'both';
     const byPhone = mode === 'phone' || mode === 'both';
     return {
+      ctes: (first) => `
+       alone_plan AS (
+         SELECT * FROM jsonb_to_recordset($${first + 5}::jsonb) AS p (
+           idx int, identity_id text, contact_id text, source_id text, source_kind text,
+           external_id text, name text, email text, email_normalized text, phone text,
+           phone_e164 text, description text, avatar_url text, attributes jsonb,
+           field_stamps jsonb, event_id text, join_email text, join_phone text)
+       ), alone AS (
+         SELECT * FROM alone_plan p
+          WHERE NOT EXISTS (SELECT 1 FROM contact_identities i
+                             WHERE i.source_id = p.source_id AND i.external_id = p.external_id)
+            AND (p.join_email IS NULL OR NOT EXISTS (
+                   SELECT 1 FROM contact_identities i
+                    WHERE i.email_normalized = p.join_email AND i.auto_join))
+            AND (p.join_phone IS NULL OR NOT EXISTS (
+                   SELECT 1 FROM contact_identities i
+                    WHERE i.phone_e164 = p.join_phone AND i.auto_join))
+       ), alone_contact AS (
+         INSERT INTO contacts (id, name, email, phone_e164)
+         SELECT contact_id, name, email, phone_e164 FROM alone
+       ), alone_identity AS (
+         INSERT INTO contact_identities (id, contact_id, source_id, source_kind, external_id, name,
+                                         email, email_normalized, phone, phone_e164, description,
+                                         avatar_url, attributes, field_stamps)
+         SELECT identity_id, contact_id, source_id, source_kind, external_id, name, email,
+                email_normalized, phone, phone_e164, description, avatar_url, attributes,
+                field_stamps
+           FROM alone
+         ON CONFLICT (source_id, external_id) DO NOTHING
+         RETURNING id
+       ), alone_link AS (
+         INSERT INTO contact_links (contact_id, identity_id, reason, value, event_id)
+         SELECT alone.contact_id, alone.identity_id, 'created', NULL, alone.event_id
+           FROM alone JOIN alone_identity ON alone_identity.id = alone.identity_id
+       )`,
       sql: (first) => {
         const $ = (offset: number) => `$${first + offset}`;
-        return `SELECT 'identity' AS kind, NULL::int AS idx, to_jsonb(found) AS row
+        return `SELECT 'inserted' AS kind, NULL::int AS idx, jsonb_build_object('id', id) AS row
+         FROM alone_identity
+       UNION ALL
+       SELECT 'alone', idx, NULL FROM alone
+       UNION ALL
+       SELECT 'identity', NULL, to_jsonb(found)
          FROM (SELECT ${IDENTITY_COLUMNS} FROM contact_identities
                 WHERE (source_id, external_id) IN
                       (SELECT * FROM unnest(${$(0)}::text[], ${$(1)}::text[])))
@@ -134,16 +196,42 @@ export class ContactsRepository {
         candidates.map((_, index) => index),
         candidates.map((candidate) => (byEmail ? candidate.emailNormalized : null)),
         candidates.map((candidate) => (byPhone ? candidate.phoneE164 : null)),
+        pgJson(
+          insertIfAlone.map((plan) => ({
+            idx: plan.idx,
+            identity_id: plan.identityId,
+            contact_id: plan.contactId,
+            source_id: plan.input.sourceId,
+            source_kind: plan.input.sourceKind,
+            external_id: plan.input.externalId,
+            name: plan.state.name,
+            email: plan.state.email,
+            email_normalized: plan.state.emailNormalized,
+            phone: plan.state.phone,
+            phone_e164: plan.state.phoneE164,
+            description: plan.state.description,
+            avatar_url: plan.state.avatarUrl,
+            attributes: plan.state.attributes,
+            field_stamps: plan.state.stamps,
+            event_id: plan.input.eventId,
+            join_email: byEmail ? plan.state.emailNormalized : null,
+            join_phone: byPhone ? plan.state.phoneE164 : null,
+          })),
+        ),
       ],
       read: (rows) => {
         const identities: StoredIdentity[] = [];
         const sharing = candidates.map(() => [] as SharedContact[]);
+        const inserted = new Set<string>();
+        const alone = new Set<number>();
         for (const { kind, idx, row } of rows) {
           if (kind === 'identity') identities.push(row as unknown as StoredIdentity);
           else if (kind === 'sharing') sharing[idx!].push(row as unknown as SharedContact);
+          else if (kind === 'inserted') inserted.add(String(row.id));
+          else if (kind === 'alone') alone.add(idx!);
         }
         for (const list of sharing) list.sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
-        return { identities, sharing };
+        return { identities, sharing, inserted, alone };
       },
     };
   }
@@ -307,6 +395,15 @@ export class ContactsRepository {
       );
     }
     return inserted;
+  }
+
+  /** Contacts made for identities another worker stored first: none of them may stay empty. */
+  async deleteEmptyContacts(ids: string[]): Promise<void> {
+    await this.dataSource.query(
+      `DELETE FROM contacts c WHERE c.id = ANY($1::text[])
+          AND NOT EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id)`,
+      [ids],
+    );
   }
 
   /**

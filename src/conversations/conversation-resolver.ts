@@ -14,6 +14,7 @@ import {
   mergeIdentity,
 } from './contact-identity';
 import {
+  AlonePlan,
   ContactsRepository,
   IdentitiesWithSharing,
   StatementReadPart,
@@ -126,12 +127,32 @@ export class ConversationResolver {
     }
     const firsts = [...firstOf.values()];
     const firstStates = firsts.map((input) => mergeIdentity(emptyIdentityState(), input).state);
+    // A new identity whose email and phone no other of the batch has may be inserted with the
+    // read, if nothing stored shares them either (a new person: the common case).
+    const batchKeys = new Map<string, number>();
+    for (const state of firstStates) {
+      for (const key of joinKeysOf(state, mode)) batchKeys.set(key, (batchKeys.get(key) ?? 0) + 1);
+    }
+    const alonePlans: AlonePlan[] = firsts.flatMap((input, idx) =>
+      joinKeysOf(firstStates[idx], mode).every((key) => batchKeys.get(key) === 1)
+        ? [
+            {
+              idx,
+              identityId: newId('cti'),
+              contactId: newId('ct'),
+              input,
+              state: firstStates[idx],
+            },
+          ]
+        : [],
+    );
     return {
       inputs,
       firstOf,
       firsts,
       firstStates,
-      part: this.contacts.identitiesWithSharingPart(inputs, firstStates, mode),
+      alonePlans,
+      part: this.contacts.identitiesWithSharingPart(inputs, firstStates, mode, alonePlans),
     };
   }
 
@@ -145,7 +166,7 @@ export class ConversationResolver {
    * phones they join by.
    */
   private async identitiesOf(
-    { inputs, firstOf, firsts, firstStates }: IdentityRead,
+    { inputs, firstOf, firsts, firstStates, alonePlans }: IdentityRead,
     read: IdentitiesWithSharing,
   ): Promise<Map<string, StoredIdentity>> {
     const byKey = new Map<string, StoredIdentity>();
@@ -159,13 +180,26 @@ export class ConversationResolver {
         : firstOf.get(identityKey(input)) !== input;
     });
     const toJoin: StoredIdentity[] = [];
+    const keyed: StoredIdentity[] = [];
+    const orphans: string[] = [];
+    for (const plan of alonePlans) {
+      if (read.inserted.has(plan.identityId)) {
+        const stored = storedOf(plan);
+        byKey.set(identityKey(stored), stored);
+        if (joinKeysOf(stored, mode).length > 0) keyed.push(stored);
+      } else if (read.alone.has(plan.idx)) {
+        // Its contact was made, but another worker stored the identity first.
+        orphans.push(plan.contactId);
+        slow.push(plan.input);
+      }
+    }
+    if (orphans.length > 0) await this.contacts.deleteEmptyContacts(orphans);
     const fresh = firsts
       .map((input, index) => ({ input, state: firstStates[index], sharing: read.sharing[index] }))
-      .filter(({ input }) => !byKey.has(identityKey(input)));
+      .filter(({ input }) => !byKey.has(identityKey(input)) && !slow.includes(input));
     if (fresh.length > 0) {
       const plans = this.plan(fresh, mode);
       const inserted = await this.contacts.insertIdentities(undefined, plans);
-      const keyed: StoredIdentity[] = [];
       for (const plan of plans) {
         if (!inserted.has(plan.identityId)) {
           slow.push(plan.input); // another worker stored it first
@@ -176,14 +210,14 @@ export class ConversationResolver {
         if (plan.others.length > 0) toJoin.push(stored);
         else if (joinKeysOf(stored, mode).length > 0) keyed.push(stored);
       }
-      if (keyed.length > 0) {
-        const after = await this.contacts.contactsSharingMany(undefined, keyed, mode);
-        keyed.forEach((stored, index) => {
-          if (after[index].some((other) => other.contactId !== stored.contactId)) {
-            toJoin.push(stored);
-          }
-        });
-      }
+    }
+    if (keyed.length > 0) {
+      const after = await this.contacts.contactsSharingMany(undefined, keyed, mode);
+      keyed.forEach((stored, index) => {
+        if (after[index].some((other) => other.contactId !== stored.contactId)) {
+          toJoin.push(stored);
+        }
+      });
     }
     if (slow.length === 0 && toJoin.length === 0) return byKey;
 
@@ -346,6 +380,8 @@ interface IdentityRead {
   firstOf: Map<string, IdentityInput>;
   firsts: IdentityInput[];
   firstStates: IdentityState[];
+  /** The new identities the read inserts when nothing shares their keys. */
+  alonePlans: AlonePlan[];
   part: StatementReadPart<IdentitiesWithSharing>;
 }
 

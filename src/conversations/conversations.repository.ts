@@ -213,7 +213,7 @@ export class ConversationsRepository {
            SELECT * FROM inserted
            UNION ALL
            SELECT c.* FROM conversations c JOIN input ON input.key = c.key
-         )
+         )${other ? `, ${other.ctes(7)}` : ''}
          SELECT 'conversation' AS kind, NULL::int AS idx, to_jsonb(state) AS row
            FROM (SELECT ${STATE_COLUMNS.map((column) => `found.${column}`).join(', ')}, found.key,
                         (SELECT coalesce(json_agg(m), '[]') FROM conversation_messages m

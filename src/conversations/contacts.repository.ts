@@ -501,6 +501,58 @@ export class ContactsRepository {
   }
 
   /**
+   * Writes identities' newer fields and shows them on their contacts (as updateIdentity), each
+   * only if its field stamps are still those read: one statement, no lock held after it.
+   * Answers the ids written; one written meanwhile by another worker is not.
+   */
+  async updateIdentitiesIfUnchanged(
+    updates: { identity: StoredIdentity; readStamps: IdentityState['stamps'] }[],
+  ): Promise<Set<string>> {
+    const rows = (await this.dataSource.query(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS u (
+           id text, name text, email text, email_normalized text, phone text, phone_e164 text,
+           description text, avatar_url text, attributes jsonb, field_stamps jsonb,
+           read_stamps jsonb)
+       ), identity AS (
+         UPDATE contact_identities i SET name = u.name, email = u.email,
+                email_normalized = u.email_normalized, phone = u.phone,
+                phone_e164 = u.phone_e164, description = u.description,
+                avatar_url = u.avatar_url, attributes = u.attributes,
+                field_stamps = u.field_stamps, updated_at = now()
+           FROM input u
+          WHERE i.id = u.id AND i.field_stamps = u.read_stamps
+         RETURNING i.id, i.contact_id, u.name, u.email, u.phone_e164
+       ), contact AS (
+         UPDATE contacts c SET name = coalesce(identity.name, c.name),
+                email = coalesce(identity.email, c.email),
+                phone_e164 = coalesce(identity.phone_e164, c.phone_e164), updated_at = now()
+           FROM identity
+          WHERE c.id = identity.contact_id
+       )
+       SELECT id FROM identity`,
+      [
+        pgJson(
+          updates.map(({ identity, readStamps }) => ({
+            id: identity.id,
+            name: identity.name,
+            email: identity.email,
+            email_normalized: identity.emailNormalized,
+            phone: identity.phone,
+            phone_e164: identity.phoneE164,
+            description: identity.description,
+            avatar_url: identity.avatarUrl,
+            attributes: identity.attributes,
+            field_stamps: identity.stamps,
+            read_stamps: readStamps,
+          })),
+        ),
+      ],
+    )) as { id: string }[];
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /**
    * Moves every identity and conversation of `from` into `into` and deletes `from`, logging
    * why. `into`'s name, email and phone stay; the merged ones fill what it lacks.
    */

@@ -173,12 +173,26 @@ export class ConversationResolver {
     const mode = this.settings.CONTACT_JOIN;
     for (const stored of read.identities) byKey.set(identityKey(stored), stored);
 
-    const slow = inputs.filter((input) => {
-      const stored = byKey.get(identityKey(input));
-      return stored
-        ? mergeIdentity(stored, input).changed
-        : firstOf.get(identityKey(input)) !== input;
-    });
+    const slow: IdentityInput[] = [];
+    const updates = new Map<
+      string,
+      { stored: StoredIdentity; state: StoredIdentity; inputs: IdentityInput[] }
+    >();
+    for (const input of inputs) {
+      const key = identityKey(input);
+      const stored = byKey.get(key);
+      if (!stored) {
+        if (firstOf.get(key) !== input) slow.push(input);
+        continue;
+      }
+      const update = updates.get(key) ?? { stored, state: stored, inputs: [] };
+      const merged = mergeIdentity(update.state, input);
+      if (!merged.changed) continue;
+      update.state = { ...update.state, ...merged.state };
+      update.inputs.push(input);
+      updates.set(key, update);
+    }
+    await this.updateKnown([...updates.values()], byKey, slow);
     const toJoin: StoredIdentity[] = [];
     const keyed: StoredIdentity[] = [];
     const orphans: string[] = [];
@@ -254,6 +268,41 @@ export class ConversationResolver {
       byKey.set(identityKey(stored), stored);
     }
     return byKey;
+  }
+
+  /**
+   * Known identities' newer fields, when their email and phone (what joins go by) stay as they
+   * are: written in one statement, each only if nobody wrote it since it was read, with no
+   * transaction or lock. The others (and those written meanwhile) go to `slow`.
+   */
+  private async updateKnown(
+    updates: { stored: StoredIdentity; state: StoredIdentity; inputs: IdentityInput[] }[],
+    byKey: Map<string, StoredIdentity>,
+    slow: IdentityInput[],
+  ): Promise<void> {
+    const mode = this.settings.CONTACT_JOIN;
+    const contacts = new Set<string>();
+    const fast = updates.filter(({ stored, state, inputs }) => {
+      const joinable =
+        stored.autoJoin &&
+        mode !== 'off' &&
+        (state.emailNormalized !== stored.emailNormalized || state.phoneE164 !== stored.phoneE164);
+      // One identity per contact a statement: the contact shows the fields of one.
+      if (joinable || contacts.has(stored.contactId)) {
+        slow.push(...inputs);
+        return false;
+      }
+      contacts.add(stored.contactId);
+      return true;
+    });
+    if (fast.length === 0) return;
+    const written = await this.contacts.updateIdentitiesIfUnchanged(
+      fast.map(({ stored, state }) => ({ identity: state, readStamps: stored.stamps })),
+    );
+    for (const { state, inputs } of fast) {
+      if (written.has(state.id)) byKey.set(identityKey(state), state);
+      else slow.push(...inputs);
+    }
   }
 
   /**

@@ -439,6 +439,59 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     expect(empty).toBe(0);
   });
 
+  it('keeps the newest fields of a known identity two workers update at the same moment', async () => {
+    const registry = app.running.context.get(SourceRegistry);
+    const workers = [
+      app.running.context.get(ConversationResolver),
+      new ConversationResolver(
+        app.running.context.get(ConversationsRepository),
+        app.running.context.get(ContactsRepository),
+        app.settings,
+      ),
+    ];
+    // Jivo sends no time: an event's time is when the router received it.
+    const eventOf = (visitor: number, name: string, receivedAt: string) => {
+      const payload = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
+      payload.chat_id = visitor;
+      payload.visitor = { ...payload.visitor, number: visitor, name, email: null, phone: null };
+      const normalized = normalizedOf(
+        {
+          eventId: newId('evt'),
+          sourceId: jivo.id,
+          sourceKind: 'jivo',
+          sourceDeliveryId: null,
+          receivedAt,
+          rawBody: JSON.stringify(payload),
+        },
+        registry,
+      );
+      if (normalized.status !== 'ok') throw new Error(normalized.reason);
+      return normalized.event;
+    };
+    const visitors = Array.from({ length: 25 }, (_, index) => 57000 + index);
+    await Promise.all(
+      visitors.map((visitor) =>
+        workers[0].resolve(eventOf(visitor, 'first', '2026-05-01T10:00:00.000Z')),
+      ),
+    );
+    // The newer name and the older one race on two workers; the newer must stay.
+    await Promise.all(
+      visitors.map((visitor) =>
+        Promise.all([
+          workers[0].resolve(eventOf(visitor, 'newest', '2026-05-01T10:00:02.000Z')),
+          workers[1].resolve(eventOf(visitor, 'older', '2026-05-01T10:00:01.000Z')),
+        ]),
+      ),
+    );
+    const rows = (await app.dataSource.query(
+      `SELECT external_id, name FROM contact_identities
+        WHERE source_id = $1 AND external_id = ANY($2::text[])`,
+      [jivo.id, visitors.map(String)],
+    )) as { external_id: string; name: string }[];
+    expect(rows).toHaveLength(visitors.length);
+    expect(rows.filter((row) => row.name !== 'newest')).toEqual([]);
+  });
+
   it('merges and splits contacts by hand; a split identity is not joined again', async () => {
     const [{ contact_id: joined }] = (await app.dataSource.query(
       `SELECT contact_id FROM contact_identities WHERE source_id = $1 AND external_id = '7001'`,

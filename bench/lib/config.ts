@@ -26,6 +26,13 @@ export interface BenchConfig {
     concurrency: number;
     /** Fail when no delivery arrived for this long. */
     stallTimeoutS: number;
+    /**
+     * `new`: every event is a new visitor (new conversation, contact, identity); `known`: the
+     * router first gets the same chats unmeasured, then the measured events are of known ones.
+     */
+    visitors: 'new' | 'known';
+    /** An unmeasured first pass of as many events (always with `known`): warm processes. */
+    warm: boolean;
   };
   ordering: {
     events: number;
@@ -88,6 +95,8 @@ export function loadBenchConfig(): BenchConfig {
       events: numberFrom('BENCH_E2E_EVENTS', 3000),
       concurrency: numberFrom('BENCH_E2E_CONCURRENCY', 50),
       stallTimeoutS: numberFrom('BENCH_E2E_STALL_S', 30),
+      visitors: process.env.BENCH_E2E_VISITORS === 'known' ? 'known' : 'new',
+      warm: process.env.BENCH_E2E_WARM === '1' || process.env.BENCH_E2E_VISITORS === 'known',
     },
     ordering: {
       events: numberFrom('BENCH_ORDERING_EVENTS', 10_000),

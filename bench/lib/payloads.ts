@@ -18,12 +18,17 @@ export class JivoBodies {
   private readonly slots: string[];
   private next: number;
 
-  constructor(firstSequence = 1, fixturePath = JIVO_FIXTURE) {
+  /**
+   * `pass`: a body of a later pass (BENCH_E2E_VISITORS=known) for the same chats and visitors,
+   * marked so the body-hash dedupe does not answer it as the earlier pass's.
+   */
+  constructor(firstSequence = 1, fixturePath = JIVO_FIXTURE, pass?: number) {
     const fixture = JSON.parse(readFileSync(fixturePath, 'utf8')) as Record<string, unknown>;
     const visitor = fixture.visitor as Record<string, unknown>;
     // Placeholders survive JSON.stringify and are then split on.
     const text = JSON.stringify({
       ...fixture,
+      ...(pass === undefined ? {} : { bench_pass: pass }),
       chat_id: '@SEQ_CHAT@',
       visitor: {
         ...visitor,
@@ -37,6 +42,11 @@ export class JivoBodies {
     this.slots = pieces.filter((_, index) => index % 2 === 1);
     if (this.slots.length !== 4) throw new Error(`${fixturePath}: unexpected shape`);
     this.next = firstSequence;
+  }
+
+  /** The sequence number the next body takes. */
+  get nextSequence(): number {
+    return this.next;
   }
 
   /** The next body and its sequence number. */

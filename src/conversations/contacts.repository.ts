@@ -24,6 +24,50 @@ export interface ContactRowQuery {
   take: number;
 }
 
+export interface SharedContact {
+  contactId: string;
+  reason: 'email' | 'phone';
+  value: string;
+}
+
+export interface IdentitiesWithSharing {
+  identities: StoredIdentity[];
+  /** Per candidate, the contacts sharing its email or phone, by contact id. */
+  sharing: SharedContact[][];
+  /** The ids of the new identities inserted (`insertIfAlone`). */
+  inserted: Set<string>;
+  /** The candidates of `insertIfAlone` nothing stored shared anything with when read. */
+  alone: Set<number>;
+}
+
+/** A new identity in a new contact of its own, made unless it exists or shares a key. */
+export interface AlonePlan {
+  /** Its candidate's index. */
+  idx: number;
+  identityId: string;
+  contactId: string;
+  input: IdentityInput;
+  state: IdentityState;
+}
+
+/** A row of a read made of several owners' parts: which part, an index, the row as JSON. */
+export interface KindedRow {
+  kind: string;
+  idx: number | null;
+  row: Record<string, unknown>;
+}
+
+/** A read another owner's statement carries: its UNION ALL part, parameters, and its reading. */
+export interface StatementReadPart<T> {
+  /** `SELECT kind, idx, row …` (rows whose kind is the part's own), from `firstParam`. */
+  sql(firstParam: number): string;
+  /** `name AS (…)` CTEs the part's SELECT reads, same parameters. */
+  ctes(firstParam: number): string;
+  params: unknown[];
+  /** Reads the rows of the whole statement, skipping those of other kinds. */
+  read(rows: KindedRow[]): T;
+}
+
 const IDENTITY_COLUMNS = `id, contact_id AS "contactId", source_id AS "sourceId",
   external_id AS "externalId", name, email, email_normalized AS "emailNormalized", phone,
   phone_e164 AS "phoneE164", description, avatar_url AS "avatarUrl", attributes,
@@ -60,20 +104,83 @@ export class ContactsRepository {
     keys: readonly { sourceId: string; externalId: string }[],
     candidates: { emailNormalized: string | null; phoneE164: string | null }[],
     mode: ContactJoinMode,
-  ): Promise<{
-    identities: StoredIdentity[];
-    sharing: { contactId: string; reason: 'email' | 'phone'; value: string }[][];
-  }> {
+  ): Promise<IdentitiesWithSharing> {
+    return this.readAlone(this.identitiesWithSharingPart(keys, candidates, mode, []));
+  }
+
+  /** A read part run as a statement of its own. */
+  async readAlone<T>(part: StatementReadPart<T>): Promise<T> {
+    const rows = await this.dataSource.query(`WITH ${part.ctes(1)} ${part.sql(1)}`, part.params);
+    return part.read(rows as KindedRow[]);
+  }
+
+  /**
+   * The same read as a part of another owner's statement (UNION ALL of `kind, idx, row`), so
+   * the worker reads identities and conversations in one round trip. The same statement
+   * inserts each of `insertIfAlone` (a new person, the common case) when, as read, its
+   * identity is not stored and no stored identity shares its email or phone (as the join
+   * mode allows); the others are left to the caller. A concurrent worker's identity sharing
+   * a key is not seen here: the caller looks again after (ConversationResolver).
+   */
+  identitiesWithSharingPart(
+    keys: readonly { sourceId: string; externalId: string }[],
+    candidates: { emailNormalized: string | null; phoneE164: string | null }[],
+    mode: ContactJoinMode,
+    insertIfAlone: AlonePlan[],
+  ): StatementReadPart<IdentitiesWithSharing> {
     const byEmail = mode === 'email' || mode === 'both';
     const byPhone = mode === 'phone' || mode === 'both';
-    const rows = (await this.dataSource.query(
-      `SELECT 'identity' AS kind, NULL::int AS idx, to_jsonb(found) AS row
+    return {
+      ctes: (first) => `
+       alone_plan AS (
+         SELECT * FROM jsonb_to_recordset($${first + 5}::jsonb) AS p (
+           idx int, identity_id text, contact_id text, source_id text, source_kind text,
+           external_id text, name text, email text, email_normalized text, phone text,
+           phone_e164 text, description text, avatar_url text, attributes jsonb,
+           field_stamps jsonb, event_id text, join_email text, join_phone text)
+       ), alone AS (
+         SELECT * FROM alone_plan p
+          WHERE NOT EXISTS (SELECT 1 FROM contact_identities i
+                             WHERE i.source_id = p.source_id AND i.external_id = p.external_id)
+            AND (p.join_email IS NULL OR NOT EXISTS (
+                   SELECT 1 FROM contact_identities i
+                    WHERE i.email_normalized = p.join_email AND i.auto_join))
+            AND (p.join_phone IS NULL OR NOT EXISTS (
+                   SELECT 1 FROM contact_identities i
+                    WHERE i.phone_e164 = p.join_phone AND i.auto_join))
+       ), alone_contact AS (
+         INSERT INTO contacts (id, name, email, phone_e164)
+         SELECT contact_id, name, email, phone_e164 FROM alone
+       ), alone_identity AS (
+         INSERT INTO contact_identities (id, contact_id, source_id, source_kind, external_id, name,
+                                         email, email_normalized, phone, phone_e164, description,
+                                         avatar_url, attributes, field_stamps)
+         SELECT identity_id, contact_id, source_id, source_kind, external_id, name, email,
+                email_normalized, phone, phone_e164, description, avatar_url, attributes,
+                field_stamps
+           FROM alone
+         ON CONFLICT (source_id, external_id) DO NOTHING
+         RETURNING id
+       ), alone_link AS (
+         INSERT INTO contact_links (contact_id, identity_id, reason, value, event_id)
+         SELECT alone.contact_id, alone.identity_id, 'created', NULL, alone.event_id
+           FROM alone JOIN alone_identity ON alone_identity.id = alone.identity_id
+       )`,
+      sql: (first) => {
+        const $ = (offset: number) => `$${first + offset}`;
+        return `SELECT 'inserted' AS kind, NULL::int AS idx, jsonb_build_object('id', id) AS row
+         FROM alone_identity
+       UNION ALL
+       SELECT 'alone', idx, NULL FROM alone
+       UNION ALL
+       SELECT 'identity', NULL, to_jsonb(found)
          FROM (SELECT ${IDENTITY_COLUMNS} FROM contact_identities
-                WHERE (source_id, external_id) IN (SELECT * FROM unnest($1::text[], $2::text[])))
+                WHERE (source_id, external_id) IN
+                      (SELECT * FROM unnest(${$(0)}::text[], ${$(1)}::text[])))
               found
        UNION ALL
        SELECT 'sharing', i.idx, to_jsonb(s)
-         FROM unnest($3::int[], $4::text[], $5::text[]) AS i (idx, email, phone)
+         FROM unnest(${$(2)}::int[], ${$(3)}::text[], ${$(4)}::text[]) AS i (idx, email, phone)
          CROSS JOIN LATERAL (
            SELECT DISTINCT ON (contact_id) contact_id AS "contactId", reason, value
              FROM ((SELECT contact_id, 'email' AS reason, i.email AS value FROM contact_identities
@@ -81,26 +188,52 @@ export class ContactsRepository {
                    UNION ALL
                    (SELECT contact_id, 'phone', i.phone FROM contact_identities
                      WHERE i.phone IS NOT NULL AND phone_e164 = i.phone AND auto_join LIMIT 50)) shared
-            ORDER BY contact_id, reason) s`,
-      [
+            ORDER BY contact_id, reason) s`;
+      },
+      params: [
         keys.map((key) => key.sourceId),
         keys.map((key) => key.externalId),
         candidates.map((_, index) => index),
         candidates.map((candidate) => (byEmail ? candidate.emailNormalized : null)),
         candidates.map((candidate) => (byPhone ? candidate.phoneE164 : null)),
+        pgJson(
+          insertIfAlone.map((plan) => ({
+            idx: plan.idx,
+            identity_id: plan.identityId,
+            contact_id: plan.contactId,
+            source_id: plan.input.sourceId,
+            source_kind: plan.input.sourceKind,
+            external_id: plan.input.externalId,
+            name: plan.state.name,
+            email: plan.state.email,
+            email_normalized: plan.state.emailNormalized,
+            phone: plan.state.phone,
+            phone_e164: plan.state.phoneE164,
+            description: plan.state.description,
+            avatar_url: plan.state.avatarUrl,
+            attributes: plan.state.attributes,
+            field_stamps: plan.state.stamps,
+            event_id: plan.input.eventId,
+            join_email: byEmail ? plan.state.emailNormalized : null,
+            join_phone: byPhone ? plan.state.phoneE164 : null,
+          })),
+        ),
       ],
-    )) as { kind: 'identity' | 'sharing'; idx: number | null; row: Record<string, unknown> }[];
-    const identities: StoredIdentity[] = [];
-    const sharing = candidates.map(
-      () => [] as { contactId: string; reason: 'email' | 'phone'; value: string }[],
-    );
-    for (const { kind, idx, row } of rows) {
-      if (kind === 'identity') identities.push(row as unknown as StoredIdentity);
-      else
-        sharing[idx!].push(row as { contactId: string; reason: 'email' | 'phone'; value: string });
-    }
-    for (const list of sharing) list.sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
-    return { identities, sharing };
+      read: (rows) => {
+        const identities: StoredIdentity[] = [];
+        const sharing = candidates.map(() => [] as SharedContact[]);
+        const inserted = new Set<string>();
+        const alone = new Set<number>();
+        for (const { kind, idx, row } of rows) {
+          if (kind === 'identity') identities.push(row as unknown as StoredIdentity);
+          else if (kind === 'sharing') sharing[idx!].push(row as unknown as SharedContact);
+          else if (kind === 'inserted') inserted.add(String(row.id));
+          else if (kind === 'alone') alone.add(idx!);
+        }
+        for (const list of sharing) list.sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
+        return { identities, sharing, inserted, alone };
+      },
+    };
   }
 
   /** Serializes the joins on these emails and phones across workers until the transaction ends. */
@@ -264,6 +397,15 @@ export class ContactsRepository {
     return inserted;
   }
 
+  /** Contacts made for identities another worker stored first: none of them may stay empty. */
+  async deleteEmptyContacts(ids: string[]): Promise<void> {
+    await this.dataSource.query(
+      `DELETE FROM contacts c WHERE c.id = ANY($1::text[])
+          AND NOT EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id)`,
+      [ids],
+    );
+  }
+
   /**
    * A new identity, in the contact given or in a new contact (which then takes its name, email
    * and phone), with the log line saying why. Joining leaves the contact's row alone (no lock
@@ -356,6 +498,58 @@ export class ContactsRepository {
         pgJson(identity.stamps),
       ],
     );
+  }
+
+  /**
+   * Writes identities' newer fields and shows them on their contacts (as updateIdentity), each
+   * only if its field stamps are still those read: one statement, no lock held after it.
+   * Answers the ids written; one written meanwhile by another worker is not.
+   */
+  async updateIdentitiesIfUnchanged(
+    updates: { identity: StoredIdentity; readStamps: IdentityState['stamps'] }[],
+  ): Promise<Set<string>> {
+    const rows = (await this.dataSource.query(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS u (
+           id text, name text, email text, email_normalized text, phone text, phone_e164 text,
+           description text, avatar_url text, attributes jsonb, field_stamps jsonb,
+           read_stamps jsonb)
+       ), identity AS (
+         UPDATE contact_identities i SET name = u.name, email = u.email,
+                email_normalized = u.email_normalized, phone = u.phone,
+                phone_e164 = u.phone_e164, description = u.description,
+                avatar_url = u.avatar_url, attributes = u.attributes,
+                field_stamps = u.field_stamps, updated_at = now()
+           FROM input u
+          WHERE i.id = u.id AND i.field_stamps = u.read_stamps
+         RETURNING i.id, i.contact_id, u.name, u.email, u.phone_e164
+       ), contact AS (
+         UPDATE contacts c SET name = coalesce(identity.name, c.name),
+                email = coalesce(identity.email, c.email),
+                phone_e164 = coalesce(identity.phone_e164, c.phone_e164), updated_at = now()
+           FROM identity
+          WHERE c.id = identity.contact_id
+       )
+       SELECT id FROM identity`,
+      [
+        pgJson(
+          updates.map(({ identity, readStamps }) => ({
+            id: identity.id,
+            name: identity.name,
+            email: identity.email,
+            email_normalized: identity.emailNormalized,
+            phone: identity.phone,
+            phone_e164: identity.phoneE164,
+            description: identity.description,
+            avatar_url: identity.avatarUrl,
+            attributes: identity.attributes,
+            field_stamps: identity.stamps,
+            read_stamps: readStamps,
+          })),
+        ),
+      ],
+    )) as { id: string }[];
+    return new Set(rows.map((row) => row.id));
   }
 
   /**

@@ -13,7 +13,13 @@ import {
   joinKeysOf,
   mergeIdentity,
 } from './contact-identity';
-import { ContactsRepository, StoredIdentity } from './contacts.repository';
+import {
+  AlonePlan,
+  ContactsRepository,
+  IdentitiesWithSharing,
+  StatementReadPart,
+  StoredIdentity,
+} from './contacts.repository';
 import { ConversationSnapshot, ConversationsRepository } from './conversations.repository';
 import { messagesOf } from './conversation-state';
 import { pgIndexed } from './pg-values';
@@ -65,25 +71,37 @@ export class ConversationResolver {
   private async resolveMany(events: readonly CanonicalEvent[]): Promise<ResolvedIds[]> {
     const inputs = events.map((event) => identityInputOf(event));
     const keys = events.map((event) => pgIndexed(event.conversation?.key));
-    const [snapshots, identities] = await Promise.all([
-      this.conversations.snapshotsOfKeys(
-        events.flatMap((event, index) => {
-          const key = keys[index];
-          return event.conversation && key
-            ? [
-                {
-                  key,
-                  sourceId: event.source.id,
-                  sourceKind: event.source.kind,
-                  externalId: event.conversation.externalId,
-                  messageIds: messagesOf(event).map((message) => message.externalId),
-                },
-              ]
-            : [];
-        }),
-      ),
-      this.identitiesOf(inputs.filter((input) => input !== null)),
-    ]);
+    const conversations = events.flatMap((event, index) => {
+      const key = keys[index];
+      return event.conversation && key
+        ? [
+            {
+              key,
+              sourceId: event.source.id,
+              sourceKind: event.source.kind,
+              externalId: event.conversation.externalId,
+              messageIds: messagesOf(event).map((message) => message.externalId),
+            },
+          ]
+        : [];
+    });
+    // The identities and the conversations are read (and new conversations made) in one
+    // statement: the worker's round trips, not Postgres, are most of what an event costs.
+    const identityRead = this.identityRead(inputs.filter((input) => input !== null));
+    let snapshots = new Map<string, ConversationSnapshot>();
+    let read: IdentitiesWithSharing | undefined;
+    if (conversations.length > 0) {
+      ({ snapshots, read } = await this.conversations.snapshotsOfKeys(
+        conversations,
+        identityRead?.part,
+      ));
+    }
+    const identities = identityRead
+      ? await this.identitiesOf(
+          identityRead,
+          read ?? (await this.contacts.readAlone(identityRead.part)),
+        )
+      : new Map<string, StoredIdentity>();
     return events.map((event, index) => {
       const input = inputs[index];
       const identity = input ? identities.get(identityKey(input)) : undefined;
@@ -99,6 +117,45 @@ export class ConversationResolver {
     });
   }
 
+  /** The read of the inputs' identities, and of the contacts sharing the new ones' keys. */
+  private identityRead(inputs: IdentityInput[]): IdentityRead | null {
+    if (inputs.length === 0) return null;
+    const mode = this.settings.CONTACT_JOIN;
+    const firstOf = new Map<string, IdentityInput>();
+    for (const input of inputs) {
+      if (!firstOf.has(identityKey(input))) firstOf.set(identityKey(input), input);
+    }
+    const firsts = [...firstOf.values()];
+    const firstStates = firsts.map((input) => mergeIdentity(emptyIdentityState(), input).state);
+    // A new identity whose email and phone no other of the batch has may be inserted with the
+    // read, if nothing stored shares them either (a new person: the common case).
+    const batchKeys = new Map<string, number>();
+    for (const state of firstStates) {
+      for (const key of joinKeysOf(state, mode)) batchKeys.set(key, (batchKeys.get(key) ?? 0) + 1);
+    }
+    const alonePlans: AlonePlan[] = firsts.flatMap((input, idx) =>
+      joinKeysOf(firstStates[idx], mode).every((key) => batchKeys.get(key) === 1)
+        ? [
+            {
+              idx,
+              identityId: newId('cti'),
+              contactId: newId('ct'),
+              input,
+              state: firstStates[idx],
+            },
+          ]
+        : [],
+    );
+    return {
+      inputs,
+      firstOf,
+      firsts,
+      firstStates,
+      alonePlans,
+      part: this.contacts.identitiesWithSharingPart(inputs, firstStates, mode, alonePlans),
+    };
+  }
+
   /**
    * The stored identity of each input, after it. Known identities the inputs tell nothing new
    * are only read. New ones are inserted together, each in the contact sharing its email or
@@ -108,33 +165,55 @@ export class ConversationResolver {
    * identities, and those joins, are written in a transaction under locks on the emails and
    * phones they join by.
    */
-  private async identitiesOf(inputs: IdentityInput[]): Promise<Map<string, StoredIdentity>> {
+  private async identitiesOf(
+    { inputs, firstOf, firsts, firstStates, alonePlans }: IdentityRead,
+    read: IdentitiesWithSharing,
+  ): Promise<Map<string, StoredIdentity>> {
     const byKey = new Map<string, StoredIdentity>();
-    if (inputs.length === 0) return byKey;
     const mode = this.settings.CONTACT_JOIN;
-    const firstOf = new Map<string, IdentityInput>();
-    for (const input of inputs) {
-      if (!firstOf.has(identityKey(input))) firstOf.set(identityKey(input), input);
-    }
-    const firsts = [...firstOf.values()];
-    const firstStates = firsts.map((input) => mergeIdentity(emptyIdentityState(), input).state);
-    const read = await this.contacts.identitiesWithSharing(inputs, firstStates, mode);
     for (const stored of read.identities) byKey.set(identityKey(stored), stored);
 
-    const slow = inputs.filter((input) => {
-      const stored = byKey.get(identityKey(input));
-      return stored
-        ? mergeIdentity(stored, input).changed
-        : firstOf.get(identityKey(input)) !== input;
-    });
+    const slow: IdentityInput[] = [];
+    const updates = new Map<
+      string,
+      { stored: StoredIdentity; state: StoredIdentity; inputs: IdentityInput[] }
+    >();
+    for (const input of inputs) {
+      const key = identityKey(input);
+      const stored = byKey.get(key);
+      if (!stored) {
+        if (firstOf.get(key) !== input) slow.push(input);
+        continue;
+      }
+      const update = updates.get(key) ?? { stored, state: stored, inputs: [] };
+      const merged = mergeIdentity(update.state, input);
+      if (!merged.changed) continue;
+      update.state = { ...update.state, ...merged.state };
+      update.inputs.push(input);
+      updates.set(key, update);
+    }
+    await this.updateKnown([...updates.values()], byKey, slow);
     const toJoin: StoredIdentity[] = [];
+    const keyed: StoredIdentity[] = [];
+    const orphans: string[] = [];
+    for (const plan of alonePlans) {
+      if (read.inserted.has(plan.identityId)) {
+        const stored = storedOf(plan);
+        byKey.set(identityKey(stored), stored);
+        if (joinKeysOf(stored, mode).length > 0) keyed.push(stored);
+      } else if (read.alone.has(plan.idx)) {
+        // Its contact was made, but another worker stored the identity first.
+        orphans.push(plan.contactId);
+        slow.push(plan.input);
+      }
+    }
+    if (orphans.length > 0) await this.contacts.deleteEmptyContacts(orphans);
     const fresh = firsts
       .map((input, index) => ({ input, state: firstStates[index], sharing: read.sharing[index] }))
-      .filter(({ input }) => !byKey.has(identityKey(input)));
+      .filter(({ input }) => !byKey.has(identityKey(input)) && !slow.includes(input));
     if (fresh.length > 0) {
       const plans = this.plan(fresh, mode);
       const inserted = await this.contacts.insertIdentities(undefined, plans);
-      const keyed: StoredIdentity[] = [];
       for (const plan of plans) {
         if (!inserted.has(plan.identityId)) {
           slow.push(plan.input); // another worker stored it first
@@ -145,14 +224,14 @@ export class ConversationResolver {
         if (plan.others.length > 0) toJoin.push(stored);
         else if (joinKeysOf(stored, mode).length > 0) keyed.push(stored);
       }
-      if (keyed.length > 0) {
-        const after = await this.contacts.contactsSharingMany(undefined, keyed, mode);
-        keyed.forEach((stored, index) => {
-          if (after[index].some((other) => other.contactId !== stored.contactId)) {
-            toJoin.push(stored);
-          }
-        });
-      }
+    }
+    if (keyed.length > 0) {
+      const after = await this.contacts.contactsSharingMany(undefined, keyed, mode);
+      keyed.forEach((stored, index) => {
+        if (after[index].some((other) => other.contactId !== stored.contactId)) {
+          toJoin.push(stored);
+        }
+      });
     }
     if (slow.length === 0 && toJoin.length === 0) return byKey;
 
@@ -189,6 +268,41 @@ export class ConversationResolver {
       byKey.set(identityKey(stored), stored);
     }
     return byKey;
+  }
+
+  /**
+   * Known identities' newer fields, when their email and phone (what joins go by) stay as they
+   * are: written in one statement, each only if nobody wrote it since it was read, with no
+   * transaction or lock. The others (and those written meanwhile) go to `slow`.
+   */
+  private async updateKnown(
+    updates: { stored: StoredIdentity; state: StoredIdentity; inputs: IdentityInput[] }[],
+    byKey: Map<string, StoredIdentity>,
+    slow: IdentityInput[],
+  ): Promise<void> {
+    const mode = this.settings.CONTACT_JOIN;
+    const contacts = new Set<string>();
+    const fast = updates.filter(({ stored, state, inputs }) => {
+      const joinable =
+        stored.autoJoin &&
+        mode !== 'off' &&
+        (state.emailNormalized !== stored.emailNormalized || state.phoneE164 !== stored.phoneE164);
+      // One identity per contact a statement: the contact shows the fields of one.
+      if (joinable || contacts.has(stored.contactId)) {
+        slow.push(...inputs);
+        return false;
+      }
+      contacts.add(stored.contactId);
+      return true;
+    });
+    if (fast.length === 0) return;
+    const written = await this.contacts.updateIdentitiesIfUnchanged(
+      fast.map(({ stored, state }) => ({ identity: state, readStamps: stored.stamps })),
+    );
+    for (const { state, inputs } of fast) {
+      if (written.has(state.id)) byKey.set(identityKey(state), state);
+      else slow.push(...inputs);
+    }
   }
 
   /**
@@ -307,6 +421,17 @@ function storedOf(plan: {
     externalId: plan.input.externalId,
     autoJoin: true,
   };
+}
+
+interface IdentityRead {
+  inputs: IdentityInput[];
+  /** The first input of each identity in the batch, the one a new identity is made from. */
+  firstOf: Map<string, IdentityInput>;
+  firsts: IdentityInput[];
+  firstStates: IdentityState[];
+  /** The new identities the read inserts when nothing shares their keys. */
+  alonePlans: AlonePlan[];
+  part: StatementReadPart<IdentitiesWithSharing>;
 }
 
 function identityKey(identity: { sourceId: string; externalId: string }): string {

@@ -19,7 +19,7 @@ import {
 } from './conversation-state';
 import { ConversationEntity, LastMessagePreview } from './conversation.entity';
 import type { StatementCompanion } from '../events/events.repository';
-import { matchesQ } from './contacts.repository';
+import { KindedRow, matchesQ, StatementReadPart } from './contacts.repository';
 import { pgJson, pgText } from './pg-values';
 
 /** An event stored in this transaction, with the ids the resolver gave it. */
@@ -50,7 +50,7 @@ export interface ConversationRowQuery {
 interface ConversationStateRow {
   id: string;
   status: ConversationState['status'];
-  ended_at: Date | null;
+  ended_at: Date | string | null;
   channel: ConversationState['channel'];
   team: ConversationState['team'];
   assignee: ConversationState['assignee'];
@@ -58,11 +58,11 @@ interface ConversationStateRow {
   labels: string[];
   rating: ConversationState['rating'];
   attributes: Record<string, unknown>;
-  started_at: Date | null;
+  started_at: Date | string | null;
   contact_identity_id: string | null;
   contact_external_id: string | null;
-  first_activity_at: Date | null;
-  last_activity_at: Date | null;
+  first_activity_at: Date | string | null;
+  last_activity_at: Date | string | null;
   messages_inbound: number;
   messages_outbound: number;
   messages_internal: number;
@@ -173,9 +173,10 @@ export class ConversationsRepository {
   /**
    * The state of each conversation key (the row made on first sight), with the stored messages
    * the events will touch: what the events are applied to when they are stored. A row another
-   * worker is making at the same moment shows after its commit: asked again then.
+   * worker is making at the same moment shows after its commit: asked again then. `with`, a
+   * read of another owner, goes in the same statement (one round trip for the worker).
    */
-  async snapshotsOfKeys(
+  async snapshotsOfKeys<T = undefined>(
     conversations: {
       key: string;
       sourceId: string;
@@ -183,7 +184,8 @@ export class ConversationsRepository {
       externalId: string;
       messageIds: string[];
     }[],
-  ): Promise<Map<string, ConversationSnapshot>> {
+    withRead?: StatementReadPart<T>,
+  ): Promise<{ snapshots: Map<string, ConversationSnapshot>; read: T | undefined }> {
     const snapshots = new Map<string, ConversationSnapshot>();
     const byKey = new Map<string, (typeof conversations)[number]>();
     for (const row of conversations) {
@@ -193,8 +195,10 @@ export class ConversationsRepository {
         known ? { ...known, messageIds: [...known.messageIds, ...row.messageIds] } : row,
       );
     }
+    let read: T | undefined;
     let missing = [...byKey.values()];
     for (let attempt = 0; missing.length > 0 && attempt < 5; attempt++) {
+      const other = attempt === 0 ? withRead : undefined;
       const rows = (await this.dataSource.query(
         `WITH input AS (
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
@@ -209,13 +213,16 @@ export class ConversationsRepository {
            SELECT * FROM inserted
            UNION ALL
            SELECT c.* FROM conversations c JOIN input ON input.key = c.key
-         )
-         SELECT ${STATE_COLUMNS.map((column) => `found.${column}`).join(', ')}, found.key,
-                (SELECT coalesce(json_agg(m), '[]') FROM conversation_messages m
-                  WHERE m.conversation_id = found.id
-                    AND m.external_id IN (SELECT jsonb_array_elements_text(input.message_ids::jsonb)))
-                  AS messages
-           FROM found JOIN input ON input.key = found.key`,
+         )${other ? `, ${other.ctes(7)}` : ''}
+         SELECT 'conversation' AS kind, NULL::int AS idx, to_jsonb(state) AS row
+           FROM (SELECT ${STATE_COLUMNS.map((column) => `found.${column}`).join(', ')}, found.key,
+                        (SELECT coalesce(json_agg(m), '[]') FROM conversation_messages m
+                          WHERE m.conversation_id = found.id
+                            AND m.external_id IN
+                                (SELECT jsonb_array_elements_text(input.message_ids::jsonb)))
+                          AS messages
+                   FROM found JOIN input ON input.key = found.key) state
+         ${other ? `UNION ALL ${other.sql(7)}` : ''}`,
         [
           missing.map(() => newId('conv')),
           missing.map((row) => row.key),
@@ -223,12 +230,21 @@ export class ConversationsRepository {
           missing.map((row) => row.sourceKind),
           missing.map((row) => pgText(row.externalId)),
           missing.map((row) => JSON.stringify(row.messageIds)),
+          ...(other ? other.params : []),
         ],
-      )) as (ConversationStateRow & { key: string; messages: MessageRow[] })[];
-      for (const row of rows) snapshots.set(row.key, snapshotOfRow(row, row.messages));
+      )) as KindedRow[];
+      if (other) read = other.read(rows);
+      for (const { kind, row } of rows) {
+        if (kind !== 'conversation') continue;
+        const state = row as unknown as ConversationStateRow & {
+          key: string;
+          messages: MessageRow[];
+        };
+        snapshots.set(state.key, snapshotOfRow(state, state.messages));
+      }
       missing = missing.filter((row) => !snapshots.has(row.key));
     }
-    return snapshots;
+    return { snapshots, read };
   }
 
   /** The same, read again under a row lock (in id order), inside a transaction. */

@@ -1,4 +1,10 @@
+import { newId } from '../../src/common/ids';
+import { ContactsRepository } from '../../src/conversations/contacts.repository';
+import { ConversationResolver } from '../../src/conversations/conversation-resolver';
+import { ConversationsRepository } from '../../src/conversations/conversations.repository';
+import { normalizedOf } from '../../src/ingest/canonical-of';
 import { RetentionService } from '../../src/maintenance/retention.service';
+import { SourceRegistry } from '../../src/sources/source-registry';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
 import { resetDatabase, startTestApp, TestApp } from '../support/test-app';
@@ -377,6 +383,113 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
       '55501',
       '55502',
     ]);
+  });
+
+  it('makes one contact of new identities sharing an email that two workers store at the same moment', async () => {
+    // Two resolvers are two workers: neither sees the other's uncommitted identity when it
+    // reads, so only the look after the insert can join them.
+    const registry = app.running.context.get(SourceRegistry);
+    const workers = [
+      app.running.context.get(ConversationResolver),
+      new ConversationResolver(
+        app.running.context.get(ConversationsRepository),
+        app.running.context.get(ContactsRepository),
+        app.settings,
+      ),
+    ];
+    const eventOf = (chat: number, email: string) => {
+      const payload = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
+      payload.chat_id = chat;
+      payload.visitor = { ...payload.visitor, number: chat, email, phone: null };
+      const normalized = normalizedOf(
+        {
+          eventId: newId('evt'),
+          sourceId: jivo.id,
+          sourceKind: 'jivo',
+          sourceDeliveryId: null,
+          receivedAt: new Date().toISOString(),
+          rawBody: JSON.stringify(payload),
+        },
+        registry,
+      );
+      if (normalized.status !== 'ok') throw new Error(normalized.reason);
+      return normalized.event;
+    };
+    const pairs = Array.from({ length: 25 }, (_, index) => `race-${index}@example.com`);
+    await Promise.all(
+      pairs.map((email, index) =>
+        Promise.all(
+          workers.map((worker, side) => worker.resolve(eventOf(56000 + index * 2 + side, email))),
+        ),
+      ),
+    );
+    const rows = (await app.dataSource.query(
+      `SELECT email_normalized AS email, count(*)::int AS identities,
+              count(DISTINCT contact_id)::int AS contacts
+         FROM contact_identities WHERE email_normalized = ANY($1::text[])
+        GROUP BY email_normalized`,
+      [pairs],
+    )) as { email: string; identities: number; contacts: number }[];
+    expect(rows).toHaveLength(pairs.length);
+    expect(rows.every((row) => row.identities === 2 && row.contacts === 1)).toBe(true);
+    const [{ empty }] = (await app.dataSource.query(
+      `SELECT count(*)::int AS empty FROM contacts c
+        WHERE NOT EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id)`,
+    )) as { empty: number }[];
+    expect(empty).toBe(0);
+  });
+
+  it('keeps the newest fields of a known identity two workers update at the same moment', async () => {
+    const registry = app.running.context.get(SourceRegistry);
+    const workers = [
+      app.running.context.get(ConversationResolver),
+      new ConversationResolver(
+        app.running.context.get(ConversationsRepository),
+        app.running.context.get(ContactsRepository),
+        app.settings,
+      ),
+    ];
+    // Jivo sends no time: an event's time is when the router received it.
+    const eventOf = (visitor: number, name: string, receivedAt: string) => {
+      const payload = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
+      payload.chat_id = visitor;
+      payload.visitor = { ...payload.visitor, number: visitor, name, email: null, phone: null };
+      const normalized = normalizedOf(
+        {
+          eventId: newId('evt'),
+          sourceId: jivo.id,
+          sourceKind: 'jivo',
+          sourceDeliveryId: null,
+          receivedAt,
+          rawBody: JSON.stringify(payload),
+        },
+        registry,
+      );
+      if (normalized.status !== 'ok') throw new Error(normalized.reason);
+      return normalized.event;
+    };
+    const visitors = Array.from({ length: 25 }, (_, index) => 57000 + index);
+    await Promise.all(
+      visitors.map((visitor) =>
+        workers[0].resolve(eventOf(visitor, 'first', '2026-05-01T10:00:00.000Z')),
+      ),
+    );
+    // The newer name and the older one race on two workers; the newer must stay.
+    await Promise.all(
+      visitors.map((visitor) =>
+        Promise.all([
+          workers[0].resolve(eventOf(visitor, 'newest', '2026-05-01T10:00:02.000Z')),
+          workers[1].resolve(eventOf(visitor, 'older', '2026-05-01T10:00:01.000Z')),
+        ]),
+      ),
+    );
+    const rows = (await app.dataSource.query(
+      `SELECT external_id, name FROM contact_identities
+        WHERE source_id = $1 AND external_id = ANY($2::text[])`,
+      [jivo.id, visitors.map(String)],
+    )) as { external_id: string; name: string }[];
+    expect(rows).toHaveLength(visitors.length);
+    expect(rows.filter((row) => row.name !== 'newest')).toEqual([]);
   });
 
   it('merges and splits contacts by hand; a split identity is not joined again', async () => {

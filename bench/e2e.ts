@@ -266,7 +266,7 @@ function report(
     'End to end summary',
     ['metric', 'value', 'target', 'verdict'],
     [
-      ['router / floor deliveries/s', ratio, '≥ 0.5', verdict(ratio >= 0.5)],
+      ['router / floor deliveries/s', ratio, '≥ 0.6', verdict(ratio >= 0.6)],
       [
         'events stored (SQL)',
         recorded.events,

@@ -1,6 +1,7 @@
 /**
- * Benchmark 1, ingest: autocannon against the router's API role and against the bare floor
- * (bench/floor/ingest-floor.ts), one at a time, alternately, with unique Jivo bodies.
+ * Benchmark 1, ingest: autocannon against the router's API role and against two bare floors
+ * (bench/floor/ingest-floor.ts: the plain one with BullMQ's default job options, and one with the
+ * router's job options), one at a time, alternately, with unique Jivo bodies.
  */
 import autocannon from 'autocannon';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import { round, sleep } from './lib/stats';
 const CPU_PROFILE_FILE = join(RESULTS_DIR, 'ingest-api.cpuprofile');
 
 interface Target {
-  name: 'floor' | 'router';
+  name: 'plain floor' | 'floor' | 'router';
   url: string;
   queuePrefix: string;
   pid: number;
@@ -88,6 +89,7 @@ export async function runIngestBenchmark(ctx: BenchContext): Promise<void> {
   const { config } = ctx;
   const routerEnv = ctx.routerEnvironment('ingest_router');
   const floorPrefix = ctx.queuePrefix('ingest_floor');
+  const plainPrefix = ctx.queuePrefix('ingest_plain_floor');
   const api = await startRouterApi(
     routerEnv,
     await freePort(),
@@ -99,14 +101,17 @@ export async function runIngestBenchmark(ctx: BenchContext): Promise<void> {
       : {},
   );
   const floor = await startIngestFloor(config.redisUrl, floorPrefix, await freePort());
+  const plain = await startIngestFloor(config.redisUrl, plainPrefix, await freePort(), 'default');
   const samplers = [
     new RssSampler('router api', api.process.pid, 250).start(),
     new RssSampler('ingest floor', floor.process.pid, 250).start(),
+    new RssSampler('plain ingest floor', plain.process.pid, 250).start(),
   ];
   const runs: IngestRun[] = [];
   try {
     const source = await api.admin.createJivoSource('bench ingest');
     const targets: Target[] = [
+      { name: 'plain floor', url: plain.url, queuePrefix: plainPrefix, pid: plain.process.pid },
       { name: 'floor', url: floor.url, queuePrefix: floorPrefix, pid: floor.process.pid },
       {
         name: 'router',
@@ -130,10 +135,10 @@ export async function runIngestBenchmark(ctx: BenchContext): Promise<void> {
         runs.push(run);
       }
     }
-    if (config.cpuProfileApi) await profileRouter(ctx, api.process.pid, targets[1]);
+    if (config.cpuProfileApi) await profileRouter(ctx, api.process.pid, targets[2]);
   } finally {
     for (const sampler of samplers) sampler.stop();
-    await Promise.all([api.process.stop(), floor.process.stop()]);
+    await Promise.all([api.process.stop(), floor.process.stop(), plain.process.stop()]);
   }
   for (const sampler of samplers) {
     ctx.rssPeaks.push({
@@ -188,18 +193,26 @@ function report(runs: IngestRun[]): void {
       run.cpuUsPerRequest,
     ]),
   );
+  const plain = runs.filter((run) => run.target === 'plain floor');
   const floor = runs.filter((run) => run.target === 'floor');
   const router = runs.filter((run) => run.target === 'router');
   const summary = {
+    plainFloorReqPerSec: round(mean(plain, (run) => run.reqPerSec)),
     floorReqPerSec: round(mean(floor, (run) => run.reqPerSec)),
     routerReqPerSec: round(mean(router, (run) => run.reqPerSec)),
+    routerToPlainFloor: round(
+      mean(router, (run) => run.reqPerSec) / mean(plain, (run) => run.reqPerSec),
+      3,
+    ),
     routerToFloor: round(
       mean(router, (run) => run.reqPerSec) / mean(floor, (run) => run.reqPerSec),
       3,
     ),
+    plainFloorP99Ms: Math.max(...plain.map((run) => run.p99Ms)),
     floorP99Ms: Math.max(...floor.map((run) => run.p99Ms)),
     routerP99Ms: Math.max(...router.map((run) => run.p99Ms)),
     routerFailures: router.reduce((sum, run) => sum + run.errors + run.timeouts + run.non2xx, 0),
+    plainFloorCpuUsPerRequest: round(mean(plain, (run) => run.cpuUsPerRequest)),
     floorCpuUsPerRequest: round(mean(floor, (run) => run.cpuUsPerRequest)),
     routerCpuUsPerRequest: round(mean(router, (run) => run.cpuUsPerRequest)),
   };
@@ -207,11 +220,20 @@ function report(runs: IngestRun[]): void {
     'Ingest summary (mean over rounds; p99 = worst round)',
     ['metric', 'value', 'target', 'verdict'],
     [
-      ['floor req/s', summary.floorReqPerSec, '', ''],
+      ['plain floor req/s (default job options)', summary.plainFloorReqPerSec, '', ''],
+      ['floor req/s (router job options)', summary.floorReqPerSec, '', ''],
       ['router req/s', summary.routerReqPerSec, '', ''],
-      ['router / floor', summary.routerToFloor, '≥ 0.85', verdict(summary.routerToFloor >= 0.85)],
+      [
+        'router / plain floor',
+        summary.routerToPlainFloor,
+        '≥ 0.85',
+        verdict(summary.routerToPlainFloor >= 0.85),
+      ],
+      ['router / floor', summary.routerToFloor, '', ''],
+      ['plain floor p99 ms', summary.plainFloorP99Ms, '', ''],
       ['floor p99 ms', summary.floorP99Ms, '', ''],
-      ['router p99 ms', summary.routerP99Ms, '< 20', verdict(summary.routerP99Ms < 20)],
+      ['router p99 ms', summary.routerP99Ms, '≤ 20', verdict(summary.routerP99Ms <= 20)],
+      ['plain floor CPU µs per request', summary.plainFloorCpuUsPerRequest, '', ''],
       ['floor CPU µs per request', summary.floorCpuUsPerRequest, '', ''],
       ['router CPU µs per request', summary.routerCpuUsPerRequest, '', ''],
       [

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: ingest, end-to-end and memory benchmarks of the router against bare
  * Fastify/BullMQ floors, its scaling from 1+1 to 2+2 processes, conversation listing and ordered
- * delivery, and the action API. BENCH_ONLY=ingest|e2e|memory|scaling|conversations|ordering|actions
+ * delivery, the action API, and latency at a steady rate.
+ * BENCH_ONLY=ingest|e2e|memory|scaling|conversations|ordering|actions|latency
  * runs some; see bench/README.md.
  */
 import { BenchContext } from './lib/context';
@@ -13,6 +14,7 @@ import { runActionsBenchmark } from './actions';
 import { runConversationsBenchmark } from './conversations';
 import { runE2eBenchmark } from './e2e';
 import { runIngestBenchmark } from './ingest';
+import { runLatencyBenchmark } from './latency';
 import { runMemoryBenchmark } from './memory';
 import { runOrderingBenchmark } from './ordering';
 import { runScalingBenchmark } from './scaling';
@@ -25,6 +27,7 @@ const BENCHMARKS: Record<BenchmarkName, (ctx: BenchContext) => Promise<void>> = 
   actions: runActionsBenchmark,
   conversations: runConversationsBenchmark,
   ordering: runOrderingBenchmark,
+  latency: runLatencyBenchmark,
 };
 
 /** Ctrl-C or a kill stops the router and floor processes first (an exit kills what is left). */

@@ -2,7 +2,9 @@
  * The ingest floor: the least a durable webhook endpoint can do on this stack. Fastify parses
  * the JSON (keeping the raw text, as the router does), BullMQ stores it in Redis with the
  * router's job options, and the sender gets `{"result":"ok"}` once Redis acknowledged.
- * Env: PORT, REDIS_URL, QUEUE_PREFIX, QUEUE_NAME.
+ * With JOB_OPTIONS=default it is the plain floor: one `add` with BullMQ's default job options
+ * (no jobId, no retention settings), the least any BullMQ-backed endpoint does.
+ * Env: PORT, REDIS_URL, QUEUE_PREFIX, QUEUE_NAME, JOB_OPTIONS (router | default).
  */
 import { Queue } from 'bullmq';
 import Fastify from 'fastify';
@@ -30,9 +32,18 @@ async function main(): Promise<void> {
     }
   });
   app.get('/health', async () => ({ status: 'ok' }));
+  const plain = process.env.JOB_OPTIONS === 'default';
   app.post('/webhooks/:kind/:token', async (request) => {
     const { raw } = request.body as ParsedBody;
     const eventId = randomUUID();
+    if (plain) {
+      await queue.add('webhook.received', {
+        eventId,
+        receivedAt: new Date().toISOString(),
+        rawBody: raw,
+      });
+      return { result: 'ok' };
+    }
     await queue.add(
       'webhook.received',
       { eventId, receivedAt: new Date().toISOString(), rawBody: raw },

@@ -7,6 +7,7 @@ export const BENCHMARKS = [
   'conversations',
   'ordering',
   'actions',
+  'latency',
 ] as const;
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 
@@ -53,6 +54,12 @@ export interface BenchConfig {
   actions: {
     conversations: number;
     perConversation: number;
+  };
+  latency: {
+    ratePerSecond: number;
+    /** Measured seconds per phase, after the warm-up. */
+    seconds: number;
+    warmupS: number;
   };
   /** Write a V8 CPU profile of the router's API process during the ingest benchmark. */
   cpuProfileApi: boolean;
@@ -114,6 +121,11 @@ export function loadBenchConfig(): BenchConfig {
     actions: {
       conversations: numberFrom('BENCH_ACTIONS_CONVERSATIONS', 100),
       perConversation: numberFrom('BENCH_ACTIONS_PER_CONVERSATION', 5),
+    },
+    latency: {
+      ratePerSecond: numberFrom('BENCH_LATENCY_RATE', 100),
+      seconds: numberFrom('BENCH_LATENCY_S', 20),
+      warmupS: numberFrom('BENCH_LATENCY_WARMUP_S', 3),
     },
     cpuProfileApi: process.env.BENCH_CPU_PROFILE === 'api',
     cpuProfileWorker: process.env.BENCH_CPU_PROFILE === 'worker',

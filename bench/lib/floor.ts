@@ -15,17 +15,23 @@ function floorProcess(name: string, script: string, env: Record<string, string>)
   });
 }
 
-/** bench/floor/ingest-floor.ts on `port`, queuing into `<prefix>:ingest`. */
+/**
+ * bench/floor/ingest-floor.ts on `port`, queuing into `<prefix>:ingest`: with the router's job
+ * options, or (`jobOptions: 'default'`) the plain floor with BullMQ's defaults.
+ */
 export async function startIngestFloor(
   redisUrl: string,
   queuePrefix: string,
   port: number,
+  jobOptions: 'router' | 'default' = 'router',
 ): Promise<{ process: ManagedProcess; url: string }> {
-  const child = floorProcess('ingest floor', 'ingest-floor.js', {
+  const name = jobOptions === 'default' ? 'plain ingest floor' : 'ingest floor';
+  const child = floorProcess(name, 'ingest-floor.js', {
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: queuePrefix,
     PORT: String(port),
     NODE_ENV: 'production',
+    JOB_OPTIONS: jobOptions,
   });
   await child.start(/floor ready/, READY_TIMEOUT_MS);
   return { process: child, url: `http://127.0.0.1:${port}/webhooks/jivo/floor` };

@@ -564,6 +564,19 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
       [jivo.id, visitors.map(String)],
     )) as { name: string }[];
     expect(contacts.filter((row) => row.name !== 'newest')).toEqual([]);
+    // The other way round: the older is stored first, so the newer's statement finds the
+    // stamps moved and its fields are merged again under locks.
+    const reversed = await Promise.all(
+      visitors.map((visitor) =>
+        Promise.all([
+          resolvedOf(0, visitor, 'latest', '2026-05-01T10:00:04.000Z'),
+          resolvedOf(1, visitor, 'earlier', '2026-05-01T10:00:03.000Z'),
+        ]),
+      ),
+    );
+    await Promise.all(reversed.map(([, earlier]) => store(1, earlier)));
+    await Promise.all(reversed.map(([latest]) => store(0, latest)));
+    expect((await namesNow()).filter((row) => row.name !== 'latest')).toEqual([]);
   });
 
   it('merges and splits contacts by hand; a split identity is not joined again', async () => {

@@ -5,6 +5,7 @@ import { newId } from '../common/ids';
 import type { ContactJoinMode } from '../config/settings';
 import { IdentityInput, IdentityState } from './contact-identity';
 import { pgJson } from './pg-values';
+import type { StatementCompanion } from '../events/events.repository';
 import { ContactEntity, ContactIdentityEntity, ContactLinkEntity } from './contact.entity';
 
 export interface StoredIdentity extends IdentityState {
@@ -39,6 +40,19 @@ export interface IdentitiesWithSharing {
   /** The candidates of `insertIfAlone` nothing stored shared anything with when read. */
   alone: Set<number>;
 }
+
+/**
+ * A known identity's newer fields (its email and phone, which joins go by, as they were),
+ * written with the event's statement if its field stamps are still those read; `inputs` are
+ * what the fields were merged from, applied again under locks when the stamps moved.
+ */
+export interface KnownIdentityWrite {
+  identity: StoredIdentity;
+  readStamps: IdentityState['stamps'];
+  inputs: IdentityInput[];
+}
+
+export const IDENTITY_CHANGED_CONCURRENTLY = 'contact identity changed concurrently';
 
 /** A new identity in a new contact of its own, made unless it exists or shares a key. */
 export interface AlonePlan {
@@ -501,39 +515,42 @@ export class ContactsRepository {
   }
 
   /**
-   * Writes identities' newer fields and shows them on their contacts (as updateIdentity), each
-   * only if its field stamps are still those read: one statement, no lock held after it.
-   * Answers the ids written; one written meanwhile by another worker is not.
+   * Known identities' newer fields shown on their contacts (as updateIdentity), as a companion
+   * of the events' insert statement: each written only if its field stamps are still those
+   * read (or are already the ones written, by an earlier statement of the same update), else
+   * the whole statement fails with `failure`. No lock is held after it.
    */
-  async updateIdentitiesIfUnchanged(
-    updates: { identity: StoredIdentity; readStamps: IdentityState['stamps'] }[],
-  ): Promise<Set<string>> {
-    const rows = (await this.dataSource.query(
-      `WITH input AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS u (
-           id text, name text, email text, email_normalized text, phone text, phone_e164 text,
-           description text, avatar_url text, attributes jsonb, field_stamps jsonb,
-           read_stamps jsonb)
-       ), identity AS (
-         UPDATE contact_identities i SET name = u.name, email = u.email,
-                email_normalized = u.email_normalized, phone = u.phone,
-                phone_e164 = u.phone_e164, description = u.description,
-                avatar_url = u.avatar_url, attributes = u.attributes,
-                field_stamps = u.field_stamps, updated_at = now()
-           FROM input u
-          WHERE i.id = u.id AND i.field_stamps = u.read_stamps
-         RETURNING i.id, i.contact_id, u.name, u.email, u.phone_e164
-       ), contact AS (
-         UPDATE contacts c SET name = coalesce(identity.name, c.name),
-                email = coalesce(identity.email, c.email),
-                phone_e164 = coalesce(identity.phone_e164, c.phone_e164), updated_at = now()
-           FROM identity
-          WHERE c.id = identity.contact_id
-       )
-       SELECT id FROM identity`,
-      [
+  knownIdentitiesCompanion(writes: KnownIdentityWrite[], failure: string): StatementCompanion {
+    return {
+      ctes: (first) => `
+        known_input AS (
+          SELECT * FROM jsonb_to_recordset($${first}::jsonb) AS u (
+            id text, name text, email text, email_normalized text, phone text, phone_e164 text,
+            description text, avatar_url text, attributes jsonb, field_stamps jsonb,
+            read_stamps jsonb)
+        ), known_written AS (
+          SELECT i.id FROM contact_identities i JOIN known_input u ON u.id = i.id
+           WHERE i.field_stamps = u.field_stamps
+        ), known_identity AS (
+          UPDATE contact_identities i SET name = u.name, email = u.email,
+                 email_normalized = u.email_normalized, phone = u.phone,
+                 phone_e164 = u.phone_e164, description = u.description,
+                 avatar_url = u.avatar_url, attributes = u.attributes,
+                 field_stamps = u.field_stamps, updated_at = now()
+            FROM known_input u
+           WHERE i.id = u.id AND i.field_stamps = u.read_stamps
+          RETURNING i.id, i.contact_id, u.name, u.email, u.phone_e164
+        ), known_contact AS (
+          UPDATE contacts c SET name = coalesce(known_identity.name, c.name),
+                 email = coalesce(known_identity.email, c.email),
+                 phone_e164 = coalesce(known_identity.phone_e164, c.phone_e164),
+                 updated_at = now()
+            FROM known_identity
+           WHERE c.id = known_identity.contact_id
+        )`,
+      params: [
         pgJson(
-          updates.map(({ identity, readStamps }) => ({
+          writes.map(({ identity, readStamps }) => ({
             id: identity.id,
             name: identity.name,
             email: identity.email,
@@ -547,9 +564,14 @@ export class ContactsRepository {
             read_stamps: readStamps,
           })),
         ),
+        writes.length,
       ],
-    )) as { id: string }[];
-    return new Set(rows.map((row) => row.id));
+      holds: (first) =>
+        `(SELECT count(*) FROM known_input u
+           WHERE u.id IN (SELECT id FROM known_identity UNION ALL SELECT id FROM known_written))
+         = $${first + 1}`,
+      failure,
+    };
   }
 
   /**

@@ -17,6 +17,7 @@ import {
   AlonePlan,
   ContactsRepository,
   IdentitiesWithSharing,
+  KnownIdentityWrite,
   StatementReadPart,
   StoredIdentity,
 } from './contacts.repository';
@@ -34,6 +35,11 @@ export interface ResolvedIds {
   contactExternalId: string | null;
   /** The conversation's state as read now, which the event is applied to when stored. */
   snapshot: ConversationSnapshot | null;
+  /**
+   * The newer fields of the event's known identity, written with the event's statement (the
+   * same object for every event of the batch that changed it).
+   */
+  identityWrite: KnownIdentityWrite | null;
 }
 
 const NONE: ResolvedIds = {
@@ -42,6 +48,7 @@ const NONE: ResolvedIds = {
   identityId: null,
   contactExternalId: null,
   snapshot: null,
+  identityWrite: null,
 };
 
 /**
@@ -96,15 +103,18 @@ export class ConversationResolver {
         identityRead?.part,
       ));
     }
+    const deferred = new Map<string, KnownIdentityWrite>();
     const identities = identityRead
       ? await this.identitiesOf(
           identityRead,
           read ?? (await this.contacts.readAlone(identityRead.part)),
+          deferred,
         )
       : new Map<string, StoredIdentity>();
     return events.map((event, index) => {
       const input = inputs[index];
       const identity = input ? identities.get(identityKey(input)) : undefined;
+      const identityWrite = input ? (deferred.get(identityKey(input)) ?? null) : null;
       const key = keys[index];
       const snapshot = key ? snapshots.get(key) : undefined;
       return {
@@ -113,6 +123,7 @@ export class ConversationResolver {
         contactId: identity?.contactId ?? null,
         identityId: identity?.id ?? null,
         contactExternalId: input?.externalId ?? null,
+        identityWrite,
       };
     });
   }
@@ -161,13 +172,15 @@ export class ConversationResolver {
    * are only read. New ones are inserted together, each in the contact sharing its email or
    * phone (or a new one), in one statement; a worker inserting an identity with the same
    * email or phone at the same moment cannot see it, so the email and phone are looked up
-   * again after the insert, and whoever finds the other joins them. Changes to known
-   * identities, and those joins, are written in a transaction under locks on the emails and
-   * phones they join by.
+   * again after the insert, and whoever finds the other joins them. Known identities' newer
+   * fields that keep their email and phone are left in `deferred`, for the events' statement
+   * (StoredEventWriter); other changes to known identities, and those joins, are written in a
+   * transaction under locks on the emails and phones they join by.
    */
   private async identitiesOf(
     { inputs, firstOf, firsts, firstStates, alonePlans }: IdentityRead,
     read: IdentitiesWithSharing,
+    deferred: Map<string, KnownIdentityWrite>,
   ): Promise<Map<string, StoredIdentity>> {
     const byKey = new Map<string, StoredIdentity>();
     const mode = this.settings.CONTACT_JOIN;
@@ -192,7 +205,7 @@ export class ConversationResolver {
       update.inputs.push(input);
       updates.set(key, update);
     }
-    await this.updateKnown([...updates.values()], byKey, slow);
+    this.deferKnown([...updates.values()], byKey, slow, deferred);
     const toJoin: StoredIdentity[] = [];
     const keyed: StoredIdentity[] = [];
     const orphans: string[] = [];
@@ -235,7 +248,35 @@ export class ConversationResolver {
     }
     if (slow.length === 0 && toJoin.length === 0) return byKey;
 
-    await this.contacts.transaction(async (manager) => {
+    await this.writeLocked(slow, toJoin, byKey);
+    // Joins move whole contacts: read where each identity of the batch is now.
+    for (const stored of await this.contacts.identitiesByNativeId([...byKey.values()])) {
+      byKey.set(identityKey(stored), stored);
+    }
+    return byKey;
+  }
+
+  /**
+   * Known identities' newer fields the events' statement could not write (their stamps moved
+   * since they were read): their inputs applied again under locks, joining contacts as needed.
+   */
+  async writeKnown(writes: KnownIdentityWrite[]): Promise<void> {
+    if (writes.length === 0) return;
+    await this.writeLocked(
+      writes.flatMap((write) => write.inputs),
+      [],
+      new Map(),
+    );
+  }
+
+  /** Writes `slow` and joins `toJoin` in a transaction under locks on their join keys. */
+  private writeLocked(
+    slow: IdentityInput[],
+    toJoin: StoredIdentity[],
+    byKey: Map<string, StoredIdentity>,
+  ): Promise<void> {
+    const mode = this.settings.CONTACT_JOIN;
+    return this.contacts.transaction(async (manager) => {
       await this.contacts.lockJoinKeys(manager, [
         ...slow.flatMap((input) =>
           joinKeysOf(mergeIdentity(emptyIdentityState(), input).state, mode),
@@ -263,26 +304,22 @@ export class ConversationResolver {
         byKey.set(key, written!);
       }
     });
-    // Joins move whole contacts: read where each identity of the batch is now.
-    for (const stored of await this.contacts.identitiesByNativeId([...byKey.values()])) {
-      byKey.set(identityKey(stored), stored);
-    }
-    return byKey;
   }
 
   /**
    * Known identities' newer fields, when their email and phone (what joins go by) stay as they
-   * are: written in one statement, each only if nobody wrote it since it was read, with no
-   * transaction or lock. The others (and those written meanwhile) go to `slow`.
+   * are: left in `deferred`, for the events' statement to write each only if nobody wrote it
+   * since it was read, with no transaction or lock. The others go to `slow`.
    */
-  private async updateKnown(
+  private deferKnown(
     updates: { stored: StoredIdentity; state: StoredIdentity; inputs: IdentityInput[] }[],
     byKey: Map<string, StoredIdentity>,
     slow: IdentityInput[],
-  ): Promise<void> {
+    deferred: Map<string, KnownIdentityWrite>,
+  ): void {
     const mode = this.settings.CONTACT_JOIN;
     const contacts = new Set<string>();
-    const fast = updates.filter(({ stored, state, inputs }) => {
+    for (const { stored, state, inputs } of updates) {
       const joinable =
         stored.autoJoin &&
         mode !== 'off' &&
@@ -290,18 +327,12 @@ export class ConversationResolver {
       // One identity per contact a statement: the contact shows the fields of one.
       if (joinable || contacts.has(stored.contactId)) {
         slow.push(...inputs);
-        return false;
+        continue;
       }
       contacts.add(stored.contactId);
-      return true;
-    });
-    if (fast.length === 0) return;
-    const written = await this.contacts.updateIdentitiesIfUnchanged(
-      fast.map(({ stored, state }) => ({ identity: state, readStamps: stored.stamps })),
-    );
-    for (const { state, inputs } of fast) {
-      if (written.has(state.id)) byKey.set(identityKey(state), state);
-      else slow.push(...inputs);
+      const key = identityKey(state);
+      deferred.set(key, { identity: state, readStamps: stored.stamps, inputs });
+      byKey.set(key, state);
     }
   }
 

@@ -46,6 +46,34 @@ export interface StatementCompanion {
   failure: string;
 }
 
+/** Several owners' companions as one: all their writes, all their conditions. */
+export function allCompanions(
+  parts: (StatementCompanion | undefined)[],
+): StatementCompanion | undefined {
+  const present = parts.filter((part) => part !== undefined);
+  if (present.length <= 1) return present[0];
+  const firsts = (first: number) => {
+    const starts: number[] = [];
+    for (const part of present) {
+      starts.push(first);
+      first += part.params.length;
+    }
+    return starts;
+  };
+  return {
+    ctes: (first) => {
+      const starts = firsts(first);
+      return present.map((part, index) => part.ctes(starts[index])).join(',\n');
+    },
+    params: present.flatMap((part) => part.params),
+    holds: (first) => {
+      const starts = firsts(first);
+      return present.map((part, index) => `(${part.holds(starts[index])})`).join(' AND ');
+    },
+    failure: [...new Set(present.map((part) => part.failure))].join('; '),
+  };
+}
+
 export interface EventRowQuery {
   type?: string;
   sourceId?: string;

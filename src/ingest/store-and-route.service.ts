@@ -84,6 +84,7 @@ export class StoreAndRouteService {
               snapshot: ids?.snapshot ?? null,
             }
           : null,
+      identity: ids?.identityWrite ?? null,
     });
     if (stored) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
     // Not stored: a retried job (or a replayed signed webhook) whose statement had committed;

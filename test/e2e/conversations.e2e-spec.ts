@@ -2,7 +2,14 @@ import { newId } from '../../src/common/ids';
 import { ContactsRepository } from '../../src/conversations/contacts.repository';
 import { ConversationResolver } from '../../src/conversations/conversation-resolver';
 import { ConversationsRepository } from '../../src/conversations/conversations.repository';
+import { DeliveryProducer } from '../../src/delivery/delivery-producer';
+import { OrderedLanes } from '../../src/delivery/ordered-lanes';
+import { EventsRepository } from '../../src/events/events.repository';
 import { normalizedOf } from '../../src/ingest/canonical-of';
+import { StoreAndRouteService } from '../../src/ingest/store-and-route.service';
+import { StoredEventWriter } from '../../src/ingest/stored-event-writer';
+import { MetricsService } from '../../src/monitoring/metrics.service';
+import { SubscriptionMatcher } from '../../src/routing/subscription-matcher';
 import { RetentionService } from '../../src/maintenance/retention.service';
 import { SourceRegistry } from '../../src/sources/source-registry';
 import { fixtureText } from '../support/fixtures';
@@ -440,56 +447,136 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
   });
 
   it('keeps the newest fields of a known identity two workers update at the same moment', async () => {
-    const registry = app.running.context.get(SourceRegistry);
-    const workers = [
-      app.running.context.get(ConversationResolver),
+    // Two workers, each with its own resolver and writer: a known identity's newer fields are
+    // written with the event's statement, only if its stamps are still those read.
+    const context = app.running.context;
+    const resolvers = [
+      context.get(ConversationResolver),
       new ConversationResolver(
-        app.running.context.get(ConversationsRepository),
-        app.running.context.get(ContactsRepository),
+        context.get(ConversationsRepository),
+        context.get(ContactsRepository),
         app.settings,
       ),
     ];
+    const writers = [
+      context.get(StoredEventWriter),
+      new StoredEventWriter(
+        app.dataSource,
+        context.get(EventsRepository),
+        context.get(ConversationsRepository),
+        context.get(ContactsRepository),
+        resolvers[1],
+      ),
+    ];
+    const workers = [0, 1].map(
+      (side) =>
+        new StoreAndRouteService(
+          context.get(SourceRegistry),
+          context.get(SubscriptionMatcher),
+          resolvers[side],
+          writers[side],
+          context.get(DeliveryProducer),
+          context.get(MetricsService),
+          context.get(OrderedLanes),
+        ),
+    );
     // Jivo sends no time: an event's time is when the router received it.
-    const eventOf = (visitor: number, name: string, receivedAt: string) => {
+    const jobOf = (visitor: number, name: string, receivedAt: string) => {
       const payload = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
       payload.chat_id = visitor;
       payload.visitor = { ...payload.visitor, number: visitor, name, email: null, phone: null };
-      const normalized = normalizedOf(
-        {
-          eventId: newId('evt'),
-          sourceId: jivo.id,
-          sourceKind: 'jivo',
-          sourceDeliveryId: null,
-          receivedAt,
-          rawBody: JSON.stringify(payload),
-        },
-        registry,
-      );
-      if (normalized.status !== 'ok') throw new Error(normalized.reason);
-      return normalized.event;
+      return {
+        eventId: newId('evt'),
+        sourceId: jivo.id,
+        sourceKind: 'jivo',
+        sourceDeliveryId: null,
+        receivedAt,
+        rawBody: JSON.stringify(payload),
+      };
     };
     const visitors = Array.from({ length: 25 }, (_, index) => 57000 + index);
+    const namesNow = async () =>
+      (await app.dataSource.query(
+        `SELECT external_id, name FROM contact_identities
+          WHERE source_id = $1 AND external_id = ANY($2::text[])`,
+        [jivo.id, visitors.map(String)],
+      )) as { external_id: string; name: string }[];
     await Promise.all(
       visitors.map((visitor) =>
-        workers[0].resolve(eventOf(visitor, 'first', '2026-05-01T10:00:00.000Z')),
+        workers[0].storeAndRoute(jobOf(visitor, 'first', '2026-05-01T10:00:00.000Z')),
       ),
     );
-    // The newer name and the older one race on two workers; the newer must stay.
     await Promise.all(
       visitors.map((visitor) =>
+        workers[1].storeAndRoute(jobOf(visitor, 'second', '2026-05-01T10:00:00.500Z')),
+      ),
+    );
+    expect((await namesNow()).filter((row) => row.name !== 'second')).toEqual([]);
+    // The newer name and the older one race on two workers: both read the same stamps, the
+    // newer is stored first; the older's statement must not write over it.
+    const resolvedOf = (side: number, visitor: number, name: string, receivedAt: string) => {
+      const job = jobOf(visitor, name, receivedAt);
+      const normalized = normalizedOf(job, context.get(SourceRegistry));
+      if (normalized.status !== 'ok') throw new Error(normalized.reason);
+      return resolvers[side].resolve(normalized.event).then((ids) => ({ job, ids }));
+    };
+    const store = (side: number, { job, ids }: Awaited<ReturnType<typeof resolvedOf>>) =>
+      writers[side].write({
+        event: {
+          id: job.eventId,
+          sourceId: job.sourceId,
+          sourceKind: job.sourceKind,
+          sourceEvent: null,
+          sourceDeliveryId: null,
+          type: null,
+          status: 'unprocessable',
+          error: 'stored by the test',
+          conversationKey: null,
+          conversationId: null,
+          occurredAt: job.receivedAt,
+          receivedAt: job.receivedAt,
+          rawBody: job.rawBody,
+          canonical: null,
+          deliveries: [],
+        },
+        state: null,
+        identity: ids.identityWrite,
+      });
+    const raced = await Promise.all(
+      visitors.map((visitor) =>
         Promise.all([
-          workers[0].resolve(eventOf(visitor, 'newest', '2026-05-01T10:00:02.000Z')),
-          workers[1].resolve(eventOf(visitor, 'older', '2026-05-01T10:00:01.000Z')),
+          resolvedOf(0, visitor, 'newest', '2026-05-01T10:00:02.000Z'),
+          resolvedOf(1, visitor, 'older', '2026-05-01T10:00:01.000Z'),
         ]),
       ),
     );
-    const rows = (await app.dataSource.query(
-      `SELECT external_id, name FROM contact_identities
-        WHERE source_id = $1 AND external_id = ANY($2::text[])`,
-      [jivo.id, visitors.map(String)],
-    )) as { external_id: string; name: string }[];
+    expect(
+      raced.every(([newest, older]) => newest.ids.identityWrite && older.ids.identityWrite),
+    ).toBe(true);
+    await Promise.all(raced.map(([newest]) => store(0, newest)));
+    await Promise.all(raced.map(([, older]) => store(1, older)));
+    const rows = await namesNow();
     expect(rows).toHaveLength(visitors.length);
     expect(rows.filter((row) => row.name !== 'newest')).toEqual([]);
+    const contacts = (await app.dataSource.query(
+      `SELECT c.name FROM contacts c JOIN contact_identities i ON i.contact_id = c.id
+        WHERE i.source_id = $1 AND i.external_id = ANY($2::text[])`,
+      [jivo.id, visitors.map(String)],
+    )) as { name: string }[];
+    expect(contacts.filter((row) => row.name !== 'newest')).toEqual([]);
+    // The other way round: the older is stored first, so the newer's statement finds the
+    // stamps moved and its fields are merged again under locks.
+    const reversed = await Promise.all(
+      visitors.map((visitor) =>
+        Promise.all([
+          resolvedOf(0, visitor, 'latest', '2026-05-01T10:00:04.000Z'),
+          resolvedOf(1, visitor, 'earlier', '2026-05-01T10:00:03.000Z'),
+        ]),
+      ),
+    );
+    await Promise.all(reversed.map(([, earlier]) => store(1, earlier)));
+    await Promise.all(reversed.map(([latest]) => store(0, latest)));
+    expect((await namesNow()).filter((row) => row.name !== 'latest')).toEqual([]);
   });
 
   it('merges and splits contacts by hand; a split identity is not joined again', async () => {

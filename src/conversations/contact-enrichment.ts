@@ -50,7 +50,7 @@ export class ContactEnrichment {
     if (earlier.length > 0) {
       answer.customData = earlier.map((conversation) => customDataOf(conversation, base));
     }
-    if (base) answer.crmLink = `${base}/api/contacts/${contactId}`;
+    if (base) answer.crmLink = `${base}/console/contacts/${contactId}`;
     return answer;
   }
 }
@@ -86,6 +86,6 @@ function customDataOf(
     title: `${conversation.sourceKind} · ${channel} · ${date}`,
     content: last ? `${conversation.status}: ${last}` : conversation.status,
   };
-  if (base) entry.link = `${base}/api/conversations/${conversation.id}`;
+  if (base) entry.link = `${base}/console/conversations/${conversation.id}`;
   return entry;
 }

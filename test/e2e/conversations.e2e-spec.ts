@@ -165,12 +165,12 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     const answer = (await reply.json()) as Json;
     expect(answer.result).toBe('ok');
     expect(answer.contact_info).toMatchObject({ email: expect.any(String), phone: '+14084987855' });
-    expect(answer.crm_link).toMatch(new RegExp(`^${PUBLIC_BASE_URL}/api/contacts/ct_`));
+    expect(answer.crm_link).toMatch(new RegExp(`^${PUBLIC_BASE_URL}/console/contacts/ct_`));
     expect(answer.custom_data).toEqual([
       {
         title: expect.stringMatching(/^chatwoot · (WhatsApp|whatsapp|[^·]+) · 2026-04-10$/),
         content: 'open: Where is my order?',
-        link: expect.stringMatching(new RegExp(`^${PUBLIC_BASE_URL}/api/conversations/conv_`)),
+        link: expect.stringMatching(new RegExp(`^${PUBLIC_BASE_URL}/console/conversations/conv_`)),
       },
     ]);
     await app.drainQueues();
@@ -179,7 +179,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     expect(contacts.status).toBe(200);
     expect(contacts.body.data).toHaveLength(1);
     const contact = (await app.admin('GET', `/api/contacts/${contacts.body.data[0].id}`)).body;
-    expect(answer.crm_link).toBe(`${PUBLIC_BASE_URL}/api/contacts/${contact.id}`);
+    expect(answer.crm_link).toBe(`${PUBLIC_BASE_URL}/console/contacts/${contact.id}`);
     expect(contact.identities.map((identity: Json) => identity.sourceKind).sort()).toEqual([
       'chatwoot',
       'jivo',

@@ -82,6 +82,21 @@ export interface StatementReadPart<T> {
   read(rows: KindedRow[]): T;
 }
 
+/**
+ * Inserts the identities of a CTE with the planned columns (`identity_id`, `contact_id`, …), each
+ * unless its source already has it; answers the ids inserted.
+ */
+function insertIdentitiesFrom(cte: string): string {
+  return `INSERT INTO contact_identities (id, contact_id, source_id, source_kind, external_id, name,
+                                  email, email_normalized, phone, phone_e164, description,
+                                  avatar_url, attributes, field_stamps)
+  SELECT identity_id, contact_id, source_id, source_kind, external_id, name, email,
+         email_normalized, phone, phone_e164, description, avatar_url, attributes, field_stamps
+    FROM ${cte}
+  ON CONFLICT (source_id, external_id) DO NOTHING
+  RETURNING id`;
+}
+
 const IDENTITY_COLUMNS = `id, contact_id AS "contactId", source_id AS "sourceId",
   external_id AS "externalId", name, email, email_normalized AS "emailNormalized", phone,
   phone_e164 AS "phoneE164", description, avatar_url AS "avatarUrl", attributes,
@@ -166,15 +181,7 @@ export class ContactsRepository {
          INSERT INTO contacts (id, name, email, phone_e164)
          SELECT contact_id, name, email, phone_e164 FROM alone
        ), alone_identity AS (
-         INSERT INTO contact_identities (id, contact_id, source_id, source_kind, external_id, name,
-                                         email, email_normalized, phone, phone_e164, description,
-                                         avatar_url, attributes, field_stamps)
-         SELECT identity_id, contact_id, source_id, source_kind, external_id, name, email,
-                email_normalized, phone, phone_e164, description, avatar_url, attributes,
-                field_stamps
-           FROM alone
-         ON CONFLICT (source_id, external_id) DO NOTHING
-         RETURNING id
+         ${insertIdentitiesFrom('alone')}
        ), alone_link AS (
          INSERT INTO contact_links (contact_id, identity_id, reason, value, event_id)
          SELECT alone.contact_id, alone.identity_id, 'created', NULL, alone.event_id
@@ -357,15 +364,7 @@ export class ContactsRepository {
          INSERT INTO contacts (id, name, email, phone_e164)
          SELECT contact_id, name, email, phone_e164 FROM plan WHERE create_contact
        ), identity AS (
-         INSERT INTO contact_identities (id, contact_id, source_id, source_kind, external_id, name,
-                                         email, email_normalized, phone, phone_e164, description,
-                                         avatar_url, attributes, field_stamps)
-         SELECT identity_id, contact_id, source_id, source_kind, external_id, name, email,
-                email_normalized, phone, phone_e164, description, avatar_url, attributes,
-                field_stamps
-           FROM plan
-         ON CONFLICT (source_id, external_id) DO NOTHING
-         RETURNING id
+         ${insertIdentitiesFrom('plan')}
        ), link AS (
          INSERT INTO contact_links (contact_id, identity_id, reason, value, event_id)
          SELECT plan.contact_id, plan.identity_id, plan.reason, plan.value, plan.event_id

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
-import { Agent, request } from 'undici';
+import { Agent, Dispatcher } from 'undici';
 import { Settings } from '../config/settings';
 import { checkTargetUrl, guardedLookup } from './target-guard';
 
@@ -53,45 +53,123 @@ export class HttpSender implements OnModuleDestroy {
 
   async send(outbound: OutboundRequest): Promise<AttemptOutcome> {
     const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
     const allowPrivate =
       outbound.allowPrivateTargets ?? this.settings?.ALLOW_PRIVATE_TARGETS ?? false;
 
     // IP literals never reach the guarded lookup; host names are checked as they connect.
     const guard = checkTargetUrl(outbound.url, allowPrivate);
-    if (!guard.ok) return failure(elapsed(), `target refused: ${guard.reason}`, false);
-
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort(new Error(`timed out after ${outbound.timeoutMs} ms`));
-    }, outbound.timeoutMs);
-    try {
-      const response = await request(outbound.url, {
-        method: 'POST',
-        dispatcher: allowPrivate ? this.openAgent : this.guardedAgent,
-        body: outbound.body,
-        headers: {
-          ...outbound.headers,
-          'content-type': 'application/json',
-          'user-agent': 'webhook-router/0.1',
-        },
-        signal: abort.signal,
-      });
-      const excerpt = await readExcerpt(
-        response.body,
-        outbound.responseLimitBytes ?? RESPONSE_EXCERPT_BYTES,
-      );
-      return judgeResponse(outbound.url, response.statusCode, response.headers, excerpt, elapsed());
-    } catch (error) {
-      if (timedOut) return failure(elapsed(), `timed out after ${outbound.timeoutMs} ms`, true);
-      const refused = findTargetRefusal(error);
-      if (refused) return failure(elapsed(), `target refused: ${refused}`, false);
-      return failure(elapsed(), describeNetworkError(error), true);
-    } finally {
-      clearTimeout(timer);
+    if (!guard.ok) {
+      return failure(Math.round(performance.now() - started), `target refused: ${guard.reason}`, false);
     }
+    const url = new URL(outbound.url);
+    return new Promise<AttemptOutcome>((resolve) => {
+      const exchange = new AttemptExchange(outbound, started, resolve);
+      try {
+        (allowPrivate ? this.openAgent : this.guardedAgent).dispatch(
+          {
+            origin: url.origin,
+            path: `${url.pathname}${url.search}`,
+            method: 'POST',
+            body: outbound.body,
+            headers: {
+              ...outbound.headers,
+              'content-type': 'application/json',
+              'user-agent': USER_AGENT,
+            },
+          },
+          exchange,
+        );
+      } catch (error) {
+        exchange.onResponseError(null, error as Error);
+      }
+    });
+  }
+}
+
+const USER_AGENT = 'webhook-router/0.1';
+
+/**
+ * One attempt's exchange, on undici's dispatch API: the response's status, headers and the first
+ * bytes of its body, without the stream and async iterator `request()` makes for every response.
+ * Settles once: on the end of the body, at the excerpt's limit (dropping the connection rather
+ * than reading the rest), on an error, or when the attempt's timeout fires (which aborts it).
+ */
+class AttemptExchange implements Dispatcher.DispatchHandler {
+  private readonly limit: number;
+  private readonly timer: NodeJS.Timeout;
+  private controller: Dispatcher.DispatchController | null = null;
+  private statusCode = 0;
+  private headers: ResponseHeaders = {};
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private settled = false;
+  private timedOut = false;
+
+  constructor(
+    private readonly outbound: OutboundRequest,
+    private readonly started: number,
+    private readonly resolve: (outcome: AttemptOutcome) => void,
+  ) {
+    this.limit = outbound.responseLimitBytes ?? RESPONSE_EXCERPT_BYTES;
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.settle(failure(this.elapsed(), `timed out after ${outbound.timeoutMs} ms`, true));
+      this.controller?.abort(new Error(`timed out after ${outbound.timeoutMs} ms`));
+    }, outbound.timeoutMs);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Timed out while waiting for a connection: never sent.
+    if (this.timedOut) controller.abort(new Error(`timed out after ${this.outbound.timeoutMs} ms`));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: ResponseHeaders,
+  ): void {
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size >= this.limit) {
+      this.settle(this.judged());
+      controller.abort(new Error('response excerpt complete'));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.settle(this.judged());
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    if (this.settled) return;
+    const refused = findTargetRefusal(error);
+    if (refused) return this.settle(failure(this.elapsed(), `target refused: ${refused}`, false));
+    this.settle(failure(this.elapsed(), describeNetworkError(error), true));
+  }
+
+  private judged(): AttemptOutcome {
+    const excerpt =
+      this.size === 0 ? null : Buffer.concat(this.chunks).subarray(0, this.limit).toString('utf8');
+    return judgeResponse(this.outbound.url, this.statusCode, this.headers, excerpt, this.elapsed());
+  }
+
+  private settle(outcome: AttemptOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.chunks = [];
+    this.resolve(outcome);
+  }
+
+  private elapsed(): number {
+    return Math.round(performance.now() - this.started);
   }
 }
 
@@ -183,25 +261,6 @@ function resolveLocation(location: string, base: string): string {
   return resolved.length > LOCATION_IN_ERROR_CHARS
     ? `${resolved.slice(0, LOCATION_IN_ERROR_CHARS)}…`
     : resolved;
-}
-
-/** Keeps the first `limit` bytes and drops the connection rather than reading the rest. */
-async function readExcerpt(
-  body: AsyncIterable<Buffer> & { destroy(): void },
-  limit: number,
-): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= limit) {
-      body.destroy();
-      break;
-    }
-  }
-  if (size === 0) return null;
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
 function findTargetRefusal(error: unknown): string | null {

@@ -181,6 +181,11 @@ export class DeliveriesRepository {
     MAX_BATCH,
   );
 
+  private readonly rawBodies = batchPerTurn<string, string | null>(
+    (eventIds) => this.rawBodiesOf(eventIds),
+    MAX_BATCH,
+  );
+
   private readonly attempts = batchPerTurn<AttemptRecord, RecordedAttempt | null>(
     (records) => this.recordMany(records),
     MAX_BATCH,
@@ -434,12 +439,9 @@ export class DeliveriesRepository {
     return this.sending.load(deliveryId);
   }
 
-  /** The raw body of a delivery's event, for a subscription that is sent the source's bytes. */
-  async rawBodyOf(eventId: string): Promise<string | null> {
-    const rows = (await this.dataSource.query(`SELECT raw_body FROM events WHERE id = $1`, [
-      eventId,
-    ])) as { raw_body: string }[];
-    return rows[0]?.raw_body ?? null;
+  /** The raw body of a delivery's event, for a subscription that is sent the source's bytes (batched). */
+  rawBodyOf(eventId: string): Promise<string | null> {
+    return this.rawBodies.load(eventId);
   }
 
   /**
@@ -668,10 +670,17 @@ export class DeliveriesRepository {
     }
   }
 
+  /**
+   * The deliveries' rows with their events' canonical form, which Postgres turns into text and
+   * sends once per event of the batch (an event's deliveries are usually loaded together): its
+   * deliveries then share one string.
+   */
   private async loadMany(ids: readonly string[]): Promise<(SendingRow | null)[]> {
     const rows = (await this.dataSource.query(
       `SELECT d.id, d.event_id, d.subscription_id, d.status, d.run, d.attempt_count,
-              d.run_attempt_base, d.next_attempt_at, e.canonical::text AS canonical, d.lane_key, d.lane_at,
+              d.run_attempt_base, d.next_attempt_at, d.lane_key, d.lane_at,
+              CASE WHEN row_number() OVER (PARTITION BY d.event_id ORDER BY d.id) = 1
+                   THEN e.canonical::text END AS canonical,
               d.lane_key IS NOT NULL AND EXISTS (
                 SELECT 1 FROM deliveries o
                  WHERE o.subscription_id = d.subscription_id AND o.lane_key = d.lane_key
@@ -682,15 +691,52 @@ export class DeliveriesRepository {
         WHERE d.id = ANY($1::text[])`,
       [ids],
     )) as SendingRow[];
-    const byId = new Map(rows.map((row) => [row.id, row]));
+    const canonicalOf = new Map<string, string | null>();
+    for (const row of rows)
+      if (row.canonical !== null) canonicalOf.set(row.event_id, row.canonical);
+    const byId = new Map<string, SendingRow>();
+    for (const row of rows) {
+      byId.set(row.id, { ...row, canonical: canonicalOf.get(row.event_id) ?? null });
+    }
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  /** Attempts of the same delivery go in separate statements, in the order they came. */
-  private async recordMany(records: readonly AttemptRecord[]): Promise<(RecordedAttempt | null)[]> {
-    const results = new Map<AttemptRecord, RecordedAttempt | null>();
+  private async rawBodiesOf(eventIds: readonly string[]): Promise<(string | null)[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT id, raw_body FROM events WHERE id = ANY($1::text[])`,
+      [[...new Set(eventIds)]],
+    )) as { id: string; raw_body: string | null }[];
+    const byId = new Map(rows.map((row) => [row.id, row.raw_body]));
+    return eventIds.map((id) => byId.get(id) ?? null);
+  }
+
+  /**
+   * Attempts of the same delivery go in separate statements, in the order they came. Should a
+   * statement fail, its attempts are recorded one by one: one that Postgres refuses must not lose
+   * the others', which other jobs made (the statement is atomic, so none was recorded twice).
+   */
+  private async recordMany(
+    records: readonly AttemptRecord[],
+  ): Promise<(RecordedAttempt | null | Error)[]> {
+    const results = new Map<AttemptRecord, RecordedAttempt | null | Error>();
     for (const round of roundsByDistinctKey(records, (record) => record.deliveryId)) {
-      const recorded = await this.recordRound(round);
+      let recorded: Map<string, RecordedAttempt>;
+      try {
+        recorded = await this.recordRound(round);
+      } catch (error) {
+        if (round.length === 1) {
+          results.set(round[0], error as Error);
+          continue;
+        }
+        for (const record of round) {
+          try {
+            results.set(record, (await this.recordRound([record])).get(record.deliveryId) ?? null);
+          } catch (alone) {
+            results.set(record, alone as Error);
+          }
+        }
+        continue;
+      }
       for (const record of round) results.set(record, recorded.get(record.deliveryId) ?? null);
     }
     return records.map((record) => results.get(record) ?? null);

@@ -37,6 +37,7 @@ describe('HttpSender', () => {
       const path = req.url ?? '';
       if (path === '/ok') return res.end('thanks');
       if (path === '/error') return res.writeHead(500, { 'retry-after': '3' }).end('boom');
+      if (path === '/nul') return res.end('a\u0000b');
       if (path === '/gone') return res.writeHead(410).end();
       if (path === '/busy') return res.writeHead(429, { 'retry-after': '3' }).end();
       if (path === '/down') {
@@ -92,6 +93,10 @@ describe('HttpSender', () => {
       'content-type': 'application/json',
       'webhook-id': 'evt_1',
     });
+  });
+
+  it('keeps an excerpt Postgres can store: a NUL character is replaced', async () => {
+    expect(await send('/nul')).toMatchObject({ succeeded: true, responseExcerpt: 'a\uFFFDb' });
   });
 
   it('retries a 5xx, without Retry-After outside 429 and 503', async () => {

@@ -59,7 +59,11 @@ export class HttpSender implements OnModuleDestroy {
     // IP literals never reach the guarded lookup; host names are checked as they connect.
     const guard = checkTargetUrl(outbound.url, allowPrivate);
     if (!guard.ok) {
-      return failure(Math.round(performance.now() - started), `target refused: ${guard.reason}`, false);
+      return failure(
+        Math.round(performance.now() - started),
+        `target refused: ${guard.reason}`,
+        false,
+      );
     }
     const url = new URL(outbound.url);
     return new Promise<AttemptOutcome>((resolve) => {
@@ -155,8 +159,14 @@ class AttemptExchange implements Dispatcher.DispatchHandler {
   }
 
   private judged(): AttemptOutcome {
+    // Postgres text cannot hold NUL: the excerpt is recorded with the attempt.
     const excerpt =
-      this.size === 0 ? null : Buffer.concat(this.chunks).subarray(0, this.limit).toString('utf8');
+      this.size === 0
+        ? null
+        : Buffer.concat(this.chunks)
+            .subarray(0, this.limit)
+            .toString('utf8')
+            .replaceAll('\u0000', '\uFFFD');
     return judgeResponse(this.outbound.url, this.statusCode, this.headers, excerpt, this.elapsed());
   }
 

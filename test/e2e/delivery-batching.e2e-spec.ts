@@ -1,5 +1,6 @@
 import { DeliveriesRepository } from '../../src/delivery/deliveries.repository';
 import { DeliveryAttempts } from '../../src/delivery/delivery-attempts';
+import { DeliveryEntity } from '../../src/delivery/delivery.entity';
 import { DeliveryProcessor } from '../../src/delivery/delivery.processor';
 import { AttemptOutcome } from '../../src/outbound/http-sender';
 import { fixtureText } from '../support/fixtures';
@@ -60,12 +61,13 @@ describe('delivery loads and attempt records batched across jobs', () => {
       eventIds.push(((await response.json()) as { eventId: string }).eventId);
     }
     return Promise.all(
-      eventIds.map((eventId) =>
-        waitFor(async () => {
-          const deliveries = await repository.ofEvent(eventId);
-          return deliveries.length === 3 && { eventId, deliveries };
-        }),
-      ),
+      eventIds.map(async (eventId) => {
+        const deliveries = await waitFor(async () => {
+          const stored = await repository.ofEvent(eventId);
+          return stored.length === 3 && stored;
+        });
+        return { eventId, deliveries: deliveries as DeliveryEntity[] };
+      }),
     );
   }
 

@@ -1,8 +1,12 @@
 import Fastify from 'fastify';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import { Writable } from 'node:stream';
 import { loadSettings } from '../config/settings';
-import { createLoggers, loggedUrl, maskUrl, RequestLogLines } from './logging';
+import { createLoggers, logDestination, loggedUrl, maskUrl, RequestLogLines } from './logging';
 
 function capture(): { stream: Writable; lines: () => Record<string, any>[]; text: () => string } {
   let output = '';
@@ -148,4 +152,35 @@ describe('logging', () => {
     expect(loadSettings({ NODE_ENV: 'test', LOG_LEVEL: 'debug' }).LOG_LEVEL).toBe('debug');
     expect(() => loadSettings({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
+
+  it("gathers lines into few writes, and writes a quiet process's line within a moment", async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'log-destination-'));
+    const file = join(directory, 'lines.log');
+    const destination = logDestination(file) as ReturnType<typeof pino.destination>;
+    try {
+      const logger = pino({ base: null }, destination);
+      await new Promise((resolve) => destination.once('ready', resolve));
+      logger.info({ deliveryId: 'dlv_1' }, 'delivery attempt');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(readFileSync(file, 'utf8')).toBe('');
+
+      const written = Date.now();
+      await waitForText(file, 'dlv_1');
+      expect(Date.now() - written).toBeLessThan(1000);
+      // Past the gathering size, lines are written without waiting for the timer.
+      logger.info({ filler: 'x'.repeat(5000) }, 'a long line');
+      await waitForText(file, 'a long line');
+    } finally {
+      destination.destroy();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
 });
+
+async function waitForText(file: string, text: string): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while (!readFileSync(file, 'utf8').includes(text)) {
+    if (Date.now() > deadline) throw new Error(`${text} never reached ${file}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

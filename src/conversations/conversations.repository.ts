@@ -208,20 +208,21 @@ export class ConversationsRepository {
            INSERT INTO conversations (id, key, source_id, source_kind, external_id)
            SELECT id, key, source_id, source_kind, external_id FROM input ORDER BY key
            ON CONFLICT (key) DO NOTHING
-           RETURNING *
-         ), found AS (
-           SELECT * FROM inserted
-           UNION ALL
-           SELECT c.* FROM conversations c JOIN input ON input.key = c.key
+           RETURNING id, key
          )${other ? `, ${other.ctes(7)}` : ''}
-         SELECT 'conversation' AS kind, NULL::int AS idx, to_jsonb(state) AS row
-           FROM (SELECT ${STATE_COLUMNS.map((column) => `found.${column}`).join(', ')}, found.key,
+         -- A row made now holds its columns' defaults, the empty state: only its id comes back.
+         SELECT 'conversation' AS kind, NULL::int AS idx,
+                jsonb_build_object('id', id, 'key', key, 'made', true) AS row
+           FROM inserted
+         UNION ALL
+         SELECT 'conversation', NULL, to_jsonb(state)
+           FROM (SELECT ${STATE_COLUMNS.map((column) => `c.${column}`).join(', ')}, c.key,
                         (SELECT coalesce(json_agg(m), '[]') FROM conversation_messages m
-                          WHERE m.conversation_id = found.id
+                          WHERE m.conversation_id = c.id
                             AND m.external_id IN
                                 (SELECT jsonb_array_elements_text(input.message_ids::jsonb)))
                           AS messages
-                   FROM found JOIN input ON input.key = found.key) state
+                   FROM conversations c JOIN input ON input.key = c.key) state
          ${other ? `UNION ALL ${other.sql(7)}` : ''}`,
         [
           missing.map(() => newId('conv')),
@@ -236,11 +237,13 @@ export class ConversationsRepository {
       if (other) read = other.read(rows);
       for (const { kind, row } of rows) {
         if (kind !== 'conversation') continue;
-        const state = row as unknown as ConversationStateRow & {
-          key: string;
-          messages: MessageRow[];
-        };
-        snapshots.set(state.key, snapshotOfRow(state, state.messages));
+        const state = row as unknown as
+          | (ConversationStateRow & { key: string; messages: MessageRow[]; made?: undefined })
+          | { id: string; key: string; made: true };
+        snapshots.set(
+          state.key,
+          state.made ? madeSnapshot(state.id) : snapshotOfRow(state, state.messages),
+        );
       }
       missing = missing.filter((row) => !snapshots.has(row.key));
     }
@@ -480,6 +483,17 @@ function messageOfRow(row: MessageRow): MessageState {
     status: row.status,
     firstSeenAt: iso(row.first_seen_at)!,
     stamps: row.field_stamps ?? {},
+  };
+}
+
+/** A row just inserted: its columns' defaults are the empty state, at version 0. */
+function madeSnapshot(id: string): ConversationSnapshot {
+  return {
+    id,
+    version: '0',
+    state: emptyConversationState(),
+    lastMessage: null,
+    messages: new Map(),
   };
 }
 

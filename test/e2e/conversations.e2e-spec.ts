@@ -642,6 +642,20 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     expect((await app.admin('GET', '/api/conversations/conv_nope')).status).toBe(404);
   });
 
+  it('reads back a conversation it has just made as the state the new row holds', async () => {
+    // The read that makes a row does not read its columns back: their defaults must be the
+    // empty state the worker assumes, or the first event would be applied to the wrong state.
+    const conversations = app.running.context.get(ConversationsRepository);
+    const key = `jivo:${jivo.id}:made-here`;
+    const asked = [
+      { key, sourceId: jivo.id, sourceKind: 'jivo', externalId: 'made-here', messageIds: ['m1'] },
+    ];
+    const made = (await conversations.snapshotsOfKeys(asked)).snapshots.get(key);
+    const read = (await conversations.snapshotsOfKeys(asked)).snapshots.get(key);
+    expect(made?.id).toMatch(/^conv_/);
+    expect(read).toEqual(made);
+  });
+
   it('keeps conversations and contacts when retention purges their events, and says so', async () => {
     const key = `chatwoot:${cw.id}:3001`;
     const before = await conversationByKey(key);

@@ -94,7 +94,8 @@ export interface LanePlace {
 export class IngestWatermark {
   private reading: Promise<Reading> | null = null;
   private readingStartedAt = 0;
-  private wake: { promise: Promise<void>; resolve: () => void } | null = null;
+  /** Heads asleep until an ingest job finishes here or their poll comes. */
+  private readonly sleepers = new Set<() => void>();
 
   constructor(
     @InjectQueue(INGEST_QUEUE) private readonly queue: Queue,
@@ -125,9 +126,8 @@ export class IngestWatermark {
 
   /** An ingest job finished in this process: waiting heads look again now. */
   ingestFinished(): void {
-    const wake = this.wake;
-    this.wake = null;
-    wake?.resolve();
+    for (const wake of this.sleepers) wake();
+    this.sleepers.clear();
   }
 
   private allows(reading: Reading, { laneAt, eventId }: LanePlace): boolean {
@@ -140,16 +140,15 @@ export class IngestWatermark {
   }
 
   private changeOrTimeout(ms: number): Promise<void> {
-    if (!this.wake) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((done) => (resolve = done));
-      this.wake = { promise, resolve };
-    }
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      this.wake.promise,
-      new Promise<void>((done) => (timer = setTimeout(done, ms))),
-    ]).finally(() => clearTimeout(timer));
+    return new Promise<void>((done) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        done();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
   }
 
   /** A reading started at or after `notBefore`, shared by every head asking meanwhile. */

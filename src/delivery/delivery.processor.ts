@@ -152,11 +152,14 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
         if (delivery.laneAt) {
           // An earlier webhook may still be on its way to Postgres: wait for it here a little
           // (it is usually being stored right now), then elsewhere; no attempt spent.
-          const delayMs = await this.ingest.waitFor(
+          const verdict = await this.ingest.waitFor(
             { laneAt: delivery.laneAt.getTime(), eventId: delivery.eventId },
             HEAD_WAITS_IN_SLOT_MS,
           );
-          if (delayMs > 0) return { kind: 'wait', delayMs };
+          if (!verdict.go) return { kind: 'wait', delayMs: verdict.delayMs };
+          // An earlier webhook of its conversation may have been stored while it waited: loaded
+          // again, the head steps back if it was overtaken (the reading now lets it go at once).
+          if (verdict.waited) return this.sendOne(deliveryId, run, resuming);
         }
         break;
     }

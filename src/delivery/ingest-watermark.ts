@@ -75,6 +75,9 @@ interface Reading {
   ties: Set<string> | null;
 }
 
+/** Whether a head may be sent now; if not, how long its job had better wait in the delayed set. */
+export type HeadVerdict = { go: true; waited: boolean } | { go: false; delayMs: number };
+
 /** A head: its place in its lane (accept time, then event id). */
 export interface LanePlace {
   laneAt: number;
@@ -103,20 +106,22 @@ export class IngestWatermark {
   ) {}
 
   /**
-   * Waits, up to `budgetMs`, until every webhook accepted before the head is stored. Answers 0
-   * when it may go, or else how long it had better wait elsewhere (the ingest backlog it trails).
+   * Waits, up to `budgetMs`, until every webhook accepted before the head is stored. Answers
+   * whether it may go (and whether it waited for that: what it loaded before may be stale), or
+   * else how long it had better wait elsewhere (the ingest backlog it trails).
    */
-  async waitFor(head: LanePlace, budgetMs: number): Promise<number> {
+  async waitFor(head: LanePlace, budgetMs: number): Promise<HeadVerdict> {
     const startedAt = Date.now();
     // Readings only move forward (accept times grow), so an older one can only hold a head back.
     let reading = await this.read(0);
-    if (!this.allows(reading, head)) reading = await this.read(startedAt);
+    if (this.allows(reading, head)) return { go: true, waited: false };
+    reading = await this.read(startedAt);
     for (;;) {
-      if (this.allows(reading, head)) return 0;
+      if (this.allows(reading, head)) return { go: true, waited: true };
       const waited = Date.now() - startedAt;
       if (waited >= budgetMs) {
         const behind = head.laneAt - (reading.holding ?? reading.now);
-        return Math.min(Math.max(behind / 2, 50), 2_000);
+        return { go: false, delayMs: Math.min(Math.max(behind / 2, 50), 2_000) };
       }
       const asleepAt = Date.now();
       await this.changeOrTimeout(Math.min(POLL_MS, budgetMs - waited));

@@ -117,6 +117,23 @@ describe('IngestWatermark and AcceptClock (real Redis)', () => {
     expect(await redis.zscore(acceptKeys(queue).accepting, 'evt_lost')).toBeNull();
   });
 
+  it('forgets a note left behind once the job is in Redis, and counts the job instead', async () => {
+    await drain();
+    const early = await clock.accept('evt_note_left');
+    // The job is queued but the note's removal never reached Redis (a connection cut).
+    await queue.add(
+      'webhook.received',
+      { eventId: 'evt_note_left' },
+      { jobId: 'evt_note_left', timestamp: early },
+    );
+    const head = await accept('evt_note_head');
+    expect(await mayGo(head, 'evt_note_head')).toBe(false);
+    expect(await redis.zscore(acceptKeys(queue).accepting, 'evt_note_left')).toBeNull();
+    expect(await storeNext()).toBe('evt_note_left');
+    expect(await mayGo(head, 'evt_note_head')).toBe(true);
+    await storeNext();
+  });
+
   it('lets a waiting head go once the webhook before it is stored', async () => {
     await drain();
     await accept('evt_slow');

@@ -59,7 +59,14 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, 999)) do job(id) end
 for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, 499)) do job(id) end
 redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - tonumber(ARGV[2]))
 local accepting = redis.call('ZRANGE', KEYS[7], 0, 99, 'WITHSCORES')
-for i = 1, #accepting, 2 do consider(accepting[i], tonumber(accepting[i + 1])) end
+for i = 1, #accepting, 2 do
+  -- A note whose job is in Redis (its removal lost to a connection cut) is the job's to count.
+  if redis.call('EXISTS', prefix .. accepting[i]) == 1 then
+    redis.call('ZREM', KEYS[7], accepting[i])
+  else
+    consider(accepting[i], tonumber(accepting[i + 1]))
+  end
+end
 local answer = { now, oldest, #ties }
 for i = 1, math.min(#ties, tonumber(ARGV[3])) do answer[#answer + 1] = ties[i] end
 return answer

@@ -19,6 +19,7 @@ import { Playground } from './events/playground';
 import { PlaygroundController } from './events/playground.controller';
 import { DedupeStore } from './ingest/dedupe-store';
 import { EnrichmentClient } from './ingest/enrichment.client';
+import { AcceptClock } from './queues/accept-clock';
 import { IngestService } from './ingest/ingest.service';
 import { FailedIngestJobs } from './monitoring/failed-ingest-jobs';
 import { HealthController } from './monitoring/health.controller';
@@ -57,6 +58,7 @@ import { TestSend } from './delivery/test-send';
   ],
   providers: [
     IngestService,
+    AcceptClock,
     ConversationsService,
     ContactEnrichment,
     TestSend,

@@ -312,16 +312,15 @@ export class Settings {
   DELIVERY_SWEEP_INTERVAL_MINUTES = 5;
 
   /**
-   * Ordered subscriptions: a conversation's head is sent once every webhook accepted up to this
-   * long before it was stored (the margin covers the time from a webhook's arrival to its job in
-   * Redis, and the API hosts' clock skew), so an earlier one of the conversation goes first
-   * (docs/ordering.md).
+   * Ordered subscriptions: a conversation's head is sent once every webhook accepted before it
+   * was stored, and once Redis's clock is this far past its accept time (docs/ordering.md).
+   * Accept times come from Redis's own clock, so correctness needs no margin: 0 by default.
    */
   @Transform(toInt)
   @IsInt()
   @Min(0)
   @Max(60_000)
-  ORDERING_SETTLE_MS = 250;
+  ORDERING_SETTLE_MS = 0;
 
   /**
    * How often one of the workers looks for ordered conversations with nothing in flight (a worker

@@ -34,6 +34,11 @@ export class RetryableDeliveryError extends Error {
 }
 
 const DONE: NextStep = { kind: 'done' };
+/**
+ * How long an ordered head waits for earlier webhooks to be stored while keeping its worker slot;
+ * longer (an ingest backlog) and its job waits in the delayed set.
+ */
+const HEAD_WAITS_IN_SLOT_MS = 200;
 
 /**
  * BullMQ asks this for every retry's delay. Attempts are planned by the processor (it threw the
@@ -145,12 +150,16 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
           return DONE;
         }
         if (delivery.laneAt) {
-          // An earlier webhook may still be on its way to Postgres: wait, no attempt spent.
-          const sendableBefore = await this.ingest.sendableBefore();
-          const ahead = delivery.laneAt.getTime() - sendableBefore;
-          // Half the gap: the watermark moves faster than the clock while a backlog drains.
-          if (ahead >= 0)
-            return { kind: 'wait', delayMs: Math.min(Math.max(ahead / 2, 50), 2_000) };
+          // An earlier webhook may still be on its way to Postgres: wait for it here a little
+          // (it is usually being stored right now), then elsewhere; no attempt spent.
+          const verdict = await this.ingest.waitFor(
+            { laneAt: delivery.laneAt.getTime(), eventId: delivery.eventId },
+            HEAD_WAITS_IN_SLOT_MS,
+          );
+          if (!verdict.go) return { kind: 'wait', delayMs: verdict.delayMs };
+          // An earlier webhook of its conversation may have been stored while it waited: loaded
+          // again, the head steps back if it was overtaken (the reading now lets it go at once).
+          if (verdict.waited) return this.sendOne(deliveryId, run, resuming);
         }
         break;
     }

@@ -2,6 +2,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { OnApplicationBootstrap } from '@nestjs/common';
 import { Job, UnrecoverableError } from 'bullmq';
 import { Settings } from '../config/settings';
+import { IngestWatermark } from '../delivery/ingest-watermark';
 import { INGEST_QUEUE, IngestJobData, IngestJobName } from '../queues/queue-names';
 import { StoreAndRouteService } from './store-and-route.service';
 
@@ -10,12 +11,15 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
   constructor(
     private readonly ingest: StoreAndRouteService,
     private readonly settings: Settings,
+    private readonly watermark: IngestWatermark,
   ) {
     super();
   }
 
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.settings.INGEST_CONCURRENCY;
+    // Ordered heads waiting for earlier webhooks look again as soon as one is stored here.
+    this.worker.on('completed', () => this.watermark.ingestFinished());
   }
 
   async process(job: Job<IngestJobData, void, IngestJobName>): Promise<void> {

@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { isRecord, JsonRecord } from '../canonical/coerce';
+import { AcceptClock } from '../queues/accept-clock';
 import { canonicalEventOf } from './canonical-of';
 import { AppError } from '../common/app-error';
 import { derivedId, newId } from '../common/ids';
@@ -51,6 +52,7 @@ export class IngestService {
     private readonly enrichment: EnrichmentClient,
     private readonly contactEnrichment: ContactEnrichment,
     private readonly settings: Settings,
+    private readonly acceptClock: AcceptClock,
     @InjectQueue(INGEST_QUEUE) private readonly queue: Queue<IngestJobData, void, IngestJobName>,
   ) {}
 
@@ -70,19 +72,18 @@ export class IngestService {
     const verdict = normalizer.verify(request, source, new Date());
     if (!verdict.ok) throw new AppError('signature_invalid', verdict.reason);
 
-    const job: IngestJobData = {
+    const received: Omit<IngestJobData, 'receivedAt'> = {
       eventId: eventIdFor(source.id, verdict.signed),
       sourceId: source.id,
       sourceKind: source.kind,
       sourceDeliveryId: normalizer.deliveryId(request, source),
-      receivedAt: new Date().toISOString(),
       rawBody: webhook.rawText ?? webhook.rawBody.toString('utf8'),
     };
-    const dedupeId = this.dedupe.idFor(source.id, job.sourceDeliveryId, webhook.rawBody);
-    const queuedAs = await this.withinBudget(
-      this.enqueue(job, dedupeId),
+    const dedupeId = this.dedupe.idFor(source.id, received.sourceDeliveryId, webhook.rawBody);
+    const { job, queuedAs } = await this.withinBudget(
+      this.enqueue(received, dedupeId),
       this.settings.INGEST_ENQUEUE_TIMEOUT_MS,
-      job.eventId,
+      received.eventId,
     );
     // Enriched replies are remembered for the duplicates; every other reply follows from the id.
     const budgetMs = (source.enrichment ?? source.builtinEnrichment)?.timeoutMs ?? null;
@@ -142,17 +143,31 @@ export class IngestService {
     }
   }
 
-  /** Queues the job; answers the id it is queued as, the first's when it is a duplicate. */
-  private async enqueue(job: IngestJobData, dedupeId: string | null): Promise<string> {
-    const queued = await this.queue.add('webhook.received', job, {
-      jobId: job.eventId,
-      ...(dedupeId ? { deduplication: { id: dedupeId, ttl: this.dedupe.windowMs } } : {}),
-      attempts: INGEST_ATTEMPTS,
-      backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: { age: 3600, count: 10_000 },
-      removeOnFail: { age: 30 * 24 * 3600 },
-    });
-    return queued.id ?? job.eventId;
+  /**
+   * Stamps the webhook with its accept time and queues its job; answers the job and the id it is
+   * queued as, the first's when it is a duplicate. The job's timestamp is the accept time, which
+   * ordered delivery's watermark reads.
+   */
+  private async enqueue(
+    received: Omit<IngestJobData, 'receivedAt'>,
+    dedupeId: string | null,
+  ): Promise<{ job: IngestJobData; queuedAs: string }> {
+    const acceptedAt = await this.acceptClock.accept(received.eventId);
+    const job: IngestJobData = { ...received, receivedAt: new Date(acceptedAt).toISOString() };
+    try {
+      const queued = await this.queue.add('webhook.received', job, {
+        jobId: job.eventId,
+        timestamp: acceptedAt,
+        ...(dedupeId ? { deduplication: { id: dedupeId, ttl: this.dedupe.windowMs } } : {}),
+        attempts: INGEST_ATTEMPTS,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { age: 3600, count: 10_000 },
+        removeOnFail: { age: 30 * 24 * 3600 },
+      });
+      return { job, queuedAs: queued.id ?? job.eventId };
+    } finally {
+      this.acceptClock.queued(job.eventId);
+    }
   }
 
   /** Redis must answer within the budget; otherwise 503, never a 200 for something not stored. */

@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { batchPerTurn } from '../database/batching';
 import { INGEST_QUEUE } from './queue-names';
 
 /**
@@ -38,17 +39,27 @@ return now
  * it gets one: ordered delivery's watermark (src/delivery/ingest-watermark.ts) then needs no
  * margin for API hosts' clock skew or for the time a job takes to reach Redis (docs/ordering.md).
  */
+type AcceptingRedis = Redis & {
+  acceptWebhook(clock: string, accepting: string, eventId: string): Promise<number | string>;
+};
+
+/** Marks cleared in one turn of the event loop go to Redis as one ZREM. */
+const CLEAR_BATCH = 500;
+
 @Injectable()
 export class AcceptClock {
   private readonly logger = new Logger(AcceptClock.name);
+  private readonly cleared = batchPerTurn<string, true>(
+    (eventIds) => this.clear(eventIds),
+    CLEAR_BATCH,
+  );
 
   constructor(@InjectQueue(INGEST_QUEUE) private readonly queue: Queue) {}
 
   /** The webhook's accept time (ms, Redis's clock); call `queued` once its job is in Redis or failed. */
   async accept(eventId: string): Promise<number> {
     const { clock, accepting } = acceptKeys(this.queue);
-    const client = (await this.queue.client) as unknown as Redis;
-    return Number(await client.eval(ACCEPT_SCRIPT, 2, clock, accepting, eventId));
+    return Number(await (await this.client()).acceptWebhook(clock, accepting, eventId));
   }
 
   /**
@@ -57,13 +68,26 @@ export class AcceptClock {
    * expires (ACCEPTING_EXPIRES_MS).
    */
   queued(eventId: string): void {
-    const { accepting } = acceptKeys(this.queue);
-    void this.queue.client
-      .then((client) => (client as unknown as Redis).zrem(accepting, eventId))
+    this.cleared
+      .load(eventId)
       .catch((error: unknown) =>
         this.logger.warn(
           `Could not clear the accept mark of ${eventId}: ${error instanceof Error ? error.message : String(error)}`,
         ),
       );
+  }
+
+  private async clear(eventIds: readonly string[]): Promise<true[]> {
+    await (await this.client()).zrem(acceptKeys(this.queue).accepting, ...eventIds);
+    return eventIds.map(() => true);
+  }
+
+  /** The queue's connection, taught the accept script: sent by its SHA, not its text, each time. */
+  private async client(): Promise<AcceptingRedis> {
+    const client = (await this.queue.client) as unknown as AcceptingRedis;
+    if (typeof client.acceptWebhook !== 'function') {
+      client.defineCommand('acceptWebhook', { numberOfKeys: 2, lua: ACCEPT_SCRIPT });
+    }
+    return client;
   }
 }

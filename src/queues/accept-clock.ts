@@ -2,7 +2,6 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { batchPerTurn } from '../database/batching';
 import { INGEST_QUEUE } from './queue-names';
 
 /**
@@ -43,16 +42,11 @@ type AcceptingRedis = Redis & {
   acceptWebhook(clock: string, accepting: string, eventId: string): Promise<number | string>;
 };
 
-/** Marks cleared in one turn of the event loop go to Redis as one ZREM. */
-const CLEAR_BATCH = 500;
-
 @Injectable()
 export class AcceptClock {
   private readonly logger = new Logger(AcceptClock.name);
-  private readonly cleared = batchPerTurn<string, true>(
-    (eventIds) => this.clear(eventIds),
-    CLEAR_BATCH,
-  );
+  /** Marks cleared in one turn of the event loop, sent to Redis as one ZREM. */
+  private toClear: string[] = [];
 
   constructor(@InjectQueue(INGEST_QUEUE) private readonly queue: Queue) {}
 
@@ -68,18 +62,20 @@ export class AcceptClock {
    * expires (ACCEPTING_EXPIRES_MS).
    */
   queued(eventId: string): void {
-    this.cleared
-      .load(eventId)
-      .catch((error: unknown) =>
-        this.logger.warn(
-          `Could not clear the accept mark of ${eventId}: ${error instanceof Error ? error.message : String(error)}`,
-        ),
-      );
+    this.toClear.push(eventId);
+    if (this.toClear.length === 1) setImmediate(() => void this.clear());
   }
 
-  private async clear(eventIds: readonly string[]): Promise<true[]> {
-    await (await this.client()).zrem(acceptKeys(this.queue).accepting, ...eventIds);
-    return eventIds.map(() => true);
+  private async clear(): Promise<void> {
+    const eventIds = this.toClear;
+    this.toClear = [];
+    try {
+      await (await this.client()).zrem(acceptKeys(this.queue).accepting, ...eventIds);
+    } catch (error) {
+      this.logger.warn(
+        `Could not clear the accept marks of ${eventIds.length} webhook(s): ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   /** The queue's connection, taught the accept script: sent by its SHA, not its text, each time. */

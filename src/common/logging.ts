@@ -60,13 +60,28 @@ export interface Loggers {
 export const LINE_LOGGER = Symbol('LINE_LOGGER');
 
 /**
+ * Lines are written once this many bytes are buffered (about 16 request lines), or at the
+ * latest every LOG_FLUSH_INTERVAL_MS: one write per line cost the ingest route ~5% of its CPU.
+ */
+export const LOG_BUFFER_BYTES = 4096;
+export const LOG_FLUSH_INTERVAL_MS = 250;
+
+/**
  * The process's pino loggers: JSON lines at LOG_LEVEL with pid and role, into one destination.
  * Redaction walks every logged object, so it is left off the per-request and per-attempt
- * lines, which are built field by field. Written asynchronously, so a burst of requests costs a few large writes rather
- * than one each; pino flushes what is buffered when the process exits. `destination` is for tests.
+ * lines, which are built field by field. Written asynchronously and in batches (see
+ * LOG_BUFFER_BYTES); pino flushes what is buffered when the process exits, even on a crash,
+ * so only a killed process (SIGKILL, OOM) loses its last quarter second of lines.
+ * `destination` is for tests.
  */
 export function createLoggers(settings: Settings, destination?: DestinationStream): Loggers {
-  const stream = destination ?? pino.destination({ sync: false });
+  const stream =
+    destination ??
+    pino.destination({
+      sync: false,
+      minLength: LOG_BUFFER_BYTES,
+      periodicFlush: LOG_FLUSH_INTERVAL_MS,
+    });
   const options = {
     level: settings.LOG_LEVEL,
     base: { pid: process.pid, role: settings.APP_ROLE },

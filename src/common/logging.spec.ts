@@ -1,12 +1,55 @@
 import Fastify from 'fastify';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { loadSettings } from '../config/settings';
-import { createLoggers, logDestination, loggedUrl, maskUrl, RequestLogLines } from './logging';
+import {
+  createLoggers,
+  LOG_FLUSH_MS,
+  logDestination,
+  loggedUrl,
+  maskUrl,
+  RequestLogLines,
+} from './logging';
+
+/**
+ * A process (Jest's child processes require TypeScript, see jest.config.js) that logs with
+ * the real destination, then runs `after`; resolves with what it wrote to stdout, when.
+ */
+function logFromChild(
+  after: string,
+  until: (stdout: string) => boolean,
+): Promise<{ stdout: string; exitCode: number | null; msToOutput: number | null }> {
+  const script = `
+    const { createLoggers } = require(${JSON.stringify(require.resolve('./logging'))});
+    const { lines } = createLoggers({ LOG_LEVEL: 'info', APP_ROLE: 'api' });
+    process.send('started');
+    lines.info('first line');
+    lines.info('second line');
+    ${after}`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], {
+      stdio: ['ignore', 'pipe', 'ignore', 'ipc'],
+    });
+    let stdout = '';
+    let started = 0;
+    let msToOutput: number | null = null;
+    child.on('message', () => (started = Date.now()));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (until(stdout) && msToOutput === null) {
+        msToOutput = Date.now() - started;
+        child.kill();
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (exitCode) => resolve({ stdout, exitCode, msToOutput }));
+  });
+}
 
 function capture(): { stream: Writable; lines: () => Record<string, any>[]; text: () => string } {
   let output = '';
@@ -144,6 +187,26 @@ describe('logging', () => {
       'http://x//webhooks/jivo/[token] 404',
     ]);
     expect(output.text()).not.toContain('s3cr3tToken');
+  });
+
+  it('writes the lines of a quiet process within the flush interval', async () => {
+    const both = (stdout: string) => stdout.includes('second line');
+    const written = await logFromChild('setTimeout(() => undefined, 5000);', both);
+    expect(written.msToOutput).not.toBeNull();
+    expect(written.msToOutput).toBeLessThan(LOG_FLUSH_MS + 1000);
+    expect(written.stdout).toContain('first line');
+  });
+
+  it('writes the buffered lines when the process crashes or exits', async () => {
+    const crashed = await logFromChild(
+      "setTimeout(() => { throw new Error('boom'); }, 1);",
+      () => false,
+    );
+    expect(crashed.exitCode).toBe(1);
+    expect(crashed.stdout).toMatch(/first line[^]*second line/);
+    const exited = await logFromChild('setTimeout(() => process.exit(3), 1);', () => false);
+    expect(exited.exitCode).toBe(3);
+    expect(exited.stdout).toMatch(/first line[^]*second line/);
   });
 
   it('defaults to info, and to warn under NODE_ENV=test', () => {

@@ -78,7 +78,7 @@ export function createLoggers(settings: Settings, destination?: DestinationStrea
 
 /** Bytes of lines gathered before a write, and the longest a line waits for one. */
 const LOG_WRITE_BYTES = 4096;
-const LOG_FLUSH_MS = 100;
+export const LOG_FLUSH_MS = 100;
 
 /**
  * Where the lines go (stdout by default), written asynchronously and gathered: a write, and a

@@ -34,7 +34,13 @@ export interface AcceptedWebhook {
   response: unknown;
 }
 
-const INGEST_ATTEMPTS = 15;
+/** The options every ingest job is added with, beside its id and dedupe id: one object for all. */
+const INGEST_JOB_OPTIONS = Object.freeze({
+  attempts: 15,
+  backoff: Object.freeze({ type: 'exponential', delay: 1000 }),
+  removeOnComplete: Object.freeze({ age: 3600, count: 10_000 }),
+  removeOnFail: Object.freeze({ age: 30 * 24 * 3600 }),
+});
 
 /**
  * The ingest path, kept to the minimum: authenticate, parse, enqueue (which drops duplicates in
@@ -156,13 +162,10 @@ export class IngestService {
     const job: IngestJobData = { ...received, receivedAt: new Date(acceptedAt).toISOString() };
     try {
       const queued = await this.queue.add('webhook.received', job, {
+        ...INGEST_JOB_OPTIONS,
         jobId: job.eventId,
         timestamp: acceptedAt,
         ...(dedupeId ? { deduplication: { id: dedupeId, ttl: this.dedupe.windowMs } } : {}),
-        attempts: INGEST_ATTEMPTS,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: { age: 3600, count: 10_000 },
-        removeOnFail: { age: 30 * 24 * 3600 },
       });
       return { job, queuedAs: queued.id ?? job.eventId };
     } finally {

@@ -140,8 +140,8 @@ export class Settings {
 
   /**
    * Ingest jobs at once per worker. A job mostly waits on Postgres (the conversation read, then
-   * the event statement), and jobs waiting together share each statement: 50 made an event ~15%
-   * cheaper in worker CPU than 20 (bench/README.md).
+   * the event statement), and jobs waiting together share each statement: 60 against 20 cut the
+   * worker's CPU per event ~15%, 100 no further (bench/README.md).
    */
   @Transform(toInt)
   @IsInt()

@@ -153,6 +153,16 @@ describe('console in the browser', () => {
     expect(await page.locator('tbody tr').count()).toBe(1);
     expect(page.url()).toContain('text=BANK+APP');
     await screenshot(page, 'events');
+    // A time filter is an instant in the URL, typed in the browser's local time.
+    const later = new Date(Date.now() + 3_600_000);
+    const local = new Date(later.getTime() - later.getTimezoneOffset() * 60_000);
+    await page.getByLabel('Received from').fill(local.toISOString().slice(0, 16));
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No event matches these filters').waitFor();
+    expect(new URL(page.url()).searchParams.get('since')).toMatch(/^\d{4}-.*Z$/);
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await link.waitFor();
+    expect(new URL(page.url()).search).toBe('');
     await link.click();
     await heading(`Event ${eventId}`);
     await page
@@ -180,6 +190,18 @@ describe('console in the browser', () => {
 
   it('previews a bulk re-drive without queuing anything', async () => {
     await nav('Deliveries').click();
+    await page.getByRole('link', { name: deliveryId }).waitFor();
+    const filters = page.getByRole('form', { name: 'Filter deliveries' });
+    await filters.getByLabel('Status').selectOption('succeeded');
+    await filters.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No delivery matches these filters').waitFor();
+    expect(new URL(page.url()).searchParams.get('status')).toBe('succeeded');
+    await filters.getByLabel('Status').selectOption('dead');
+    await filters.getByLabel('Subscription').selectOption({ label: 'CRM webhook' });
+    await filters.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('link', { name: deliveryId }).waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    await filters.getByRole('button', { name: 'Clear' }).click();
     await page.getByRole('link', { name: deliveryId }).waitFor();
     const redrive = page.getByRole('form', { name: 'Bulk re-drive' });
     await redrive.getByLabel('Deliveries that are').selectOption('dead');

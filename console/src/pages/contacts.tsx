@@ -1,7 +1,7 @@
-import { FormEvent, useState } from 'react';
 import { query } from '../api';
-import { Link, navigate } from '../router';
-import { Empty, ErrorBox, Field, Loading, MoreButton, Time, useApi, usePages } from '../ui';
+import { Link } from '../router';
+import { FilterForm, PagedList, useFilters } from '../lists';
+import { Empty, ErrorBox, Field, Loading, Time, useApi, usePages } from '../ui';
 import { Conversation, ConversationTable } from './conversations';
 
 interface Contact {
@@ -36,72 +36,60 @@ interface ContactDetail extends Contact {
   }[];
 }
 
+const FILTERS = ['q'] as const;
+
 export function ContactsPage({ search }: { search: URLSearchParams }) {
-  const q = search.get('q') ?? '';
-  const [text, setText] = useState(q);
-  const pages = usePages<Contact>(`/api/contacts${query({ q })}`);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    navigate(`/contacts${query({ q: text })}`);
-  };
+  const filters = useFilters('/contacts', FILTERS, search);
+  const pages = usePages<Contact>(`/api/contacts${query(filters.applied)}`);
   return (
     <section>
       <h1>Contacts</h1>
-      <form className="filters" onSubmit={submit} aria-label="Search contacts">
+      <FilterForm label="Search contacts" filters={filters}>
         <Field label="Name, email or phone">
           {(props) => (
-            <input
-              {...props}
-              type="search"
-              value={text}
-              onChange={(event) => setText(event.target.value)}
-            />
+            <input {...props} type="search" value={filters.form.q} onChange={filters.set('q')} />
           )}
         </Field>
-        <div className="filter-actions">
-          <button type="submit" className="primary">
-            Search
-          </button>
-        </div>
-      </form>
-      <ErrorBox error={pages.error} />
-      {pages.items.length === 0 && !pages.loading && !pages.error && (
-        <Empty title={q ? 'No contact matches' : 'No contacts yet'}>
-          {q
-            ? 'Try the email, or the phone in another format.'
-            : 'Contacts appear as people write through your sources.'}
-        </Empty>
-      )}
-      {pages.items.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Email</th>
-              <th>Phone</th>
-              <th>Last change</th>
-            </tr>
-          </thead>
-          <tbody>
-            {pages.items.map((contact) => (
-              <tr key={contact.id}>
-                <td>
-                  <Link to={`/contacts/${contact.id}`}>
-                    {contact.name ?? contact.email ?? contact.id}
-                  </Link>
-                </td>
-                <td>{contact.email ?? '—'}</td>
-                <td>{contact.phoneE164 ?? '—'}</td>
-                <td>
-                  <Time value={contact.updatedAt} />
-                </td>
+      </FilterForm>
+      <PagedList
+        pages={pages}
+        empty={
+          <Empty title={filters.filtered ? 'No contact matches' : 'No contacts yet'}>
+            {filters.filtered
+              ? 'Try the email, or the phone in another format.'
+              : 'Contacts appear as people write through your sources.'}
+          </Empty>
+        }
+      >
+        {(contacts) => (
+          <table>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Email</th>
+                <th>Phone</th>
+                <th>Last change</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {pages.loading && <Loading />}
-      <MoreButton pages={pages} />
+            </thead>
+            <tbody>
+              {contacts.map((contact) => (
+                <tr key={contact.id}>
+                  <td>
+                    <Link to={`/contacts/${contact.id}`}>
+                      {contact.name ?? contact.email ?? contact.id}
+                    </Link>
+                  </td>
+                  <td>{contact.email ?? '—'}</td>
+                  <td>{contact.phoneE164 ?? '—'}</td>
+                  <td>
+                    <Time value={contact.updatedAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </PagedList>
     </section>
   );
 }

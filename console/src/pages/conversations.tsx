@@ -1,7 +1,8 @@
-import { FormEvent, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, query } from '../api';
-import { Link, navigate } from '../router';
-import { Empty, ErrorBox, Field, Loading, MoreButton, Status, Time, useApi, usePages } from '../ui';
+import { Link } from '../router';
+import { ChoiceField, FilterForm, PagedList, useFilters } from '../lists';
+import { Empty, ErrorBox, Field, Loading, Status, Time, useApi, usePages } from '../ui';
 import { useSources } from './events';
 
 /** GET /api/conversations (docs/conversations.md). */
@@ -143,49 +144,32 @@ export function ConversationTable({
 }
 
 export function ConversationsPage({ search }: { search: URLSearchParams }) {
-  const applied = Object.fromEntries(
-    FILTERS.map((name) => [name, search.get(name) ?? '']),
-  ) as Record<string, string>;
-  const [form, setForm] = useState(applied);
+  const filters = useFilters('/conversations', FILTERS, search);
+  const { form, set } = filters;
   const sources = useSources();
-  const pages = usePages<Conversation>(`/api/conversations${query(applied)}`);
+  const pages = usePages<Conversation>(`/api/conversations${query(filters.applied)}`);
   const names = useContactNames(pages.items.map((conversation) => conversation.contactId));
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    navigate(`/conversations${query(form)}`);
-  };
-  const set = (name: string) => (event: { target: { value: string } }) =>
-    setForm({ ...form, [name]: event.target.value });
-  const filtered = FILTERS.some((name) => applied[name]);
   return (
     <section>
       <h1>Conversations</h1>
-      <form className="filters" onSubmit={submit} aria-label="Filter conversations">
+      <FilterForm label="Filter conversations" filters={filters}>
         <Field label="Contact name, email or phone">
           {(props) => <input {...props} type="search" value={form.q} onChange={set('q')} />}
         </Field>
-        <Field label="Source">
-          {(props) => (
-            <select {...props} value={form.sourceId} onChange={set('sourceId')}>
-              <option value="">Any source</option>
-              {sources.map((source) => (
-                <option key={source.id} value={source.id}>
-                  {source.name}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Status">
-          {(props) => (
-            <select {...props} value={form.status} onChange={set('status')}>
-              <option value="">Any status</option>
-              {STATUSES.map((status) => (
-                <option key={status}>{status}</option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <ChoiceField
+          label="Source"
+          value={form.sourceId}
+          onChange={set('sourceId')}
+          any="Any source"
+          choices={sources.map((source) => ({ value: source.id, label: source.name }))}
+        />
+        <ChoiceField
+          label="Status"
+          value={form.status}
+          onChange={set('status')}
+          any="Any status"
+          choices={STATUSES}
+        />
         <Field label="Channel type">
           {(props) => (
             <input
@@ -199,28 +183,19 @@ export function ConversationsPage({ search }: { search: URLSearchParams }) {
         <Field label="Label">
           {(props) => <input {...props} value={form.label} onChange={set('label')} />}
         </Field>
-        <div className="filter-actions">
-          <button type="submit" className="primary">
-            Search
-          </button>
-          {filtered && (
-            <button type="button" onClick={() => navigate('/conversations')}>
-              Clear
-            </button>
-          )}
-        </div>
-      </form>
-      <ErrorBox error={pages.error} />
-      {pages.items.length === 0 && !pages.loading && !pages.error && (
-        <Empty title={filtered ? 'No conversation matches' : 'No conversations yet'}>
-          {filtered
-            ? 'Clear a filter, or search the email or phone in another spelling.'
-            : 'Conversations appear as their events arrive from your sources.'}
-        </Empty>
-      )}
-      {pages.items.length > 0 && <ConversationTable conversations={pages.items} names={names} />}
-      {pages.loading && <Loading />}
-      <MoreButton pages={pages} />
+      </FilterForm>
+      <PagedList
+        pages={pages}
+        empty={
+          <Empty title={filters.filtered ? 'No conversation matches' : 'No conversations yet'}>
+            {filters.filtered
+              ? 'Clear a filter, or search the email or phone in another spelling.'
+              : 'Conversations appear as their events arrive from your sources.'}
+          </Empty>
+        }
+      >
+        {(conversations) => <ConversationTable conversations={conversations} names={names} />}
+      </PagedList>
     </section>
   );
 }

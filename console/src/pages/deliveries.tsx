@@ -1,6 +1,7 @@
 import { FormEvent, useState } from 'react';
+import { ChoiceField, FilterForm, PagedList, useFilters } from '../lists';
 import { api, Page, query } from '../api';
-import { Link, navigate } from '../router';
+import { Link } from '../router';
 import { Delivery, Subscription } from '../types';
 import {
   Empty,
@@ -8,7 +9,6 @@ import {
   Field,
   Loading,
   localToIso,
-  MoreButton,
   Status,
   Time,
   useApi,
@@ -75,94 +75,64 @@ export function DeliveryTable({
   );
 }
 
+const FILTERS = ['status', 'subscriptionId', 'eventId'] as const;
+const STATUSES = [
+  { value: 'pending', label: 'pending' },
+  { value: 'succeeded', label: 'succeeded' },
+  { value: 'failed', label: 'failed (retry scheduled)' },
+  { value: 'dead', label: 'dead' },
+  { value: 'held', label: 'held (ordered, waiting their turn)' },
+  { value: 'blocked', label: 'blocked (ordered, behind a dead head)' },
+];
+
 export function DeliveriesPage({ search }: { search: URLSearchParams }) {
-  const applied = {
-    status: search.get('status') ?? '',
-    subscriptionId: search.get('subscriptionId') ?? '',
-    eventId: search.get('eventId') ?? '',
-  };
-  const [form, setForm] = useState(applied);
+  const filters = useFilters('/deliveries', FILTERS, search);
+  const { form, set } = filters;
   const subscriptions = useSubscriptions();
   const names = new Map(subscriptions.map((subscription) => [subscription.id, subscription.name]));
-  const pages = usePages<Delivery>(`/api/deliveries${query(applied)}`);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    navigate(`/deliveries${query(form)}`);
-  };
-  const filtered = Object.values(applied).some(Boolean);
+  const pages = usePages<Delivery>(`/api/deliveries${query(filters.applied)}`);
   return (
     <section>
       <h1>Deliveries</h1>
-      <form className="filters" onSubmit={submit} aria-label="Filter deliveries">
-        <Field label="Status">
-          {(props) => (
-            <select
-              {...props}
-              value={form.status}
-              onChange={(event) => setForm({ ...form, status: event.target.value })}
-            >
-              <option value="">Any status</option>
-              <option value="pending">pending</option>
-              <option value="succeeded">succeeded</option>
-              <option value="failed">failed (retry scheduled)</option>
-              <option value="dead">dead</option>
-              <option value="held">held (ordered, waiting their turn)</option>
-              <option value="blocked">blocked (ordered, behind a dead head)</option>
-            </select>
-          )}
-        </Field>
-        <Field label="Subscription">
-          {(props) => (
-            <select
-              {...props}
-              value={form.subscriptionId}
-              onChange={(event) => setForm({ ...form, subscriptionId: event.target.value })}
-            >
-              <option value="">Any subscription</option>
-              {subscriptions.map((subscription) => (
-                <option key={subscription.id} value={subscription.id}>
-                  {subscription.name}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+      <FilterForm label="Filter deliveries" filters={filters} submitLabel="Filter">
+        <ChoiceField
+          label="Status"
+          value={form.status}
+          onChange={set('status')}
+          any="Any status"
+          choices={STATUSES}
+        />
+        <ChoiceField
+          label="Subscription"
+          value={form.subscriptionId}
+          onChange={set('subscriptionId')}
+          any="Any subscription"
+          choices={subscriptions.map((subscription) => ({
+            value: subscription.id,
+            label: subscription.name,
+          }))}
+        />
         <Field label="Event id">
           {(props) => (
-            <input
-              {...props}
-              value={form.eventId}
-              onChange={(event) => setForm({ ...form, eventId: event.target.value })}
-              placeholder="evt_…"
-            />
+            <input {...props} value={form.eventId} onChange={set('eventId')} placeholder="evt_…" />
           )}
         </Field>
-        <div className="filter-actions">
-          <button type="submit" className="primary">
-            Filter
-          </button>
-          {filtered && (
-            <button type="button" onClick={() => navigate('/deliveries')}>
-              Clear
-            </button>
-          )}
-        </div>
-      </form>
-      <ErrorBox error={pages.error} />
-      {pages.items.length === 0 &&
-        !pages.loading &&
-        !pages.error &&
-        (filtered ? (
-          <Empty title="No delivery matches these filters" />
-        ) : (
-          <Empty title="No deliveries yet">
-            A delivery is made for each subscription an event matches.{' '}
-            <Link to="/subscriptions/new">Create a subscription</Link>.
-          </Empty>
-        ))}
-      {pages.items.length > 0 && <DeliveryTable deliveries={pages.items} names={names} />}
-      {pages.loading && <Loading />}
-      <MoreButton pages={pages} />
+      </FilterForm>
+      <PagedList
+        pages={pages}
+        empty={
+          filters.filtered ? (
+            <Empty title="No delivery matches these filters" />
+          ) : (
+            <Empty title="No deliveries yet">
+              A delivery is made for each subscription an event matches.{' '}
+              <Link to="/subscriptions/new">Create a subscription</Link>.
+            </Empty>
+          )
+        }
+      >
+        {(deliveries) => <DeliveryTable deliveries={deliveries} names={names} />}
+      </PagedList>
       <Redrive subscriptions={subscriptions} onDone={pages.reload} />
     </section>
   );
@@ -221,22 +191,16 @@ function Redrive({ subscriptions, onDone }: { subscriptions: Subscription[]; onD
             </select>
           )}
         </Field>
-        <Field label="Of subscription">
-          {(props) => (
-            <select
-              {...props}
-              value={selection.subscriptionId}
-              onChange={(event) => change({ subscriptionId: event.target.value })}
-            >
-              <option value="">Every enabled subscription</option>
-              {subscriptions.map((subscription) => (
-                <option key={subscription.id} value={subscription.id}>
-                  {subscription.name}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <ChoiceField
+          label="Of subscription"
+          value={selection.subscriptionId}
+          onChange={(event) => change({ subscriptionId: event.target.value })}
+          any="Every enabled subscription"
+          choices={subscriptions.map((subscription) => ({
+            value: subscription.id,
+            label: subscription.name,
+          }))}
+        />
         <Field label="Created from">
           {(props) => (
             <input

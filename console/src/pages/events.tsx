@@ -1,21 +1,9 @@
-import { FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, Page, query } from '../api';
-import { Link, navigate } from '../router';
+import { Link } from '../router';
 import { CANONICAL_EVENT_TYPES, Delivery, EventDetail, EventSummary, Source } from '../types';
-import {
-  Empty,
-  ErrorBox,
-  Field,
-  isoToLocal,
-  Json,
-  Loading,
-  localToIso,
-  MoreButton,
-  Status,
-  Time,
-  useApi,
-  usePages,
-} from '../ui';
+import { ChoiceField, FilterForm, PagedList, useFilters } from '../lists';
+import { Empty, ErrorBox, Field, Json, Loading, Status, Time, useApi, usePages } from '../ui';
 import { DeliveryTable, useSubscriptions } from './deliveries';
 
 const FILTERS = [
@@ -27,7 +15,6 @@ const FILTERS = [
   'conversationKey',
   'text',
 ] as const;
-type Filters = Record<(typeof FILTERS)[number], string>;
 
 export function useSources() {
   const sources = useApi<Page<Source>>('/api/sources?limit=200');
@@ -35,30 +22,15 @@ export function useSources() {
 }
 
 export function EventsPage({ search }: { search: URLSearchParams }) {
-  const applied = Object.fromEntries(
-    FILTERS.map((name) => [name, search.get(name) ?? '']),
-  ) as Filters;
-  const [form, setForm] = useState<Filters>({
-    ...applied,
-    since: isoToLocal(applied.since || null),
-    until: isoToLocal(applied.until || null),
-  });
+  const filters = useFilters('/events', FILTERS, search, ['since', 'until']);
+  const { form, set } = filters;
   const sources = useSources();
-  const pages = usePages<EventSummary>(`/api/events${query(applied)}`);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    navigate(
-      `/events${query({ ...form, since: localToIso(form.since), until: localToIso(form.until) })}`,
-    );
-  };
-  const set = (name: keyof Filters) => (event: { target: { value: string } }) =>
-    setForm({ ...form, [name]: event.target.value });
+  const pages = usePages<EventSummary>(`/api/events${query(filters.applied)}`);
   const sourceName = (id: string) => sources.find((source) => source.id === id)?.name ?? id;
-  const filtered = FILTERS.some((name) => applied[name]);
   return (
     <section>
       <h1>Events</h1>
-      <form className="filters" onSubmit={submit} aria-label="Filter events">
+      <FilterForm label="Filter events" filters={filters}>
         <Field label="Text in the payload">
           {(props) => (
             <input
@@ -70,37 +42,30 @@ export function EventsPage({ search }: { search: URLSearchParams }) {
             />
           )}
         </Field>
-        <Field label="Source">
-          {(props) => (
-            <select {...props} value={form.sourceId} onChange={set('sourceId')}>
-              <option value="">Any source</option>
-              {sources.map((source) => (
-                <option key={source.id} value={source.id}>
-                  {source.name} ({source.kind})
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Type">
-          {(props) => (
-            <select {...props} value={form.type} onChange={set('type')}>
-              <option value="">Any type</option>
-              {CANONICAL_EVENT_TYPES.map((type) => (
-                <option key={type}>{type}</option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label="Status">
-          {(props) => (
-            <select {...props} value={form.status} onChange={set('status')}>
-              <option value="">Any status</option>
-              <option>routed</option>
-              <option>unprocessable</option>
-            </select>
-          )}
-        </Field>
+        <ChoiceField
+          label="Source"
+          value={form.sourceId}
+          onChange={set('sourceId')}
+          any="Any source"
+          choices={sources.map((source) => ({
+            value: source.id,
+            label: `${source.name} (${source.kind})`,
+          }))}
+        />
+        <ChoiceField
+          label="Type"
+          value={form.type}
+          onChange={set('type')}
+          any="Any type"
+          choices={CANONICAL_EVENT_TYPES}
+        />
+        <ChoiceField
+          label="Status"
+          value={form.status}
+          onChange={set('status')}
+          any="Any status"
+          choices={['routed', 'unprocessable']}
+        />
         <Field label="Received from">
           {(props) => (
             <input {...props} type="datetime-local" value={form.since} onChange={set('since')} />
@@ -121,77 +86,68 @@ export function EventsPage({ search }: { search: URLSearchParams }) {
             />
           )}
         </Field>
-        <div className="filter-actions">
-          <button type="submit" className="primary">
-            Search
-          </button>
-          {filtered && (
-            <button type="button" onClick={() => navigate('/events')}>
-              Clear
-            </button>
-          )}
-        </div>
-      </form>
-      <ErrorBox error={pages.error} />
-      {pages.items.length === 0 &&
-        !pages.loading &&
-        !pages.error &&
-        (filtered ? (
-          <Empty title="No event matches these filters">
-            Widen the time range or clear a filter.
-          </Empty>
-        ) : (
-          <Empty title="No events yet">
-            Events appear here once a source receives a webhook.{' '}
-            <Link to="/sources/new">Create a source</Link> and paste its URL into Jivo or Chatwoot.
-          </Empty>
-        ))}
-      {pages.items.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>Received</th>
-              <th>Type</th>
-              <th>Source</th>
-              <th>Status</th>
-              <th>Conversation</th>
-              <th>Id</th>
-            </tr>
-          </thead>
-          <tbody>
-            {pages.items.map((event) => (
-              <tr key={event.id}>
-                <td>
-                  <Time value={event.receivedAt} />
-                </td>
-                <td>{event.type ?? <span className="muted">{event.sourceEvent ?? '—'}</span>}</td>
-                <td>{sourceName(event.sourceId)}</td>
-                <td>
-                  <Status value={event.status} />
-                </td>
-                <td className="clip">
-                  {event.conversationKey ? (
-                    <Link to={`/events${query({ conversationKey: event.conversationKey })}`}>
-                      {event.conversationKey}
-                    </Link>
-                  ) : (
-                    '—'
-                  )}
-                </td>
-                <td>
-                  <Link to={`/events/${event.id}`}>
-                    <code>{event.id}</code>
-                  </Link>
-                </td>
+      </FilterForm>
+      <PagedList
+        pages={pages}
+        empty={
+          filters.filtered ? (
+            <Empty title="No event matches these filters">
+              Widen the time range or clear a filter.
+            </Empty>
+          ) : (
+            <Empty title="No events yet">
+              Events appear here once a source receives a webhook.{' '}
+              <Link to="/sources/new">Create a source</Link> and paste its URL into Jivo or
+              Chatwoot.
+            </Empty>
+          )
+        }
+      >
+        {(events) => (
+          <table>
+            <thead>
+              <tr>
+                <th>Received</th>
+                <th>Type</th>
+                <th>Source</th>
+                <th>Status</th>
+                <th>Conversation</th>
+                <th>Id</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {pages.loading && <Loading />}
-      <MoreButton pages={pages} />
+            </thead>
+            <tbody>
+              {events.map((event) => (
+                <tr key={event.id}>
+                  <td>
+                    <Time value={event.receivedAt} />
+                  </td>
+                  <td>{event.type ?? <span className="muted">{event.sourceEvent ?? '—'}</span>}</td>
+                  <td>{sourceName(event.sourceId)}</td>
+                  <td>
+                    <Status value={event.status} />
+                  </td>
+                  <td className="clip">
+                    <ConversationKeyLink value={event.conversationKey} />
+                  </td>
+                  <td>
+                    <Link to={`/events/${event.id}`}>
+                      <code>{event.id}</code>
+                    </Link>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </PagedList>
     </section>
   );
+}
+
+/** A conversation key, linked to the list of its events. */
+function ConversationKeyLink({ value }: { value: string | null }) {
+  if (!value) return <>—</>;
+  return <Link to={`/events${query({ conversationKey: value })}`}>{value}</Link>;
 }
 
 export function EventPage({ id }: { id: string }) {
@@ -275,13 +231,7 @@ export function EventPage({ id }: { id: string }) {
         </dd>
         <dt>Conversation</dt>
         <dd>
-          {event.conversationKey ? (
-            <Link to={`/events${query({ conversationKey: event.conversationKey })}`}>
-              {event.conversationKey}
-            </Link>
-          ) : (
-            '—'
-          )}
+          <ConversationKeyLink value={event.conversationKey} />
         </dd>
         <dt>Occurred</dt>
         <dd>

@@ -1,18 +1,9 @@
 import { FormEvent, ReactNode, useState } from 'react';
 import { api, ApiError } from '../api';
 import { Link, navigate } from '../router';
+import { PagedList } from '../lists';
 import { Source } from '../types';
-import {
-  Empty,
-  ErrorBox,
-  Field,
-  Loading,
-  MoreButton,
-  ShownOnce,
-  Time,
-  useApi,
-  usePages,
-} from '../ui';
+import { Empty, ErrorBox, Field, Loading, ShownOnce, Time, useApi, usePages } from '../ui';
 
 /** The settings each installed kind declares (docs/api.md); another kind's are written as JSON. */
 const SETTINGS: Record<
@@ -105,44 +96,45 @@ export function SourcesPage() {
           New source
         </Link>
       </div>
-      <ErrorBox error={pages.error} />
-      {pages.items.length === 0 && !pages.loading && !pages.error && (
-        <Empty title="No sources yet">
-          A source is an inbound URL for one Jivo or Chatwoot account.{' '}
-          <Link to="/sources/new">Create one</Link> and paste its URL into the sender.
-        </Empty>
-      )}
-      {pages.items.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Kind</th>
-              <th>Inbound URL</th>
-              <th>Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {pages.items.map((source) => (
-              <tr key={source.id}>
-                <td>
-                  <Link to={`/sources/${source.id}`}>{source.name}</Link>
-                  {source.managed && <span className="tag">routes file</span>}
-                </td>
-                <td>{source.kind}</td>
-                <td className="clip">
-                  <code>{source.url}</code>
-                </td>
-                <td>
-                  <Time value={source.createdAt} />
-                </td>
+      <PagedList
+        pages={pages}
+        empty={
+          <Empty title="No sources yet">
+            A source is an inbound URL for one Jivo or Chatwoot account.{' '}
+            <Link to="/sources/new">Create one</Link> and paste its URL into the sender.
+          </Empty>
+        }
+      >
+        {(sources) => (
+          <table>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Kind</th>
+                <th>Inbound URL</th>
+                <th>Created</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {pages.loading && <Loading />}
-      <MoreButton pages={pages} />
+            </thead>
+            <tbody>
+              {sources.map((source) => (
+                <tr key={source.id}>
+                  <td>
+                    <Link to={`/sources/${source.id}`}>{source.name}</Link>
+                    {source.managed && <span className="tag">routes file</span>}
+                  </td>
+                  <td>{source.kind}</td>
+                  <td className="clip">
+                    <code>{source.url}</code>
+                  </td>
+                  <td>
+                    <Time value={source.createdAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </PagedList>
     </section>
   );
 }

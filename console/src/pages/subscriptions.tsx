@@ -1,6 +1,7 @@
 import { FormEvent, useState } from 'react';
 import { api, ApiError, query } from '../api';
 import { Link, navigate } from '../router';
+import { PagedList } from '../lists';
 import { CANONICAL_EVENT_TYPES, Subscription, TestSendResult } from '../types';
 import {
   Empty,
@@ -8,7 +9,6 @@ import {
   Field,
   Json,
   Loading,
-  MoreButton,
   ShownOnce,
   Status,
   Time,
@@ -27,48 +27,49 @@ export function SubscriptionsPage() {
           New subscription
         </Link>
       </div>
-      <ErrorBox error={pages.error} />
-      {pages.items.length === 0 && !pages.loading && !pages.error && (
-        <Empty title="No subscriptions yet">
-          A subscription is where events go: a URL, the event types it wants, and optionally a
-          filter and a transform. <Link to="/subscriptions/new">Create the first one</Link>.
-        </Empty>
-      )}
-      {pages.items.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>URL</th>
-              <th>Event types</th>
-              <th>Format</th>
-              <th>State</th>
-              <th className="number">Dead streak</th>
-            </tr>
-          </thead>
-          <tbody>
-            {pages.items.map((subscription) => (
-              <tr key={subscription.id}>
-                <td>
-                  <Link to={`/subscriptions/${subscription.id}`}>{subscription.name}</Link>
-                  {subscription.managed && <span className="tag">routes file</span>}
-                </td>
-                <td className="clip">
-                  <code>{subscription.url}</code>
-                </td>
-                <td>{subscription.eventTypes.join(', ')}</td>
-                <td>{subscription.payloadFormat}</td>
-                <td>
-                  <Status value={subscription.enabled} />
-                </td>
-                <td className="number">{subscription.consecutiveDeadDeliveries}</td>
+      <PagedList
+        pages={pages}
+        empty={
+          <Empty title="No subscriptions yet">
+            A subscription is where events go: a URL, the event types it wants, and optionally a
+            filter and a transform. <Link to="/subscriptions/new">Create the first one</Link>.
+          </Empty>
+        }
+      >
+        {(subscriptions) => (
+          <table>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>URL</th>
+                <th>Event types</th>
+                <th>Format</th>
+                <th>State</th>
+                <th className="number">Dead streak</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {pages.loading && <Loading />}
-      <MoreButton pages={pages} />
+            </thead>
+            <tbody>
+              {subscriptions.map((subscription) => (
+                <tr key={subscription.id}>
+                  <td>
+                    <Link to={`/subscriptions/${subscription.id}`}>{subscription.name}</Link>
+                    {subscription.managed && <span className="tag">routes file</span>}
+                  </td>
+                  <td className="clip">
+                    <code>{subscription.url}</code>
+                  </td>
+                  <td>{subscription.eventTypes.join(', ')}</td>
+                  <td>{subscription.payloadFormat}</td>
+                  <td>
+                    <Status value={subscription.enabled} />
+                  </td>
+                  <td className="number">{subscription.consecutiveDeadDeliveries}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </PagedList>
     </section>
   );
 }

@@ -1,10 +1,10 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { AdminClient } from '../support/admin-client';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
 import { buildProject, freePort, RouterProcess } from '../support/processes';
 import { rawRequest } from '../support/raw-http';
-import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-settings';
+import { TEST_ADMIN_KEY, testEnvironment } from '../support/test-settings';
 import { waitFor } from '../support/wait-for';
 
 const SIGNING_SECRET = 'chatwoot-signing-secret-for-logs';
@@ -21,19 +21,9 @@ describe('structured logs (node dist/main.js, LOG_LEVEL=debug)', () => {
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     admin = new AdminClient(baseUrl, TEST_ADMIN_KEY);
-    router = new RouterProcess({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'debug',
-      DATABASE_URL: TEST_DATABASE_URL,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: `logs_${randomBytes(4).toString('hex')}`,
-      ADMIN_API_KEYS: TEST_ADMIN_KEY,
-      ALLOW_PRIVATE_TARGETS: 'true',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      WORKER_HEALTH_PORT: '0',
-      RETENTION_INTERVAL_MINUTES: '0',
-    });
+    router = new RouterProcess(
+      testEnvironment('logs', port, { LOG_LEVEL: 'debug', RETENTION_INTERVAL_MINUTES: '0' }),
+    );
     await router.start(/API and worker listening on/);
   }, 120_000);
 

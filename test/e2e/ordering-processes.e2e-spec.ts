@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { AdminClient } from '../support/admin-client';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
 import { acceptOrderFromDatabase, checkOrdering } from '../support/ordering-check';
 import { buildProject, freePort, RouterProcess } from '../support/processes';
-import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-settings';
+import { TEST_ADMIN_KEY, TEST_DATABASE_URL, testEnvironment } from '../support/test-settings';
 import { waitFor } from '../support/wait-for';
 
 const CONVERSATIONS = 200;
@@ -50,22 +49,9 @@ describe('ordered delivery across two worker processes', () => {
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     admin = new AdminClient(baseUrl, TEST_ADMIN_KEY);
-    const env = {
-      NODE_ENV: 'test',
-      DATABASE_URL: TEST_DATABASE_URL,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: `ord_${randomBytes(4).toString('hex')}`,
-      ADMIN_API_KEYS: TEST_ADMIN_KEY,
-      ALLOW_PRIVATE_TARGETS: 'true',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
+    const env = testEnvironment('ord', port, {
       DELIVERY_RETRY_SCHEDULE: '0.05,0.05,0.1,0.2,0.5,1,1,1,1,1',
-      // Other specs' rows share the test database: no sweep of this run may pick them up.
-      DELIVERY_SWEEP_INTERVAL_MINUTES: '0',
-      ORDERING_SWEEP_INTERVAL_SECONDS: '0',
-      WORKER_HEALTH_PORT: '0',
-    };
+    });
     const api = new RouterProcess({ ...env, APP_ROLE: 'api', LOG_LEVEL: 'info' });
     await api.start(/API listening on/, 60_000);
     processes.push(api);

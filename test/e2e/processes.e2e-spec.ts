@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { AdminClient } from '../support/admin-client';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
 import { buildProject, freePort, RouterProcess } from '../support/processes';
-import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-settings';
+import { TEST_ADMIN_KEY, testEnvironment } from '../support/test-settings';
 import { waitFor } from '../support/wait-for';
 
 describe('API and worker as separate processes (npm run start:api / start:worker)', () => {
@@ -20,18 +19,7 @@ describe('API and worker as separate processes (npm run start:api / start:worker
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     admin = new AdminClient(baseUrl, TEST_ADMIN_KEY);
-    const env = {
-      NODE_ENV: 'test',
-      DATABASE_URL: TEST_DATABASE_URL,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: `proc_${randomBytes(4).toString('hex')}`,
-      ADMIN_API_KEYS: TEST_ADMIN_KEY,
-      ALLOW_PRIVATE_TARGETS: 'true',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DELIVERY_RETRY_SCHEDULE: '0.05,0.05,0.05,0.05',
-      WORKER_HEALTH_PORT: '0',
-    };
+    const env = testEnvironment('proc', port);
     api = new RouterProcess({ ...env, APP_ROLE: 'api' });
     worker = new RouterProcess({ ...env, APP_ROLE: 'worker' });
     await Promise.all([api.start(/API listening on/), worker.start(/Worker started/)]);

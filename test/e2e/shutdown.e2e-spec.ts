@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { AdminClient } from '../support/admin-client';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
 import { buildProject, freePort, isRunning, RouterProcess } from '../support/processes';
-import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-settings';
+import { TEST_ADMIN_KEY, TEST_DATABASE_URL, testEnvironment } from '../support/test-settings';
 import { waitFor } from '../support/wait-for';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -30,21 +29,12 @@ describe('graceful shutdown (SIGTERM on node dist/main.js)', () => {
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     admin = new AdminClient(baseUrl, TEST_ADMIN_KEY);
-    env = {
-      NODE_ENV: 'test',
-      DATABASE_URL: TEST_DATABASE_URL,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: `shut_${randomBytes(4).toString('hex')}`,
-      ADMIN_API_KEYS: TEST_ADMIN_KEY,
-      ALLOW_PRIVATE_TARGETS: 'true',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      WORKER_HEALTH_PORT: '0',
+    env = testEnvironment('shut', port, {
       DEDUPE_WINDOW_SECONDS: '0',
       RETENTION_INTERVAL_MINUTES: '0',
       SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
       DELIVERY_RETRY_SCHEDULE: '0.05,0.05',
-    };
+    });
   }, 120_000);
 
   afterAll(async () => {

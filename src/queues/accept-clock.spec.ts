@@ -18,38 +18,49 @@ describe('AcceptClock (real Redis)', () => {
     await Promise.all([queue.close(), redis.quit()]);
   });
 
+  beforeAll(async () => {
+    // The connection learns the accept script on its first use.
+    await clock.accept('evt_teaches_the_script');
+  });
+
   beforeEach(async () => {
     await redis.del(clockKey, accepting);
   });
 
-  /** The event ids of each accept script call made while `work` runs (the calls go on to Redis). */
-  async function scriptCallsDuring(work: () => Promise<unknown>): Promise<string[][]> {
-    await clock.accept('evt_teaches_the_script');
+  /** The arguments of each call of the queue connection's `command` made while `work` runs. */
+  async function callsDuring(command: string, work: () => Promise<unknown>): Promise<string[][]> {
     const client = (await queue.client) as unknown as Record<
       string,
       (...args: string[]) => Promise<unknown>
     >;
-    const acceptWebhooks = client.acceptWebhooks;
+    const original = client[command];
     const calls: string[][] = [];
-    client.acceptWebhooks = (...args: string[]) => {
-      calls.push(args.slice(2));
-      return acceptWebhooks.apply(client, args);
+    client[command] = (...args: string[]) => {
+      calls.push(args);
+      return original.apply(client, args);
     };
     try {
       await work();
       return calls;
     } finally {
-      client.acceptWebhooks = acceptWebhooks;
+      client[command] = original;
+    }
+  }
+
+  async function marksCleared(): Promise<void> {
+    const deadline = Date.now() + 2000;
+    while ((await redis.zcard(accepting)) > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
   it('accepts the webhooks asking in one turn with one script call, marked at one time', async () => {
     const eventIds = ['evt_turn_a', 'evt_turn_b', 'evt_turn_c', 'evt_turn_d'];
     let times: number[] = [];
-    const scripts = await scriptCallsDuring(async () => {
+    const scripts = await callsDuring('acceptWebhooks', async () => {
       times = await Promise.all(eventIds.map((eventId) => clock.accept(eventId)));
     });
-    expect(scripts).toEqual([eventIds]);
+    expect(scripts.map((args) => args.slice(2))).toEqual([eventIds]);
     expect(new Set(times).size).toBe(1);
     const marks = await redis.zmscore(accepting, ...eventIds);
     expect(marks).toEqual(eventIds.map(() => String(times[0])));
@@ -91,11 +102,20 @@ describe('AcceptClock (real Redis)', () => {
     );
     expect(markedWhenAnswered.every(Boolean)).toBe(true);
     for (const eventId of eventIds) clock.queued(eventId);
-    const deadline = Date.now() + 2000;
-    while ((await redis.zcard(accepting)) > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await marksCleared();
     expect(await redis.zcard(accepting)).toBe(0);
+  });
+
+  it('clears the marks of webhooks queued in one turn with one ZREM', async () => {
+    const eventIds = ['evt_clear_a', 'evt_clear_b', 'evt_clear_c'];
+    await Promise.all(eventIds.map((eventId) => clock.accept(eventId)));
+    expect(await redis.zcard(accepting)).toBe(3);
+    const removals = await callsDuring('zrem', async () => {
+      for (const eventId of eventIds) clock.queued(eventId);
+      await marksCleared();
+    });
+    expect(await redis.zcard(accepting)).toBe(0);
+    expect(removals).toEqual([[accepting, ...eventIds]]);
   });
 
   it('fails every webhook of a turn whose script fails, and serves the next turn', async () => {

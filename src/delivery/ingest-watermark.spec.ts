@@ -134,31 +134,6 @@ describe('IngestWatermark and AcceptClock (real Redis)', () => {
     await storeNext();
   });
 
-  it('clears the marks of webhooks queued in one turn, together', async () => {
-    const eventIds = ['evt_clear_a', 'evt_clear_b', 'evt_clear_c'];
-    const times = await Promise.all(eventIds.map((eventId) => clock.accept(eventId)));
-    expect(await redis.zcard(acceptKeys(queue).accepting)).toBe(3);
-    const sent: string[][] = [];
-    const monitor = await redis.monitor();
-    monitor.on('monitor', (_time: string, args: string[]) => {
-      if (args[0]?.toLowerCase() === 'zrem') sent.push(args.slice(2));
-    });
-    await Promise.all(
-      eventIds.map((eventId, index) =>
-        queue.add('webhook.received', { eventId }, { jobId: eventId, timestamp: times[index] }),
-      ),
-    );
-    for (const eventId of eventIds) clock.queued(eventId);
-    const deadline = Date.now() + 2000;
-    while ((await redis.zcard(acceptKeys(queue).accepting)) > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    monitor.disconnect();
-    expect(await redis.zcard(acceptKeys(queue).accepting)).toBe(0);
-    expect(sent).toEqual([eventIds]);
-    await drain();
-  });
-
   it('lets a waiting head go once the webhook before it is stored', async () => {
     await drain();
     await accept('evt_slow');

@@ -28,12 +28,12 @@ function snapshot(id: string, version: number, messageIds: string[] = []): Conve
 }
 
 describe('ConversationMemory', () => {
-  it('forgets the least recently used conversations beyond its size', () => {
+  it('forgets the conversations least recently remembered beyond its size', () => {
     const memory = new ConversationMemory();
     for (let index = 0; index <= REMEMBERED_CONVERSATIONS; index++) {
       memory.rememberConversation(`key-${index}`, snapshot(`conv_${index}`, 1));
-      // The first one stays in use, so the second is the one forgotten.
-      if (index > 0) memory.conversation('key-0');
+      // The first one is written again and again, so the second is the one forgotten.
+      if (index > 0) memory.rememberConversation('key-0', snapshot('conv_0', index + 1));
     }
     expect(memory.sizes.conversations).toBe(REMEMBERED_CONVERSATIONS);
     expect(memory.conversation('key-0')?.id).toBe('conv_0');

@@ -6,19 +6,15 @@ export const REMEMBERED_CONVERSATIONS = 5_000;
 /** Message states kept per remembered conversation (the newest touched). */
 const REMEMBERED_MESSAGES = 10;
 
-/** A Map that forgets its least recently used entries beyond `capacity`. */
+/** A Map that forgets its least recently set entries beyond `capacity`. */
 class LruMap<K, V> {
   private readonly entries = new Map<K, V>();
 
   constructor(private readonly capacity: number) {}
 
+  /** A read does not count as use: what is remembered is used to write, and set again then. */
   get(key: K): V | undefined {
-    const value = this.entries.get(key);
-    if (value !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, value);
-    }
-    return value;
+    return this.entries.get(key);
   }
 
   set(key: K, value: V): void {

@@ -90,6 +90,54 @@ interface MessageRow {
 /** A time read from a row, or from a row turned to JSON (json_agg) where it is a string. */
 const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : null);
 
+/** A time as a read gives it back (`iso`), with no parsing when it is in that form already. */
+function isoAsRead(value: string | null): string | null {
+  return value === null || (value.length === 24 && value[19] === '.' && value[23] === 'Z')
+    ? value
+    : iso(value);
+}
+
+/** A state as a read of the row it is written to gives it back (its times). */
+function asRead(state: ConversationState): ConversationState {
+  const endedAt = isoAsRead(state.endedAt);
+  const startedAt = isoAsRead(state.startedAt);
+  const firstActivityAt = isoAsRead(state.firstActivityAt);
+  const lastActivityAt = isoAsRead(state.lastActivityAt);
+  return endedAt === state.endedAt &&
+    startedAt === state.startedAt &&
+    firstActivityAt === state.firstActivityAt &&
+    lastActivityAt === state.lastActivityAt
+    ? state
+    : { ...state, endedAt, startedAt, firstActivityAt, lastActivityAt };
+}
+
+/** Messages as a read gives them back (their times), changed in place. */
+function messagesAsRead(messages: Map<string, MessageState>): Map<string, MessageState> {
+  for (const [externalId, message] of messages) {
+    const createdAt = isoAsRead(message.createdAt);
+    const firstSeenAt = isoAsRead(message.firstSeenAt)!;
+    if (createdAt !== message.createdAt || firstSeenAt !== message.firstSeenAt) {
+      messages.set(externalId, { ...message, createdAt, firstSeenAt });
+    }
+  }
+  return messages;
+}
+
+/** `ids` with `more`: the same set when it has them all. */
+function withAll(
+  ids: ReadonlySet<string> | null,
+  more: Iterable<string>,
+): ReadonlySet<string> | null {
+  if (ids === null) return null;
+  let grown: Set<string> | null = null;
+  for (const id of more) {
+    if (ids.has(id)) continue;
+    grown ??= new Set(ids);
+    grown.add(id);
+  }
+  return grown ?? ids;
+}
+
 /** The error text of a write whose conversation moved since it was read. */
 export const CHANGED_CONCURRENTLY = 'conversation state changed concurrently';
 
@@ -370,19 +418,15 @@ export class ConversationsRepository {
         snapshot.version,
         lastMessageAfter(snapshot.lastMessage, touchedOf(id)),
       );
-      // As a read would give it back (times as Postgres writes them, …).
-      after?.set(
+      after?.set(id, {
         id,
-        snapshotOfRow(
-          { ...row, state_version: String(Number(snapshot.version) + 1) } as ConversationStateRow,
-          [...snapshot.messages.values()].map(
-            (message) => messageRowOf({ ...message, conversationId: id }) as MessageRow,
-          ),
-          // Every message of the snapshot is stored once the statement is.
-          snapshot.storedMessageIds &&
-            new Set([...snapshot.storedMessageIds, ...snapshot.messages.keys()]),
-        ),
-      );
+        version: String(Number(snapshot.version) + 1),
+        state: asRead(state),
+        lastMessage: row.last_message,
+        messages: messagesAsRead(snapshot.messages),
+        // Every message of the snapshot is stored once the statement is.
+        storedMessageIds: withAll(snapshot.storedMessageIds, snapshot.messages.keys()),
+      });
       return row;
     });
     const messageRows = [...touched.values()].map(messageRowOf);

@@ -53,6 +53,7 @@ export interface KnownIdentityWrite {
 }
 
 export const IDENTITY_CHANGED_CONCURRENTLY = 'contact identity changed concurrently';
+export const IDENTITY_NOT_AS_REMEMBERED = 'contact identity not as remembered';
 
 /** A new identity in a new contact of its own, made unless it exists or shares a key. */
 export interface AlonePlan {
@@ -568,6 +569,39 @@ export class ContactsRepository {
       holds: (first) =>
         `(SELECT count(*) FROM known_input u
            WHERE u.id IN (SELECT id FROM known_identity UNION ALL SELECT id FROM known_written))
+         = $${first + 1}`,
+      failure,
+    };
+  }
+
+  /**
+   * As a companion of the events' insert statement: each of these identities must still be in
+   * the contact given, with the field stamps given (as a worker remembers them), else the
+   * whole statement fails with `failure`.
+   */
+  identitiesAsRememberedCompanion(
+    identities: { id: string; contactId: string; stamps: IdentityState['stamps'] }[],
+    failure: string,
+  ): StatementCompanion {
+    return {
+      ctes: (first) => `
+        remembered_identity AS (
+          SELECT * FROM jsonb_to_recordset($${first}::jsonb)
+            AS r (id text, contact_id text, field_stamps jsonb)
+        )`,
+      params: [
+        pgJson(
+          identities.map(({ id, contactId, stamps }) => ({
+            id,
+            contact_id: contactId,
+            field_stamps: stamps,
+          })),
+        ),
+        identities.length,
+      ],
+      holds: (first) =>
+        `(SELECT count(*) FROM remembered_identity r JOIN contact_identities i
+             ON i.id = r.id AND i.contact_id = r.contact_id AND i.field_stamps = r.field_stamps)
          = $${first + 1}`,
       failure,
     };

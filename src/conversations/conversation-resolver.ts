@@ -21,6 +21,7 @@ import {
   StatementReadPart,
   StoredIdentity,
 } from './contacts.repository';
+import { ConversationMemory } from './conversation-memory';
 import { ConversationSnapshot, ConversationsRepository } from './conversations.repository';
 import { messagesOf } from './conversation-state';
 import { pgIndexed } from './pg-values';
@@ -40,6 +41,25 @@ export interface ResolvedIds {
    * same object for every event of the batch that changed it).
    */
   identityWrite: KnownIdentityWrite | null;
+  /** The conversation's key, under which the worker remembers it once the event is stored. */
+  conversationKey: string | null;
+  /** The event's identity as it is once the event is stored, under which key (memory). */
+  identity: StoredIdentity | null;
+  identityKey: string | null;
+  /**
+   * Resolved from what the worker remembers, with no read: the event's statement must find
+   * the conversation's version and the identity (`identityCheck`) as remembered, or it writes
+   * nothing and the event is resolved again with a read.
+   */
+  remembered: boolean;
+  identityCheck: RememberedIdentityCheck | null;
+}
+
+/** An identity the statement must find still in this contact, with these field stamps. */
+export interface RememberedIdentityCheck {
+  id: string;
+  contactId: string;
+  stamps: IdentityState['stamps'];
 }
 
 const NONE: ResolvedIds = {
@@ -49,6 +69,11 @@ const NONE: ResolvedIds = {
   contactExternalId: null,
   snapshot: null,
   identityWrite: null,
+  conversationKey: null,
+  identity: null,
+  identityKey: null,
+  remembered: false,
+  identityCheck: null,
 };
 
 /**
@@ -60,9 +85,15 @@ const NONE: ResolvedIds = {
 @Injectable()
 export class ConversationResolver {
   private readonly batches = batchPerTurn<CanonicalEvent, ResolvedIds>(
-    (events) => this.resolveMany(events),
+    (events) => this.resolveMany(events, true),
     MAX_BATCH,
   );
+  private readonly readBatches = batchPerTurn<CanonicalEvent, ResolvedIds>(
+    (events) => this.resolveMany(events, false),
+    MAX_BATCH,
+  );
+  /** What this worker learned of conversations and identities, to skip the read next time. */
+  private readonly memory = new ConversationMemory();
 
   constructor(
     private readonly conversations: ConversationsRepository,
@@ -70,12 +101,175 @@ export class ConversationResolver {
     private readonly settings: Settings,
   ) {}
 
-  resolve(event: CanonicalEvent): Promise<ResolvedIds> {
+  /**
+   * `read`: resolve from the database, not from memory (after the event's statement found
+   * what the worker remembered out of date).
+   */
+  resolve(event: CanonicalEvent, read = false): Promise<ResolvedIds> {
     if (!event.conversation && !event.contact) return Promise.resolve(NONE);
-    return this.batches.load(event);
+    return (read ? this.readBatches : this.batches).load(event);
   }
 
-  private async resolveMany(events: readonly CanonicalEvent[]): Promise<ResolvedIds[]> {
+  /** After an event's statement: its conversation and identity as the statement left them. */
+  remember(
+    conversationKey: string | null,
+    snapshot: ConversationSnapshot | null,
+    identityKey: string | null,
+    identity: StoredIdentity | null,
+  ): void {
+    if (conversationKey !== null && snapshot) {
+      this.memory.rememberConversation(conversationKey, snapshot);
+    }
+    if (identityKey !== null && identity) this.memory.rememberIdentity(identityKey, identity);
+  }
+
+  /** After a statement that found them changed by someone else. */
+  forget(conversationKey: string | null, identityKey: string | null): void {
+    this.memory.forget(conversationKey, identityKey);
+  }
+
+  private async resolveMany(
+    events: readonly CanonicalEvent[],
+    fromMemory: boolean,
+  ): Promise<ResolvedIds[]> {
+    const remembered = fromMemory ? this.fromMemory(events) : events.map(() => null);
+    const toRead = events.filter((_, index) => remembered[index] === null);
+    const read = toRead.length > 0 ? await this.readMany(toRead) : [];
+    let next = 0;
+    return remembered.map((ids) => ids ?? read[next++]);
+  }
+
+  /**
+   * The ids of the events whose conversation and identity the worker remembers, with no
+   * read; null for the others. An event is resolved from memory only if every message it
+   * carries is remembered or known not stored, and its identity changes but in fields that
+   * join nobody; the events of the batch sharing a conversation or identity with one that is
+   * read are read too (one snapshot each a batch).
+   */
+  private fromMemory(events: readonly CanonicalEvent[]): (ResolvedIds | null)[] {
+    const mode = this.settings.CONTACT_JOIN;
+    const plans = events.map((event) => {
+      const input = identityInputOf(event);
+      const conversationKey = event.conversation ? pgIndexed(event.conversation.key) : null;
+      return {
+        event,
+        input,
+        conversationKey,
+        identityKey: input ? identityKey(input) : null,
+        usable: (!event.conversation || conversationKey !== null) && (!event.contact || !!input),
+      };
+    });
+    const unusable = new Set<string>();
+    const markUnusable = (plan: (typeof plans)[number]) => {
+      plan.usable = false;
+      if (plan.conversationKey !== null) unusable.add(`c${plan.conversationKey}`);
+      if (plan.identityKey !== null) unusable.add(`i${plan.identityKey}`);
+    };
+    const identities = new Map<
+      string,
+      { stored: StoredIdentity; state: StoredIdentity; inputs: IdentityInput[] }
+    >();
+    for (const plan of plans) {
+      if (!plan.usable) {
+        markUnusable(plan);
+        continue;
+      }
+      if (plan.conversationKey !== null) {
+        const conversation = this.memory.conversation(plan.conversationKey);
+        const messagesKnown =
+          conversation &&
+          messagesOf(plan.event).every(
+            (message) =>
+              conversation.messages.has(message.externalId) ||
+              (conversation.storedMessageIds !== null &&
+                !conversation.storedMessageIds.has(message.externalId)),
+          );
+        if (!messagesKnown) {
+          markUnusable(plan);
+          continue;
+        }
+      }
+      if (plan.input && plan.identityKey !== null) {
+        const known = identities.get(plan.identityKey);
+        const stored = known?.stored ?? this.memory.identity(plan.identityKey);
+        if (!stored) {
+          markUnusable(plan);
+          continue;
+        }
+        const merged = mergeIdentity(known?.state ?? stored, plan.input);
+        const state = merged.changed ? { ...stored, ...merged.state } : (known?.state ?? stored);
+        const joinable =
+          stored.autoJoin &&
+          mode !== 'off' &&
+          (state.emailNormalized !== stored.emailNormalized ||
+            state.phoneE164 !== stored.phoneE164);
+        if (joinable) {
+          markUnusable(plan);
+          continue;
+        }
+        identities.set(plan.identityKey, {
+          stored,
+          state,
+          inputs: merged.changed ? [...(known?.inputs ?? []), plan.input] : (known?.inputs ?? []),
+        });
+      }
+    }
+    // One changed identity a contact a statement (the contact shows the fields of one).
+    const changedContacts = new Map<string, string>();
+    for (const [key, { stored, state }] of identities) {
+      if (state === stored) continue;
+      const other = changedContacts.get(stored.contactId);
+      if (other === undefined) changedContacts.set(stored.contactId, key);
+      else unusable.add(`i${key}`);
+    }
+    // Sharing a conversation or identity with an event read makes an event read, and so on.
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const plan of plans) {
+        if (!plan.usable) continue;
+        if (
+          (plan.conversationKey !== null && unusable.has(`c${plan.conversationKey}`)) ||
+          (plan.identityKey !== null && unusable.has(`i${plan.identityKey}`))
+        ) {
+          markUnusable(plan);
+          grew = true;
+        }
+      }
+    }
+    const writes = new Map<string, KnownIdentityWrite>();
+    for (const [key, { stored, state, inputs }] of identities) {
+      if (state !== stored && !unusable.has(`i${key}`)) {
+        writes.set(key, { identity: state, readStamps: stored.stamps, inputs });
+      }
+    }
+    return plans.map((plan) => {
+      if (!plan.usable) return null;
+      const conversation =
+        plan.conversationKey !== null ? this.memory.conversation(plan.conversationKey)! : null;
+      const identity = plan.identityKey !== null ? identities.get(plan.identityKey)! : null;
+      return {
+        conversationId: conversation?.id ?? null,
+        snapshot: conversation ?? null,
+        contactId: identity?.stored.contactId ?? null,
+        identityId: identity?.stored.id ?? null,
+        contactExternalId: plan.input?.externalId ?? null,
+        identityWrite: plan.identityKey !== null ? (writes.get(plan.identityKey) ?? null) : null,
+        conversationKey: plan.conversationKey,
+        identity: identity?.state ?? null,
+        identityKey: plan.identityKey,
+        remembered: true,
+        identityCheck: identity
+          ? {
+              id: identity.stored.id,
+              contactId: identity.stored.contactId,
+              stamps: identity.stored.stamps,
+            }
+          : null,
+      };
+    });
+  }
+
+  private async readMany(events: readonly CanonicalEvent[]): Promise<ResolvedIds[]> {
     const inputs = events.map((event) => identityInputOf(event));
     const keys = events.map((event) => pgIndexed(event.conversation?.key));
     const conversations = events.flatMap((event, index) => {
@@ -124,6 +318,11 @@ export class ConversationResolver {
         identityId: identity?.id ?? null,
         contactExternalId: input?.externalId ?? null,
         identityWrite,
+        conversationKey: snapshot ? key : null,
+        identity: identity ?? null,
+        identityKey: identity && input ? identityKey(input) : null,
+        remembered: false,
+        identityCheck: null,
       };
     });
   }

@@ -90,6 +90,54 @@ interface MessageRow {
 /** A time read from a row, or from a row turned to JSON (json_agg) where it is a string. */
 const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : null);
 
+/** A time as a read gives it back (`iso`), with no parsing when it is in that form already. */
+function isoAsRead(value: string | null): string | null {
+  return value === null || (value.length === 24 && value[19] === '.' && value[23] === 'Z')
+    ? value
+    : iso(value);
+}
+
+/** A state as a read of the row it is written to gives it back (its times). */
+function asRead(state: ConversationState): ConversationState {
+  const endedAt = isoAsRead(state.endedAt);
+  const startedAt = isoAsRead(state.startedAt);
+  const firstActivityAt = isoAsRead(state.firstActivityAt);
+  const lastActivityAt = isoAsRead(state.lastActivityAt);
+  return endedAt === state.endedAt &&
+    startedAt === state.startedAt &&
+    firstActivityAt === state.firstActivityAt &&
+    lastActivityAt === state.lastActivityAt
+    ? state
+    : { ...state, endedAt, startedAt, firstActivityAt, lastActivityAt };
+}
+
+/** Messages as a read gives them back (their times), changed in place. */
+function messagesAsRead(messages: Map<string, MessageState>): Map<string, MessageState> {
+  for (const [externalId, message] of messages) {
+    const createdAt = isoAsRead(message.createdAt);
+    const firstSeenAt = isoAsRead(message.firstSeenAt)!;
+    if (createdAt !== message.createdAt || firstSeenAt !== message.firstSeenAt) {
+      messages.set(externalId, { ...message, createdAt, firstSeenAt });
+    }
+  }
+  return messages;
+}
+
+/** `ids` with `more`: the same set when it has them all. */
+function withAll(
+  ids: ReadonlySet<string> | null,
+  more: Iterable<string>,
+): ReadonlySet<string> | null {
+  if (ids === null) return null;
+  let grown: Set<string> | null = null;
+  for (const id of more) {
+    if (ids.has(id)) continue;
+    grown ??= new Set(ids);
+    grown.add(id);
+  }
+  return grown ?? ids;
+}
+
 /** The error text of a write whose conversation moved since it was read. */
 export const CHANGED_CONCURRENTLY = 'conversation state changed concurrently';
 
@@ -125,7 +173,16 @@ export interface ConversationSnapshot {
   state: ConversationState;
   lastMessage: LastMessagePreview | null;
   messages: Map<string, MessageState>;
+  /**
+   * The native ids of every message stored at this version, when there are at most
+   * MESSAGE_IDS_LISTED; null when not known. A message carried by an event that is neither in
+   * `messages` nor here is not stored.
+   */
+  storedMessageIds: ReadonlySet<string> | null;
 }
+
+/** A conversation read lists its messages' ids up to this many (what a worker remembers). */
+export const MESSAGE_IDS_LISTED = 500;
 
 /** The one owner of the conversations tables' SQL (conversations and their messages). */
 @Injectable()
@@ -221,7 +278,11 @@ export class ConversationsRepository {
                           WHERE m.conversation_id = c.id
                             AND m.external_id IN
                                 (SELECT jsonb_array_elements_text(input.message_ids::jsonb)))
-                          AS messages
+                          AS messages,
+                        (SELECT json_agg(listed.external_id)
+                           FROM (SELECT m.external_id FROM conversation_messages m
+                                  WHERE m.conversation_id = c.id
+                                  LIMIT ${MESSAGE_IDS_LISTED + 1}) listed) AS message_ids
                    FROM conversations c JOIN input ON input.key = c.key) state
          ${other ? `UNION ALL ${other.sql(7)}` : ''}`,
         [
@@ -238,11 +299,24 @@ export class ConversationsRepository {
       for (const { kind, row } of rows) {
         if (kind !== 'conversation') continue;
         const state = row as unknown as
-          | (ConversationStateRow & { key: string; messages: MessageRow[]; made?: undefined })
+          | (ConversationStateRow & {
+              key: string;
+              messages: MessageRow[];
+              message_ids: string[] | null;
+              made?: undefined;
+            })
           | { id: string; key: string; made: true };
         snapshots.set(
           state.key,
-          state.made ? madeSnapshot(state.id) : snapshotOfRow(state, state.messages),
+          state.made
+            ? madeSnapshot(state.id)
+            : snapshotOfRow(
+                state,
+                state.messages,
+                (state.message_ids?.length ?? 0) <= MESSAGE_IDS_LISTED
+                  ? new Set(state.message_ids ?? [])
+                  : null,
+              ),
         );
       }
       missing = missing.filter((row) => !snapshots.has(row.key));
@@ -279,6 +353,7 @@ export class ConversationsRepository {
         snapshotOfRow(
           row,
           messages.filter((message) => message.conversation_id === row.id),
+          null,
         ),
       ]),
     );
@@ -290,10 +365,12 @@ export class ConversationsRepository {
    * moved since the snapshot, else the whole statement fails (and the caller applies the
    * events again under a row lock). Undefined: nothing to write. Applying an event twice
    * changes nothing (docs/conversations.md), so a retried job may be applied again safely.
+   * `after` receives each conversation as it is once the statement is written.
    */
   companionFor(
     items: EventForState[],
     snapshots: (item: EventForState) => ConversationSnapshot | undefined,
+    after?: Map<string, ConversationSnapshot>,
   ): StatementCompanion | undefined | 'stale' {
     const planned = new Map<string, ConversationSnapshot>();
     for (const item of items) {
@@ -319,6 +396,8 @@ export class ConversationsRepository {
       const applied = applyConversationEvent(state, snapshot.messages, item.event, contact);
       states.set(item.conversationId, applied.state);
       for (const message of applied.messages) {
+        // Newest touched last: what a worker remembers of a conversation keeps the newest.
+        snapshot.messages.delete(message.externalId);
         snapshot.messages.set(message.externalId, message);
         touched.set(`${item.conversationId}\u0000${message.externalId}`, {
           ...message,
@@ -327,17 +406,28 @@ export class ConversationsRepository {
       }
     }
     const changed = [...states].filter(([id, state]) => state !== planned.get(id)!.state);
+    if (after) for (const [id, snapshot] of planned) after.set(id, snapshot);
     if (changed.length === 0) return undefined;
     const touchedOf = (id: string) =>
       [...touched.values()].filter((message) => message.conversationId === id);
     const stateRows = changed.map(([id, state]) => {
       const snapshot = planned.get(id)!;
-      return stateRowOf(
+      const row = stateRowOf(
         id,
         state,
         snapshot.version,
         lastMessageAfter(snapshot.lastMessage, touchedOf(id)),
       );
+      after?.set(id, {
+        id,
+        version: String(Number(snapshot.version) + 1),
+        state: asRead(state),
+        lastMessage: row.last_message,
+        messages: messagesAsRead(snapshot.messages),
+        // Every message of the snapshot is stored once the statement is.
+        storedMessageIds: withAll(snapshot.storedMessageIds, snapshot.messages.keys()),
+      });
+      return row;
     });
     const messageRows = [...touched.values()].map(messageRowOf);
     return {
@@ -494,11 +584,17 @@ function madeSnapshot(id: string): ConversationSnapshot {
     state: emptyConversationState(),
     lastMessage: null,
     messages: new Map(),
+    storedMessageIds: new Set(),
   };
 }
 
-function snapshotOfRow(row: ConversationStateRow, messages: MessageRow[]): ConversationSnapshot {
+function snapshotOfRow(
+  row: ConversationStateRow,
+  messages: MessageRow[],
+  storedMessageIds: ReadonlySet<string> | null,
+): ConversationSnapshot {
   return {
+    storedMessageIds,
     id: row.id,
     version: String(row.state_version),
     state: stateOfRow(row),

@@ -9,7 +9,7 @@ import { IngestJobData } from '../queues/queue-names';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { SourceRegistry } from '../sources/source-registry';
 import { normalizedOf, serialized } from './canonical-of';
-import { StoredEventWriter } from './stored-event-writer';
+import { RESOLVE_AGAIN, StoredEventWriter } from './stored-event-writer';
 
 /** The worker's half of ingest, run by the ingest processor for each queued webhook. */
 @Injectable()
@@ -30,10 +30,33 @@ export class StoreAndRouteService {
    * subscription, queue them. Safe to run twice for the same job.
    */
   async storeAndRoute(job: IngestJobData): Promise<void> {
+    let written = await this.stored(job, false);
+    // Resolved from memory another worker (or a merge) made out of date: nothing was written.
+    if (written.stored === RESOLVE_AGAIN) written = await this.stored(job, true);
+    const { stored, deliveries } = written;
+    if (stored === RESOLVE_AGAIN)
+      throw new Error(`event ${job.eventId}: resolved twice from memory`);
+    // Not stored: a retried job (or a replayed signed webhook) whose statement had committed;
+    // queue what no job holds.
+    await this.producer.enqueueFirstAttempts(
+      job.eventId,
+      stored
+        ? deliveries.filter((delivery) => !delivery.laneKey)
+        : await this.producer.strandedOfEvent(job.eventId),
+    );
+    const lanes = deliveries.flatMap(({ subscriptionId, laneKey }) =>
+      laneKey ? [{ subscriptionId, laneKey }] : [],
+    );
+    if (!stored) await this.lanes.releaseHeldOfEvent(job.eventId);
+    else if (lanes.length > 0) await this.lanes.releaseHeldOfEvent(job.eventId, lanes);
+  }
+
+  /** The event normalized, resolved (`read`: not from memory), matched and stored. */
+  private async stored(job: IngestJobData, read: boolean) {
     const normalized = normalizedOf(job, this.registry);
     let ids: ResolvedIds | null = null;
     if (normalized.status === 'ok') {
-      ids = await this.resolver.resolve(normalized.event);
+      ids = await this.resolver.resolve(normalized.event, read);
       const { conversation, contact } = normalized.event;
       if (conversation) conversation.id = ids.conversationId;
       if (contact) contact.id = ids.contactId;
@@ -85,21 +108,10 @@ export class StoreAndRouteService {
             }
           : null,
       identity: ids?.identityWrite ?? null,
+      ids,
     });
-    if (stored) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
-    // Not stored: a retried job (or a replayed signed webhook) whose statement had committed;
-    // queue what no job holds.
-    await this.producer.enqueueFirstAttempts(
-      job.eventId,
-      stored
-        ? deliveries.filter((delivery) => !delivery.laneKey)
-        : await this.producer.strandedOfEvent(job.eventId),
-    );
-    const lanes = deliveries.flatMap(({ subscriptionId, laneKey }) =>
-      laneKey ? [{ subscriptionId, laneKey }] : [],
-    );
-    if (!stored) await this.lanes.releaseHeldOfEvent(job.eventId);
-    else if (lanes.length > 0) await this.lanes.releaseHeldOfEvent(job.eventId, lanes);
+    if (stored === true) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
+    return { stored, deliveries };
   }
 }
 

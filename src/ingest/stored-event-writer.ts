@@ -3,19 +3,24 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import {
   CHANGED_CONCURRENTLY,
+  ConversationSnapshot,
   ConversationsRepository,
   EventForState,
 } from '../conversations/conversations.repository';
 import {
   ContactsRepository,
   IDENTITY_CHANGED_CONCURRENTLY,
+  IDENTITY_NOT_AS_REMEMBERED,
   KnownIdentityWrite,
 } from '../conversations/contacts.repository';
-import { ConversationResolver } from '../conversations/conversation-resolver';
+import { ConversationResolver, ResolvedIds } from '../conversations/conversation-resolver';
 import { batchPerTurn, roundsByDistinctKey } from '../database/batching';
 import { allCompanions, EventsRepository, EventToStore } from '../events/events.repository';
 
 const MAX_BATCH = 200;
+
+/** The event was not stored: what its ids were resolved from is out of date. */
+export const RESOLVE_AGAIN = 'resolve again';
 
 export interface EventWrite {
   event: EventToStore;
@@ -23,6 +28,8 @@ export interface EventWrite {
   state: EventForState | null;
   /** The newer fields of the event's known identity, as resolved. */
   identity?: KnownIdentityWrite | null;
+  /** The ids as resolved: what the worker remembers once the event is stored. */
+  ids?: ResolvedIds | null;
 }
 
 /**
@@ -30,14 +37,16 @@ export interface EventWrite {
  * statement, so a conversation's state never counts an event that is not stored, and writes
  * the newer fields of their known identities in it. What the ingest jobs store within one
  * event-loop turn goes together (DataLoader). The states and identities were read when the
- * events' ids were resolved; a conversation or identity another batch changed since makes the
- * statement fail, and the identities' fields are then applied again under locks and the batch
+ * events' ids were resolved, or remembered from this worker's last statement of them; a
+ * conversation or identity another batch changed since makes the statement fail. Then the
+ * events resolved from memory are not stored (their ids may be out of date: RESOLVE_AGAIN),
+ * and for the others the identities' fields are applied again under locks and the batch
  * written in a transaction that reads the states again under a row lock
  * (docs/conversations.md).
  */
 @Injectable()
 export class StoredEventWriter {
-  private readonly writes = batchPerTurn<EventWrite, boolean>(
+  private readonly writes = batchPerTurn<EventWrite, boolean | typeof RESOLVE_AGAIN>(
     (items) => this.writeMany(items),
     MAX_BATCH,
   );
@@ -50,25 +59,37 @@ export class StoredEventWriter {
     private readonly resolver: ConversationResolver,
   ) {}
 
-  /** False: the event was stored already, and nothing was written. */
-  write(item: EventWrite): Promise<boolean> {
+  /**
+   * False: the event was stored already, and nothing was written. RESOLVE_AGAIN: its ids were
+   * resolved from memory that is out of date; nothing was written.
+   */
+  write(item: EventWrite): Promise<boolean | typeof RESOLVE_AGAIN> {
     return this.writes.load(item);
   }
 
-  private async writeMany(items: readonly EventWrite[]): Promise<boolean[]> {
-    const inserted = new Set<string>();
+  private async writeMany(
+    items: readonly EventWrite[],
+  ): Promise<(boolean | typeof RESOLVE_AGAIN)[]> {
+    const outcomes = new Map<EventWrite, boolean | typeof RESOLVE_AGAIN>();
     for (const round of roundsByDistinctKey(items, (item) => item.event.id)) {
-      for (const id of await this.writeRound(round)) inserted.add(id);
+      const { inserted, again } = await this.writeRound(round);
+      for (const item of round) {
+        outcomes.set(item, again.has(item) ? RESOLVE_AGAIN : inserted.has(item.event.id));
+      }
     }
-    return items.map((item) => inserted.has(item.event.id));
+    return items.map((item) => outcomes.get(item)!);
   }
 
-  private async writeRound(round: EventWrite[]): Promise<Set<string>> {
+  private async writeRound(
+    round: EventWrite[],
+  ): Promise<{ inserted: Set<string>; again: Set<EventWrite> }> {
     const events = round.map((item) => item.event);
     const states = round.flatMap((item) => (item.state ? [item.state] : []));
+    const after = new Map<string, ConversationSnapshot>();
     const companion = this.conversations.companionFor(
       states,
       (state) => state.snapshot ?? undefined,
+      after,
     );
     const identities = [
       ...new Set(round.flatMap((item) => (item.identity ? [item.identity] : []))),
@@ -83,29 +104,68 @@ export class StoredEventWriter {
         identities.length > 0
           ? this.contacts.knownIdentitiesCompanion(identities, IDENTITY_CHANGED_CONCURRENTLY)
           : undefined;
+      const checks = new Map(
+        round.flatMap((item) =>
+          item.ids?.identityCheck ? [[item.ids.identityCheck.id, item.ids.identityCheck]] : [],
+        ),
+      );
+      const remembered =
+        checks.size > 0
+          ? this.contacts.identitiesAsRememberedCompanion(
+              [...checks.values()],
+              IDENTITY_NOT_AS_REMEMBERED,
+            )
+          : undefined;
       try {
-        return await this.events.insertRound(
+        const inserted = await this.events.insertRound(
           this.dataSource.manager,
           events,
-          allCompanions([companion, known]),
+          allCompanions([companion, known, remembered]),
         );
+        this.remember(round, after);
+        return { inserted, again: new Set() };
       } catch (error) {
         const message = String((error as Error)?.message);
         if (
           !message.includes(CHANGED_CONCURRENTLY) &&
-          !message.includes(IDENTITY_CHANGED_CONCURRENTLY)
+          !message.includes(IDENTITY_CHANGED_CONCURRENTLY) &&
+          !message.includes(IDENTITY_NOT_AS_REMEMBERED)
         ) {
           throw error;
         }
       }
     }
-    await this.resolver.writeKnown(identities);
-    return this.dataSource.transaction(async (manager) => {
-      const locked = await this.conversations.lockedSnapshots(manager, states);
-      const fresh = this.conversations.companionFor(states, (state) =>
+    for (const item of round) {
+      this.resolver.forget(item.ids?.conversationKey ?? null, item.ids?.identityKey ?? null);
+    }
+    const again = new Set(round.filter((item) => item.ids?.remembered));
+    const rest = round.filter((item) => !again.has(item));
+    if (rest.length === 0) return { inserted: new Set(), again };
+    const restStates = rest.flatMap((item) => (item.state ? [item.state] : []));
+    await this.resolver.writeKnown([
+      ...new Set(rest.flatMap((item) => (item.identity ? [item.identity] : []))),
+    ]);
+    const inserted = await this.dataSource.transaction(async (manager) => {
+      const locked = await this.conversations.lockedSnapshots(manager, restStates);
+      const fresh = this.conversations.companionFor(restStates, (state) =>
         locked.get(state.conversationId),
       );
-      return this.events.insertRound(manager, events, fresh === 'stale' ? undefined : fresh);
+      return this.events.insertRound(
+        manager,
+        rest.map((item) => item.event),
+        fresh === 'stale' ? undefined : fresh,
+      );
     });
+    return { inserted, again };
+  }
+
+  /** After the statement: each conversation and identity as it left them, for the next event. */
+  private remember(round: EventWrite[], after: Map<string, ConversationSnapshot>): void {
+    for (const item of round) {
+      const ids = item.ids;
+      if (!ids) continue;
+      const snapshot = ids.conversationId ? (after.get(ids.conversationId) ?? null) : null;
+      this.resolver.remember(ids.conversationKey, snapshot, ids.identityKey, ids.identity);
+    }
   }
 }

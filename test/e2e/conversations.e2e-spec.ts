@@ -642,6 +642,157 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     expect((await app.admin('GET', '/api/conversations/conv_nope')).status).toBe(404);
   });
 
+  /** Another worker process: its own resolver (and memory) and writer. */
+  function anotherWorker(): { resolver: ConversationResolver; service: StoreAndRouteService } {
+    const context = app.running.context;
+    const resolver = new ConversationResolver(
+      context.get(ConversationsRepository),
+      context.get(ContactsRepository),
+      app.settings,
+    );
+    const writer = new StoredEventWriter(
+      app.dataSource,
+      context.get(EventsRepository),
+      context.get(ConversationsRepository),
+      context.get(ContactsRepository),
+      resolver,
+    );
+    const service = new StoreAndRouteService(
+      context.get(SourceRegistry),
+      context.get(SubscriptionMatcher),
+      resolver,
+      writer,
+      context.get(DeliveryProducer),
+      context.get(MetricsService),
+      context.get(OrderedLanes),
+    );
+    return { resolver, service };
+  }
+
+  function jobOf(source: { id: string }, sourceKind: string, rawBody: string) {
+    return {
+      eventId: newId('evt'),
+      sourceId: source.id,
+      sourceKind,
+      sourceDeliveryId: null,
+      receivedAt: new Date().toISOString(),
+      rawBody,
+    };
+  }
+
+  function eventOf(job: ReturnType<typeof jobOf>) {
+    const normalized = normalizedOf(job, app.running.context.get(SourceRegistry));
+    if (normalized.status !== 'ok') throw new Error(normalized.reason);
+    return normalized.event;
+  }
+
+  it('applies what another worker stored between two events a worker resolves from memory', async () => {
+    const first = {
+      resolver: app.running.context.get(ConversationResolver),
+      service: app.running.context.get(StoreAndRouteService),
+    };
+    const second = anotherWorker();
+    const chatwootJob = (body: string) => jobOf(cw, 'chatwoot', body);
+    await first.service.storeAndRoute(
+      chatwootJob(conversationEvent('conversation_created.json', 5001, '2026-04-19T10:10:00.000Z')),
+    );
+    // The second worker stores older events of it (they tell the contact's identity nothing
+    // newer, so only the conversation moves): a message, and the conversation resolved.
+    await second.service.storeAndRoute(
+      chatwootJob(
+        messageEvent('message_created.json', 5001, 9501, 'Hello', '2026-04-19T10:01:00.000Z'),
+      ),
+    );
+    await second.service.storeAndRoute(
+      chatwootJob(
+        conversationEvent(
+          'conversation_updated.status_resolved.json',
+          5001,
+          '2026-04-19T10:05:00.000Z',
+          { status: 'resolved' },
+          [{ status: { previous_value: 'open', current_value: 'resolved' } }],
+        ),
+      ),
+    );
+    // The first remembers the conversation as it made it, with no message: the edit of the
+    // message is resolved from memory, and its statement must find the conversation moved.
+    const edit = chatwootJob(
+      messageEvent(
+        'message_updated.json',
+        5001,
+        9501,
+        'Hello (edited)',
+        '2026-04-19T10:01:00.000Z',
+        '2026-04-19T10:03:00.000Z',
+      ),
+    );
+    expect((await first.resolver.resolve(eventOf(edit))).remembered).toBe(true);
+    await first.service.storeAndRoute(edit);
+
+    const state = await conversationByKey(`chatwoot:${cw.id}:5001`);
+    expect(state).toMatchObject({
+      endedAt: '2026-04-19T10:05:00.000Z',
+      messageCounts: { inbound: 1, outbound: 0, internal: 0 },
+      firstActivityAt: '2026-04-19T10:01:00.000Z',
+      lastActivityAt: '2026-04-19T10:10:00.000Z',
+      lastMessage: { externalId: '9501', text: 'Hello (edited)' },
+    });
+    expect(state.timeline).toHaveLength(4);
+    // What the first worker remembers now is what it stored: its next event needs no read.
+    const next = chatwootJob(
+      messageEvent('message_created.json', 5001, 9502, 'Thanks', '2026-04-19T10:11:00.000Z'),
+    );
+    expect((await first.resolver.resolve(eventOf(next))).remembered).toBe(true);
+    await first.service.storeAndRoute(next);
+    expect(await conversationByKey(`chatwoot:${cw.id}:5001`)).toMatchObject({
+      messageCounts: { inbound: 2, outbound: 0, internal: 0 },
+      lastMessage: { externalId: '9502', text: 'Thanks' },
+    });
+  });
+
+  it('gives the next event of a remembered visitor the contact a merge by hand moved it to', async () => {
+    const service = app.running.context.get(StoreAndRouteService);
+    const resolver = app.running.context.get(ConversationResolver);
+    const visitorJob = (visitor: number) => {
+      const payload = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
+      payload.chat_id = visitor;
+      payload.visitor = { ...payload.visitor, number: visitor, email: null, phone: null };
+      return jobOf(jivo, 'jivo', JSON.stringify(payload));
+    };
+    await service.storeAndRoute(visitorJob(58001));
+    await service.storeAndRoute(visitorJob(58002));
+    const contactOf = async (visitor: number) =>
+      (
+        (await app.dataSource.query(
+          `SELECT contact_id FROM contact_identities WHERE source_id = $1 AND external_id = $2`,
+          [jivo.id, String(visitor)],
+        )) as { contact_id: string }[]
+      )[0].contact_id;
+    const [moved, kept] = [await contactOf(58001), await contactOf(58002)];
+    expect(moved).not.toBe(kept);
+    const before = visitorJob(58001);
+    expect(await resolver.resolve(eventOf(before))).toMatchObject({
+      remembered: true,
+      contactId: moved,
+    });
+
+    const merged = await app.admin('POST', '/api/contacts/merge', {
+      intoContactId: kept,
+      contactIds: [moved],
+    });
+    expect(merged.status).toBe(200);
+    const after = visitorJob(58001);
+    await service.storeAndRoute(after);
+    const [stored] = (await app.dataSource.query(
+      `SELECT canonical->'contact'->>'id' AS contact_id, conversation_id FROM events WHERE id = $1`,
+      [after.eventId],
+    )) as { contact_id: string; conversation_id: string }[];
+    expect(stored.contact_id).toBe(kept);
+    const conversation = (await app.admin('GET', `/api/conversations/${stored.conversation_id}`))
+      .body;
+    expect(conversation.contactId).toBe(kept);
+  });
+
   it('reads back a conversation it has just made as the state the new row holds', async () => {
     // The read that makes a row does not read its columns back: their defaults must be the
     // empty state the worker assumes, or the first event would be applied to the wrong state.

@@ -1,0 +1,56 @@
+import { ConversationMemory, REMEMBERED_CONVERSATIONS } from './conversation-memory';
+import { emptyConversationState, MessageState } from './conversation-state';
+import type { ConversationSnapshot } from './conversations.repository';
+
+function snapshot(id: string, version: number, messageIds: string[] = []): ConversationSnapshot {
+  const message = (externalId: string): MessageState => ({
+    externalId,
+    direction: 'inbound',
+    kind: null,
+    text: externalId,
+    attachments: [],
+    sender: null,
+    createdAt: null,
+    private: false,
+    deleted: false,
+    status: null,
+    firstSeenAt: '2026-05-01T10:00:00.000Z',
+    stamps: {},
+  });
+  return {
+    id,
+    version: String(version),
+    state: emptyConversationState(),
+    lastMessage: null,
+    messages: new Map(messageIds.map((externalId) => [externalId, message(externalId)])),
+    storedMessageIds: new Set(messageIds),
+  };
+}
+
+describe('ConversationMemory', () => {
+  it('forgets the conversations least recently remembered beyond its size', () => {
+    const memory = new ConversationMemory();
+    for (let index = 0; index <= REMEMBERED_CONVERSATIONS; index++) {
+      memory.rememberConversation(`key-${index}`, snapshot(`conv_${index}`, 1));
+      // The first one is written again and again, so the second is the one forgotten.
+      if (index > 0) memory.rememberConversation('key-0', snapshot('conv_0', index + 1));
+    }
+    expect(memory.sizes.conversations).toBe(REMEMBERED_CONVERSATIONS);
+    expect(memory.conversation('key-0')?.id).toBe('conv_0');
+    expect(memory.conversation('key-1')).toBeUndefined();
+    expect(memory.conversation(`key-${REMEMBERED_CONVERSATIONS}`)?.version).toBe('1');
+  });
+
+  it('keeps the newest message states, and no older version over a newer one', () => {
+    const memory = new ConversationMemory();
+    const ids = Array.from({ length: 30 }, (_, index) => `m${index}`);
+    memory.rememberConversation('key', snapshot('conv_1', 3, ids));
+    const kept = memory.conversation('key')!;
+    expect([...kept.messages.keys()]).toEqual(ids.slice(-10));
+    expect(kept.storedMessageIds?.size).toBe(30);
+    memory.rememberConversation('key', snapshot('conv_1', 2));
+    expect(memory.conversation('key')?.version).toBe('3');
+    memory.forget('key', null);
+    expect(memory.conversation('key')).toBeUndefined();
+  });
+});

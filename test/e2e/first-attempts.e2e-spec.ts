@@ -15,6 +15,7 @@ import {
   TEST_ADMIN_KEY,
   TEST_DATABASE_URL,
   TEST_REDIS_URL,
+  testEnvironment,
   testSettings,
 } from '../support/test-settings';
 import { waitFor } from '../support/wait-for';
@@ -172,20 +173,11 @@ describe('a worker killed after the event committed, before its first attempts w
     await db.connect();
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    env = {
-      NODE_ENV: 'test',
+    env = testEnvironment('first', port, {
       DATABASE_URL: databaseUrl.href,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: `first_${randomBytes(4).toString('hex')}`,
-      ADMIN_API_KEYS: TEST_ADMIN_KEY,
-      ALLOW_PRIVATE_TARGETS: 'true',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      WORKER_HEALTH_PORT: '0',
       RETENTION_INTERVAL_MINUTES: '0',
-      DELIVERY_SWEEP_INTERVAL_MINUTES: '0',
       FIRST_ATTEMPT_SWEEP_INTERVAL_SECONDS: '1',
-    };
+    });
   }, 120_000);
 
   afterAll(async () => {

@@ -44,7 +44,7 @@ export async function startTestApp(
   const queues = [INGEST_QUEUE, DELIVERY_QUEUE, ACTION_QUEUE].map((name) =>
     running.context.get<Queue>(getQueueToken(name)),
   );
-  const firstAttempts = running.context.get(FirstAttempts, { strict: false });
+  const firstAttempts = firstAttemptsOf(running, settings);
   async function drainQueues(timeoutMs = 20_000) {
     await waitFor(async () => {
       // First attempts an ingest job started are in no queue: none in flight before and after
@@ -97,6 +97,13 @@ export async function startTestApp(
       await running.close();
     },
   };
+}
+
+/** The worker's first attempts; an API-only app has none in flight. */
+function firstAttemptsOf(running: RunningApp, settings: Settings): Pick<FirstAttempts, 'activity'> {
+  return settings.APP_ROLE === 'api'
+    ? { activity: () => ({ inFlight: 0, started: 0 }) }
+    : running.context.get(FirstAttempts, { strict: false });
 }
 
 /** Every item of a list route, following `nextCursor` page after page. */

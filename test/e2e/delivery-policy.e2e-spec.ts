@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import { Webhook } from 'standardwebhooks';
 import { TransformSandboxPool } from '../../src/delivery/transform-sandbox';
 import { DELIVERY_QUEUE } from '../../src/queues/queue-names';
+import { SubscriptionSnapshot } from '../../src/subscriptions/subscription-snapshot';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink, SinkRequest } from '../support/http-sink';
 import { listAll, resetDatabase, startTestApp, TestApp } from '../support/test-app';
@@ -252,6 +253,10 @@ describe('delivery policies end to end', () => {
     const { body } = await app.admin('GET', `/api/subscriptions/${subscription.id}`);
     expect(body.enabled).toBe(false);
     expect(body.disabledReason).toMatch(/410/);
+    // The subscription is disabled in Postgres first, then every process is told: the ingest
+    // job now sends at once, so wait for the telling, which is what the guarantee follows.
+    const snapshot = app.running.context.get(SubscriptionSnapshot);
+    await waitFor(async () => !(await snapshot.current()).byId.has(subscription.id));
 
     const later = await sendMessage();
     await app.drainQueues();

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DetachedWork } from '../common/graceful-shutdown';
 import { Settings } from '../config/settings';
+import { MetricsService } from '../monitoring/metrics.service';
 import { SubscriptionSnapshot } from '../subscriptions/subscription-snapshot';
 import { DeliveryRun } from './deliveries.repository';
 import { DeliveryProducer } from './delivery-producer';
@@ -48,6 +49,7 @@ export class FirstAttempts extends DetachedWork {
     private readonly snapshot: SubscriptionSnapshot,
     private readonly processor: DeliveryProcessor,
     private readonly settings: Settings,
+    private readonly metrics: MetricsService,
   ) {
     super();
   }
@@ -63,8 +65,11 @@ export class FirstAttempts extends DetachedWork {
       this.inFlight.size + deliveries.length > this.settings.DELIVERY_CONCURRENCY ||
       !this.processor.delivering()
     ) {
-      return this.producer.enqueueFirstAttempts(event.eventId, deliveries.map(firstRun));
+      await this.producer.enqueueFirstAttempts(event.eventId, deliveries.map(firstRun));
+      this.metrics.firstAttemptsStarted('fanout', deliveries.length);
+      return;
     }
+    this.metrics.firstAttemptsStarted('ingest', deliveries.length);
     for (const delivery of deliveries) this.inFlight.add(delivery.id);
     this.sendsStarted += 1;
     const sending = this.sendAll(event, deliveries).finally(() => {

@@ -250,11 +250,13 @@ describe('delivery policies end to end', () => {
     const delivery = await settledDelivery(eventId);
     expect(delivery.status).toBe('dead');
     expect(delivery.attempts).toHaveLength(1);
-    const { body } = await app.admin('GET', `/api/subscriptions/${subscription.id}`);
-    expect(body.enabled).toBe(false);
+    // The attempt is recorded, then the subscription disabled, then every process told: the
+    // ingest job now sends at once, so wait for the telling, which is what the guarantee follows.
+    const body = await waitFor(async () => {
+      const read = await app.admin('GET', `/api/subscriptions/${subscription.id}`);
+      return read.body.enabled === false && read.body;
+    });
     expect(body.disabledReason).toMatch(/410/);
-    // The subscription is disabled in Postgres first, then every process is told: the ingest
-    // job now sends at once, so wait for the telling, which is what the guarantee follows.
     const snapshot = app.running.context.get(SubscriptionSnapshot);
     await waitFor(async () => !(await snapshot.current()).byId.has(subscription.id));
 

@@ -31,9 +31,11 @@ describe('delivery policies end to end', () => {
   });
 
   beforeEach(async () => {
+    // Drained first: what an earlier test left queued (a retry of a succeeded delivery) must not
+    // reach the sink after it was cleared for this one.
+    await app.drainQueues();
     sink.requests.length = 0;
     sink.respondWith([]);
-    await app.drainQueues();
     for (const subscription of await listAll(app, '/api/subscriptions')) {
       await app.admin('DELETE', `/api/subscriptions/${subscription.id}`);
     }

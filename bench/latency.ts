@@ -10,6 +10,7 @@ import { freePort, ManagedProcess } from '../test/support/processes';
 import { BenchContext } from './lib/context';
 import { WebhookSender } from './lib/load';
 import { printTable, verdict, writeResults } from './lib/report';
+import { readCpuMs } from './lib/cpu';
 import { RouterAdmin, startRouterApi, startRouterWorker } from './lib/router';
 import { sleep, summarize } from './lib/stats';
 
@@ -27,6 +28,8 @@ interface LatencyPhase {
   p90Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** The worker's CPU time over the phase (warm-up included) per delivery that arrived. */
+  workerCpuUsPerDelivery: number;
 }
 
 /** Records, per (path, webhook-id), the first arrival's latency from the router's receivedAt. */
@@ -92,6 +95,7 @@ async function runPhase(
   admin: RouterAdmin,
   sink: LatencySink,
   name: 'unordered' | 'ordered',
+  workerPid: number,
 ): Promise<LatencyPhase> {
   const { ratePerSecond, seconds, warmupS } = ctx.config.latency;
   const source = await admin.createJivoSource(`bench latency ${name}`);
@@ -105,6 +109,7 @@ async function runPhase(
     });
   }
   const sender = new WebhookSender(source.url, SENDER_CONNECTIONS, ctx.bodies);
+  const cpuBefore = readCpuMs(workerPid);
   try {
     // The warm-up's deliveries arrive but are not counted (JIT, pools, first subscription load).
     sink.measureFrom = Date.now() + warmupS * 1000;
@@ -125,6 +130,10 @@ async function runPhase(
     }
     await sleep(20);
   }
+  // Over the whole phase, warm-up included: every delivery that arrived.
+  const workerCpuUsPerDelivery = Math.round(
+    ((readCpuMs(workerPid) - cpuBefore) * 1000) / Math.max(sink.arrived(name), 1),
+  );
   const latencies = sink.latenciesOf(name);
   const summary = summarize(latencies);
   return {
@@ -138,6 +147,7 @@ async function runPhase(
     p90Ms: summary.p90,
     p99Ms: summary.p99,
     maxMs: summary.max,
+    workerCpuUsPerDelivery,
   };
 }
 
@@ -154,9 +164,10 @@ export async function runLatencyBenchmark(ctx: BenchContext): Promise<void> {
   try {
     const api = await startRouterApi(env, await freePort(), { label: 'api' });
     processes.push(api.process);
-    processes.push(await startRouterWorker(env, { label: 'worker' }));
+    const worker = await startRouterWorker(env, { label: 'worker' });
+    processes.push(worker);
     for (const name of ['unordered', 'ordered'] as const) {
-      const result = await runPhase(ctx, api.admin, sink, name);
+      const result = await runPhase(ctx, api.admin, sink, name, worker.pid);
       console.log(`  ${name}: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms`);
       results.push(result);
     }
@@ -177,6 +188,7 @@ export async function runLatencyBenchmark(ctx: BenchContext): Promise<void> {
       'p90 ms',
       'p99 ms',
       'max ms',
+      'worker CPU µs/delivery',
     ],
     results.map((result) => [
       result.phase,
@@ -189,6 +201,7 @@ export async function runLatencyBenchmark(ctx: BenchContext): Promise<void> {
       result.p90Ms,
       result.p99Ms,
       result.maxMs,
+      result.workerCpuUsPerDelivery,
     ]),
   );
   const [unordered, ordered] = results;

@@ -3,7 +3,9 @@ import { ActionsProcessor } from './actions/actions.processor';
 import { StrandedActions } from './actions/stranded-actions';
 import { ConversationResolver } from './conversations/conversation-resolver';
 import { CoreModule } from './core.module';
+import { DeliverySender } from './delivery/delivery-sender';
 import { DeliveryProcessor } from './delivery/delivery.processor';
+import { FirstAttempts } from './delivery/first-attempts';
 import { IngestProcessor } from './ingest/ingest.processor';
 import { StoreAndRouteService } from './ingest/store-and-route.service';
 import { StoredEventWriter } from './ingest/stored-event-writer';
@@ -20,6 +22,8 @@ import { WorkerHealthServer } from './monitoring/worker-health-server';
     StoredEventWriter,
     ConversationResolver,
     DeliveryProcessor,
+    DeliverySender,
+    FirstAttempts,
     WorkerHealthServer,
     MaintenanceProcessor,
     RetentionService,

@@ -317,6 +317,16 @@ export class Settings {
   DELIVERY_SWEEP_INTERVAL_MINUTES = 5;
 
   /**
+   * How often one of the workers re-queues first attempts whose sender is gone: deliveries the
+   * ingest job started sending in a process that died before recording them. 0 turns it off.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  FIRST_ATTEMPT_SWEEP_INTERVAL_SECONDS = 10;
+
+  /**
    * Ordered subscriptions: a conversation's head is sent once every webhook accepted before it
    * was stored, and once Redis's clock is this far past its accept time (docs/ordering.md).
    * Accept times come from Redis's own clock, so correctness needs no margin: 0 by default.

@@ -630,6 +630,28 @@ export class DeliveriesRepository {
   }
 
   /**
+   * A page (in id order, after `after`) of first attempts nobody recorded: unordered deliveries
+   * pending in run 0 with no attempt, untouched for longer than their subscription's timeout plus
+   * `marginMs` (so longer than a send of them can take).
+   */
+  async unsentFirstAttempts(
+    after: string,
+    defaultTimeoutMs: number,
+    marginMs: number,
+    limit: number,
+  ): Promise<QueuedDelivery[]> {
+    return (await this.dataSource.query(
+      `SELECT d.id, d.event_id AS "eventId", d.run FROM deliveries d
+         JOIN subscriptions s ON s.id = d.subscription_id
+        WHERE d.status = 'pending' AND d.id > $1 AND d.run = 0 AND d.attempt_count = 0
+          AND d.lane_key IS NULL
+          AND d.updated_at < now() - (COALESCE(s.timeout_ms, $2) + $3) * interval '1 millisecond'
+        ORDER BY d.id LIMIT $4`,
+      [after, defaultTimeoutMs, marginMs, limit],
+    )) as QueuedDelivery[];
+  }
+
+  /**
    * Moves each delivery to a new run if it is as it was seen and still untouched, keeping its
    * status and attempt budget; returns the ones moved. A conditional update: of two sweepers,
    * one claims it.

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, notFound } from '../common/app-error';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
+import { Settings } from '../config/settings';
 import { SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { DeliveriesRepository, QueuedDelivery, RedriveSelection } from './deliveries.repository';
 import { DeliveryProducer } from './delivery-producer';
@@ -11,6 +12,11 @@ import { StrandedDeliveries } from './stranded-deliveries';
 
 /** Rows are written before their jobs are queued: a delivery untouched this long may be stranded. */
 export const STRANDED_AFTER_MS = 5 * 60_000;
+/**
+ * A first attempt the ingest job started is recorded within its subscription's timeout, plus its
+ * transform's, plus this; one still pending after that has lost its sender (a process killed).
+ */
+export const FIRST_ATTEMPT_MARGIN_MS = 15_000;
 const SWEEP_PAGE = 500;
 /** Deliveries one sweep looks at, oldest first; the next sweep starts again from the oldest. */
 const SWEEP_LIMIT = 10_000;
@@ -42,6 +48,7 @@ export class DeliveriesService {
     private readonly producer: DeliveryProducer,
     private readonly stranded: StrandedDeliveries,
     private readonly lanes: OrderedLanes,
+    private readonly settings: Settings,
   ) {}
 
   async get(id: string): Promise<DeliveryView> {
@@ -155,13 +162,39 @@ export class DeliveriesService {
    * a re-drive, the run keeps its status and attempt budget: the lost job is replaced, no more.
    */
   async requeueStranded(): Promise<{ checked: number; requeued: number }> {
+    return this.requeueAll(SWEEP_LIMIT, STRANDED_AFTER_MS, (after) =>
+      this.deliveries.untouched(after, STRANDED_AFTER_MS, SWEEP_PAGE),
+    );
+  }
+
+  /**
+   * Queues the first attempts whose sender died: pending deliveries no attempt touched for longer
+   * than a send takes, and no job holds. One page per sweep, oldest first: in a backlog the
+   * oldest are held by their fan-out jobs, and the five-minute sweep reaches the rest.
+   */
+  async requeueStrandedFirstAttempts(): Promise<{ checked: number; requeued: number }> {
+    return this.requeueAll(SWEEP_PAGE, FIRST_ATTEMPT_MARGIN_MS, (after) =>
+      this.deliveries.unsentFirstAttempts(
+        after,
+        this.settings.DELIVERY_TIMEOUT_MS,
+        this.settings.TRANSFORM_TIMEOUT_MS + FIRST_ATTEMPT_MARGIN_MS,
+        SWEEP_PAGE,
+      ),
+    );
+  }
+
+  private async requeueAll(
+    limit: number,
+    untouchedForMs: number,
+    pageAfter: (after: string) => Promise<QueuedDelivery[]>,
+  ): Promise<{ checked: number; requeued: number }> {
     let checked = 0;
     let requeued = 0;
     let after = '';
-    while (checked < SWEEP_LIMIT) {
-      const page = await this.deliveries.untouched(after, STRANDED_AFTER_MS, SWEEP_PAGE);
+    while (checked < limit) {
+      const page = await pageAfter(after);
       checked += page.length;
-      requeued += await this.claimAndRequeue(await this.stranded.among(page));
+      requeued += await this.claimAndRequeue(await this.stranded.among(page), untouchedForMs);
       if (page.length < SWEEP_PAGE) break;
       after = page[page.length - 1].id;
     }
@@ -169,8 +202,8 @@ export class DeliveriesService {
   }
 
   /** Moves each delivery to a new run if it is as it was seen, and queues the ones moved. */
-  private async claimAndRequeue(seen: QueuedDelivery[]): Promise<number> {
-    const claimed = await this.deliveries.claimUntouched(seen, STRANDED_AFTER_MS);
+  private async claimAndRequeue(seen: QueuedDelivery[], untouchedForMs: number): Promise<number> {
+    const claimed = await this.deliveries.claimUntouched(seen, untouchedForMs);
     await this.producer.enqueue(claimed);
     return claimed.length;
   }

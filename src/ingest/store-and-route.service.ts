@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { newId } from '../common/ids';
 import { ConversationResolver, ResolvedIds } from '../conversations/conversation-resolver';
 import { DeliveryProducer } from '../delivery/delivery-producer';
+import { FirstAttempts } from '../delivery/first-attempts';
 import { OrderedLanes } from '../delivery/ordered-lanes';
 import { EventToStore } from '../events/events.repository';
 import { MetricsService } from '../monitoring/metrics.service';
@@ -22,33 +23,43 @@ export class StoreAndRouteService {
     private readonly producer: DeliveryProducer,
     private readonly metrics: MetricsService,
     private readonly lanes: OrderedLanes,
+    private readonly firstAttempts: FirstAttempts,
   ) {}
 
   /**
    * Normalize, give the event the router's conversation and contact ids, store it beside its
    * raw bytes (applying it to its conversation), create one delivery per matching
-   * subscription, queue them. Safe to run twice for the same job.
+   * subscription, and make their first attempts (ordered ones wait in their conversation's lane).
+   * Safe to run twice for the same job.
    */
   async storeAndRoute(job: IngestJobData): Promise<void> {
     let written = await this.stored(job, false);
     // Resolved from memory another worker (or a merge) made out of date: nothing was written.
     if (written.stored === RESOLVE_AGAIN) written = await this.stored(job, true);
-    const { stored, deliveries } = written;
+    const { stored, deliveries, canonicalJson } = written;
     if (stored === RESOLVE_AGAIN)
       throw new Error(`event ${job.eventId}: resolved twice from memory`);
     // Not stored: a retried job (or a replayed signed webhook) whose statement had committed;
-    // queue what no job holds.
-    await this.producer.enqueueFirstAttempts(
-      job.eventId,
-      stored
-        ? deliveries.filter((delivery) => !delivery.laneKey)
-        : await this.producer.strandedOfEvent(job.eventId),
-    );
+    // queue what no job holds and this process is not sending.
+    if (!stored) {
+      const stranded = await this.producer.strandedOfEvent(job.eventId);
+      await this.producer.enqueueFirstAttempts(
+        job.eventId,
+        this.firstAttempts.notInFlight(stranded),
+      );
+    }
     const lanes = deliveries.flatMap(({ subscriptionId, laneKey }) =>
       laneKey ? [{ subscriptionId, laneKey }] : [],
     );
     if (!stored) await this.lanes.releaseHeldOfEvent(job.eventId);
     else if (lanes.length > 0) await this.lanes.releaseHeldOfEvent(job.eventId, lanes);
+    // Last: once the sends are under way nothing here can fail and run the job again.
+    if (stored && canonicalJson !== null) {
+      await this.firstAttempts.start(
+        { eventId: job.eventId, canonicalJson, rawBody: job.rawBody },
+        deliveries.filter((delivery) => !delivery.laneKey),
+      );
+    }
   }
 
   /** The event normalized, resolved (`read`: not from memory), matched and stored. */
@@ -111,7 +122,7 @@ export class StoreAndRouteService {
       ids,
     });
     if (stored === true) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
-    return { stored, deliveries };
+    return { stored, deliveries, canonicalJson: outcome.status === 'ok' ? outcome.json : null };
   }
 }
 

@@ -10,6 +10,7 @@ import { RetentionService } from './retention.service';
 
 export const RETENTION_SCHEDULER_ID = 'retention';
 export const DELIVERY_SWEEP_SCHEDULER_ID = 'delivery-sweep';
+export const FIRST_ATTEMPT_SWEEP_SCHEDULER_ID = 'first-attempt-sweep';
 export const ORDERING_SWEEP_SCHEDULER_ID = 'ordering-sweep';
 export const ACTION_SWEEP_SCHEDULER_ID = 'action-sweep';
 
@@ -42,6 +43,11 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
       DELIVERY_SWEEP_SCHEDULER_ID,
       'deliveries.sweep',
       this.settings.DELIVERY_SWEEP_INTERVAL_MINUTES,
+    );
+    await this.schedule(
+      FIRST_ATTEMPT_SWEEP_SCHEDULER_ID,
+      'deliveries.sweepFirstAttempts',
+      this.settings.FIRST_ATTEMPT_SWEEP_INTERVAL_SECONDS / 60,
     );
     await this.schedule(
       ORDERING_SWEEP_SCHEDULER_ID,
@@ -82,6 +88,12 @@ export class MaintenanceProcessor extends WorkerHost implements OnApplicationBoo
         const counts = await this.deliveries.requeueStranded();
         if (counts.requeued > 0)
           this.logger.warn({ msg: 'stranded deliveries re-queued', ...counts });
+        return counts;
+      }
+      case 'deliveries.sweepFirstAttempts': {
+        const counts = await this.deliveries.requeueStrandedFirstAttempts();
+        if (counts.requeued > 0)
+          this.logger.warn({ msg: 'first attempts whose sender died re-queued', ...counts });
         return counts;
       }
       case 'ordering.sweep': {

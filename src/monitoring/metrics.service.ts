@@ -62,6 +62,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly firstAttempts = new Counter({
+    name: `${PREFIX}first_attempts_total`,
+    help: 'First attempts of unordered deliveries, by who made them: ingest (the ingest job, at once) or fanout (a fan-out job: the in-flight cap was reached, or the delivery worker was paused)',
+    labelNames: ['by'] as const,
+    registers: [this.registry],
+  });
+
   private readonly deadDeliveries = new Counter({
     name: `${PREFIX}dead_deliveries_total`,
     help: 'Deliveries that ended dead: their last attempt failed',
@@ -179,6 +186,11 @@ export class MetricsService {
       type: type ?? 'none',
       status: type === null ? 'unprocessable' : 'routed',
     });
+  }
+
+  /** First attempts of new deliveries started by the ingest job, or handed to a fan-out job. */
+  firstAttemptsStarted(by: 'ingest' | 'fanout', deliveries: number): void {
+    this.firstAttempts.inc({ by }, deliveries);
   }
 
   /** One delivery attempt, recorded with the status it left the delivery in (dead: none left). */

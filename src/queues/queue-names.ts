@@ -48,6 +48,7 @@ export interface DeliveryJobs {
 export interface MaintenanceJobs {
   'retention.purge': Record<string, never>;
   'deliveries.sweep': Record<string, never>;
+  'deliveries.sweepFirstAttempts': Record<string, never>;
   'ordering.sweep': Record<string, never>;
   'actions.sweep': Record<string, never>;
 }

@@ -3,6 +3,7 @@ import { ContactsRepository } from '../../src/conversations/contacts.repository'
 import { ConversationResolver } from '../../src/conversations/conversation-resolver';
 import { ConversationsRepository } from '../../src/conversations/conversations.repository';
 import { DeliveryProducer } from '../../src/delivery/delivery-producer';
+import { FirstAttempts } from '../../src/delivery/first-attempts';
 import { OrderedLanes } from '../../src/delivery/ordered-lanes';
 import { EventsRepository } from '../../src/events/events.repository';
 import { normalizedOf } from '../../src/ingest/canonical-of';
@@ -478,6 +479,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
           context.get(DeliveryProducer),
           context.get(MetricsService),
           context.get(OrderedLanes),
+          context.get(FirstAttempts),
         ),
     );
     // Jivo sends no time: an event's time is when the router received it.

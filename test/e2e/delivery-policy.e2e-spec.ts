@@ -31,9 +31,11 @@ describe('delivery policies end to end', () => {
   });
 
   beforeEach(async () => {
+    // Drained first: what an earlier test left queued (a retry of a succeeded delivery) must not
+    // reach the sink after it was cleared for this one.
+    await app.drainQueues();
     sink.requests.length = 0;
     sink.respondWith([]);
-    await app.drainQueues();
     for (const subscription of await listAll(app, '/api/subscriptions')) {
       await app.admin('DELETE', `/api/subscriptions/${subscription.id}`);
     }
@@ -250,15 +252,15 @@ describe('delivery policies end to end', () => {
     const delivery = await settledDelivery(eventId);
     expect(delivery.status).toBe('dead');
     expect(delivery.attempts).toHaveLength(1);
-    const { body } = await app.admin('GET', `/api/subscriptions/${subscription.id}`);
-    expect(body.enabled).toBe(false);
+    // The attempt is recorded, then the subscription disabled, then every process told: the
+    // ingest job now sends at once, so wait for the telling, which is what the guarantee follows.
+    const body = await waitFor(async () => {
+      const read = await app.admin('GET', `/api/subscriptions/${subscription.id}`);
+      return read.body.enabled === false && read.body;
+    });
     expect(body.disabledReason).toMatch(/410/);
-    // The disable is committed, then told to every process (the worker's matcher included):
-    // an event the worker routes in between still matches the subscription.
     const snapshot = app.running.context.get(SubscriptionSnapshot);
-    await waitFor(async () =>
-      (await snapshot.current()).enabled.every((enabled) => enabled.id !== subscription.id),
-    );
+    await waitFor(async () => !(await snapshot.current()).byId.has(subscription.id));
 
     const later = await sendMessage();
     await app.drainQueues();

@@ -111,6 +111,8 @@ describe('monitoring: health, metrics, queues, dashboard', () => {
       ).toBe(1);
       expect(delta('webhook_router_deliveries_total{outcome="succeeded"}')).toBe(1);
       expect(delta('webhook_router_delivery_attempt_duration_seconds_count')).toBe(1);
+      expect(delta('webhook_router_first_attempts_total{by="ingest"}')).toBe(1);
+      expect(delta('webhook_router_first_attempts_total{by="fanout"}')).toBe(0);
     });
 
     it('times a refused webhook under its status code', async () => {

@@ -1,7 +1,11 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { createHmac } from 'node:crypto';
-import { DeliveriesService, STRANDED_AFTER_MS } from '../../src/delivery/deliveries.service';
+import {
+  DeliveriesService,
+  FIRST_ATTEMPT_MARGIN_MS,
+  STRANDED_AFTER_MS,
+} from '../../src/delivery/deliveries.service';
 import { DeliveryProcessor } from '../../src/delivery/delivery.processor';
 import { fanOutJobId } from '../../src/delivery/stranded-deliveries';
 import { DELIVERY_SWEEP_SCHEDULER_ID } from '../../src/maintenance/maintenance.processor';
@@ -120,6 +124,14 @@ describe('stranded deliveries: pending with no job left to attempt them', () => 
     );
   }
 
+  /** As if `ms` more had passed since the delivery last changed. */
+  async function ageBy(id: string, ms: number) {
+    await app.dataSource.query(
+      `UPDATE deliveries SET updated_at = updated_at - $2 * interval '1 millisecond' WHERE id = $1`,
+      [id, ms],
+    );
+  }
+
   /** One sweep, run as the scheduler runs it: a job on the maintenance queue. */
   async function sweep(): Promise<{ checked: number; requeued: number }> {
     const job = await maintenanceQueue.add('deliveries.sweep', {});
@@ -147,6 +159,28 @@ describe('stranded deliveries: pending with no job left to attempt them', () => 
     expect(sink.requests).toHaveLength(1);
     expect(sink.requests[0].headers['webhook-id']).toBe(delivery.eventId);
     expect(await sweep()).toMatchObject({ requeued: 0 });
+  });
+
+  it('sweeps a first attempt nobody recorded once a send of it must have ended, not before', async () => {
+    const timeoutMs = 30_000;
+    await subscribe({ timeoutMs });
+    const delivery = await strandedDelivery();
+    const sweeper = app.running.context.get(DeliveriesService);
+    const sendEndsWithinMs =
+      timeoutMs + app.settings.TRANSFORM_TIMEOUT_MS + FIRST_ATTEMPT_MARGIN_MS;
+    await ageBy(delivery.id, sendEndsWithinMs - 5_000);
+    expect(await sweeper.requeueStrandedFirstAttempts()).toMatchObject({ requeued: 0 });
+
+    await ageBy(delivery.id, 10_000);
+    const swept = await Promise.all([
+      sweeper.requeueStrandedFirstAttempts(),
+      sweeper.requeueStrandedFirstAttempts(),
+    ]);
+    expect(swept.reduce((total, counts) => total + counts.requeued, 0)).toBe(1);
+    await waitFor(async () => (await deliveryOf(delivery.id)).status === 'succeeded');
+    await app.drainQueues();
+    expect(sink.requests).toHaveLength(1);
+    expect(await sweeper.requeueStrandedFirstAttempts()).toMatchObject({ requeued: 0 });
   });
 
   it('sweeps a failed delivery whose retry job is gone, with the attempts it had left', async () => {

@@ -164,6 +164,38 @@ describe('fault injection under steady load', () => {
   );
 
   it(
+    '(g) kill -9 of the worker while the first attempts its ingest jobs started are in flight, then a new worker',
+    async () => {
+      const timeoutMs = 2_000;
+      // Every first attempt is answered 800 ms late: when the worker is killed, the attempts of
+      // the last second of webhooks are in flight, unrecorded, their ingest jobs done.
+      const slowFirst: SinkResponder = (_path, _webhookId, attempt) => ({
+        status: 200,
+        delayMs: attempt === 0 ? 800 : 0,
+      });
+      const result = await run(
+        {
+          name: 'g-worker-kill-mid-send',
+          description: `sink answers first attempts 800 ms late (timeoutMs ${timeoutMs}); worker SIGKILLed mid-load, a new one 1 s later`,
+          harness: { sinkResponder: slowFirst, subscription: { timeoutMs } },
+          async inject(harness) {
+            const killedAt = Date.now();
+            await harness.killWorker();
+            await sleep(1_000);
+            await harness.startWorker();
+            return { killedAt, workerBackAfterMs: Date.now() - killedAt };
+          },
+        },
+        sharedServices(),
+      );
+      expectNoLoss(result);
+      // The sends the killed worker had in flight were queued again by the first-attempt sweep.
+      expect(result.processOutput.worker).toMatch(/first attempts whose sender died re-queued/);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
     '(f) kill -9 of a worker under ordered load (50 conversations, a sink failing 20%), then a new worker',
     async () => {
       // Per attempt: one in five answered 500, every answer up to 30 ms late.

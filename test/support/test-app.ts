@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { RunningApp, startApp } from '../../src/bootstrap';
 import { Settings } from '../../src/config/settings';
+import { FirstAttempts } from '../../src/delivery/first-attempts';
 import {
   ACTION_QUEUE,
   DELIVERY_QUEUE,
@@ -25,7 +26,7 @@ export interface TestApp {
   dataSource: DataSource;
   /** Deletes every subscription (and its deliveries) once the queues are idle, and tells the subscriptions snapshot. */
   clearSubscriptions(): Promise<void>;
-  /** Resolves once no ingest or delivery job is waiting, active or delayed. */
+  /** Resolves once no ingest or delivery job is waiting, active or delayed, and no first attempt is in flight. */
   drainQueues(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -43,12 +44,22 @@ export async function startTestApp(
   const queues = [INGEST_QUEUE, DELIVERY_QUEUE, ACTION_QUEUE].map((name) =>
     running.context.get<Queue>(getQueueToken(name)),
   );
+  const firstAttempts = firstAttemptsOf(running, settings);
   async function drainQueues(timeoutMs = 20_000) {
     await waitFor(async () => {
+      // First attempts an ingest job started are in no queue: none in flight before and after
+      // the counts, and none started meanwhile (it could have queued a retry after they were read).
+      const before = firstAttempts.activity();
       const counts = await Promise.all(
         queues.map((queue) => queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')),
       );
-      return counts.every((count) => Object.values(count).every((value) => value === 0));
+      const after = firstAttempts.activity();
+      return (
+        before.inFlight === 0 &&
+        after.inFlight === 0 &&
+        before.started === after.started &&
+        counts.every((count) => Object.values(count).every((value) => value === 0))
+      );
     }, timeoutMs);
   }
   return {
@@ -86,6 +97,13 @@ export async function startTestApp(
       await running.close();
     },
   };
+}
+
+/** The worker's first attempts; an API-only app has none in flight. */
+function firstAttemptsOf(running: RunningApp, settings: Settings): Pick<FirstAttempts, 'activity'> {
+  return settings.APP_ROLE === 'api'
+    ? { activity: () => ({ inFlight: 0, started: 0 }) }
+    : running.context.get(FirstAttempts, { strict: false });
 }
 
 /** Every item of a list route, following `nextCursor` page after page. */

@@ -29,6 +29,7 @@ export function testEnvironment(
     // Each router has its own queue prefix, so to its sweeps every older pending delivery (or held
     // conversation) in the shared test database would look stranded. Specs of a sweep turn it on.
     DELIVERY_SWEEP_INTERVAL_MINUTES: '0',
+    FIRST_ATTEMPT_SWEEP_INTERVAL_SECONDS: '0',
     ORDERING_SWEEP_INTERVAL_SECONDS: '0',
     ACTION_SWEEP_INTERVAL_MINUTES: '0',
     ...overrides,

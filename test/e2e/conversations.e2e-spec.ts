@@ -667,6 +667,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
       context.get(DeliveryProducer),
       context.get(MetricsService),
       context.get(OrderedLanes),
+      context.get(FirstAttempts),
     );
     return { resolver, service };
   }

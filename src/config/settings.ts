@@ -196,6 +196,15 @@ export class Settings {
   @Min(1)
   DELIVERY_CONCURRENCY = 50;
 
+  /**
+   * First attempts the ingest jobs of one worker keep in flight, unawaited, beside its delivery
+   * jobs; an event beyond that gets a fan-out job (src/delivery/first-attempts.ts).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  FIRST_ATTEMPTS_IN_FLIGHT = 200;
+
   /** Attempts an action gets (each platform call of it counted) before it fails. */
   @Transform(toInt)
   @IsInt()

@@ -26,7 +26,7 @@ export interface NewDelivery {
  * Makes the first attempts of an event's new unordered deliveries right after the ingest job
  * stored them, from what that job holds in memory: no fan-out job, no reload. The ingest job does
  * not wait for them (a slow receiver must not hold an ingest slot): the sends run detached, at
- * most DELIVERY_CONCURRENCY deliveries at once in this process; beyond that, and while this
+ * most FIRST_ATTEMPTS_IN_FLIGHT deliveries at once in this process; beyond that, and while this
  * process's delivery worker is paused or closing, the event gets its fan-out job as before.
  *
  * What follows an attempt is queued as the fan-out job queues it (a retry after the policy's
@@ -62,7 +62,7 @@ export class FirstAttempts extends DetachedWork {
     if (deliveries.length === 0) return;
     if (
       this.closing ||
-      this.inFlight.size + deliveries.length > this.settings.DELIVERY_CONCURRENCY ||
+      this.inFlight.size + deliveries.length > this.settings.FIRST_ATTEMPTS_IN_FLIGHT ||
       !this.processor.delivering()
     ) {
       await this.producer.enqueueFirstAttempts(event.eventId, deliveries.map(firstRun));

@@ -131,8 +131,8 @@ describe('first attempts made by the ingest job', () => {
     expect(sink.requests).toHaveLength(2);
   });
 
-  it('hands an event to its fan-out job when more deliveries than DELIVERY_CONCURRENCY would be in flight', async () => {
-    const capped = await startTestApp({ DELIVERY_CONCURRENCY: '1' });
+  it('hands an event to its fan-out job when more deliveries than FIRST_ATTEMPTS_IN_FLIGHT would be in flight', async () => {
+    const capped = await startTestApp({ FIRST_ATTEMPTS_IN_FLIGHT: '1' });
     try {
       const cappedSource = (
         await capped.admin('POST', '/api/sources', { name: 'capped', kind: 'chatwoot' })

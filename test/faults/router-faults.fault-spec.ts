@@ -171,7 +171,7 @@ describe('fault injection under steady load', () => {
       // the last second of webhooks are in flight, unrecorded, their ingest jobs done.
       const slowFirst: SinkResponder = (_path, _webhookId, attempt) => ({
         status: 200,
-        delayMs: attempt === 0 ? 800 : 0,
+        delayMs: attempt === 1 ? 800 : 0,
       });
       const result = await run(
         {

@@ -6,7 +6,7 @@ export interface SinkBehaviour {
   delayMs?: number;
 }
 
-/** Decides the answer from the request's path, its webhook-id and how often that pair came. */
+/** Decides the answer from the request's path, its webhook-id and how often that pair came (1: its first request). */
 export type SinkResponder = (path: string, webhookId: string, attempt: number) => SinkBehaviour;
 
 export const ALWAYS_OK: SinkResponder = () => ({ status: 200 });

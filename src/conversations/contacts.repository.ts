@@ -516,21 +516,22 @@ export class ContactsRepository {
 
   /**
    * Known identities' newer fields shown on their contacts (as updateIdentity), as a companion
-   * of the events' insert statement: each written only if its field stamps are still those
-   * read (or are already the ones written, by an earlier statement of the same update), else
-   * the whole statement fails with `failure`. No lock is held after it.
+   * of the events' insert statement: each written only if it is still in the contact and has
+   * the field stamps read (or already the ones written, by an earlier statement of the same
+   * update), else the whole statement fails with `failure`. A contact whose name, email and
+   * phone stay is not rewritten. No lock is held after it.
    */
   knownIdentitiesCompanion(writes: KnownIdentityWrite[], failure: string): StatementCompanion {
     return {
       ctes: (first) => `
         known_input AS (
           SELECT * FROM jsonb_to_recordset($${first}::jsonb) AS u (
-            id text, name text, email text, email_normalized text, phone text, phone_e164 text,
-            description text, avatar_url text, attributes jsonb, field_stamps jsonb,
-            read_stamps jsonb)
+            id text, contact_id text, name text, email text, email_normalized text, phone text,
+            phone_e164 text, description text, avatar_url text, attributes jsonb,
+            field_stamps jsonb, read_stamps jsonb)
         ), known_written AS (
           SELECT i.id FROM contact_identities i JOIN known_input u ON u.id = i.id
-           WHERE i.field_stamps = u.field_stamps
+           WHERE i.contact_id = u.contact_id AND i.field_stamps = u.field_stamps
         ), known_identity AS (
           UPDATE contact_identities i SET name = u.name, email = u.email,
                  email_normalized = u.email_normalized, phone = u.phone,
@@ -538,7 +539,7 @@ export class ContactsRepository {
                  avatar_url = u.avatar_url, attributes = u.attributes,
                  field_stamps = u.field_stamps, updated_at = now()
             FROM known_input u
-           WHERE i.id = u.id AND i.field_stamps = u.read_stamps
+           WHERE i.id = u.id AND i.contact_id = u.contact_id AND i.field_stamps = u.read_stamps
           RETURNING i.id, i.contact_id, u.name, u.email, u.phone_e164
         ), known_contact AS (
           UPDATE contacts c SET name = coalesce(known_identity.name, c.name),
@@ -547,11 +548,16 @@ export class ContactsRepository {
                  updated_at = now()
             FROM known_identity
            WHERE c.id = known_identity.contact_id
+             AND (c.name IS DISTINCT FROM coalesce(known_identity.name, c.name)
+                  OR c.email IS DISTINCT FROM coalesce(known_identity.email, c.email)
+                  OR c.phone_e164 IS DISTINCT FROM coalesce(known_identity.phone_e164,
+                                                            c.phone_e164))
         )`,
       params: [
         pgJson(
           writes.map(({ identity, readStamps }) => ({
             id: identity.id,
+            contact_id: identity.contactId,
             name: identity.name,
             email: identity.email,
             email_normalized: identity.emailNormalized,

@@ -104,9 +104,13 @@ export class StoredEventWriter {
         identities.length > 0
           ? this.contacts.knownIdentitiesCompanion(identities, IDENTITY_CHANGED_CONCURRENTLY)
           : undefined;
+      // An identity written here is checked by its write (contact and stamps as read).
+      const written = new Set(identities.map((write) => write.identity.id));
       const checks = new Map(
         round.flatMap((item) =>
-          item.ids?.identityCheck ? [[item.ids.identityCheck.id, item.ids.identityCheck]] : [],
+          item.ids?.identityCheck && !written.has(item.ids.identityCheck.id)
+            ? [[item.ids.identityCheck.id, item.ids.identityCheck]]
+            : [],
         ),
       );
       const remembered =

@@ -778,6 +778,19 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
       remembered: true,
       contactId: moved,
     });
+    // A newer event telling the same name: the identity's stamps move, the contact stays as it was.
+    const rows = async () =>
+      (await app.dataSource.query(
+        `SELECT c.updated_at AS contact, i.field_stamps->'name'->>1 AS name_event
+           FROM contact_identities i JOIN contacts c ON c.id = i.contact_id
+          WHERE i.source_id = $1 AND i.external_id = '58001'`,
+        [jivo.id],
+      )) as { contact: Date; name_event: string }[];
+    const [untouched] = await rows();
+    await service.storeAndRoute(before);
+    const [restamped] = await rows();
+    expect(restamped.name_event).toBe(before.eventId);
+    expect(restamped.contact).toEqual(untouched.contact);
 
     const merged = await app.admin('POST', '/api/contacts/merge', {
       intoContactId: kept,

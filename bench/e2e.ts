@@ -182,8 +182,21 @@ async function runRouter(
         // and identities the measured pass then finds known (else it goes on with new ones).
         const first = ctx.bodies.nextSequence;
         await measure(ctx, 'router (first pass)', [source.url], sink);
-        if (ctx.config.e2e.visitors === 'known') bodies = new JivoBodies(first, JIVO_FIXTURE, 2);
         passes = 2;
+        if (ctx.config.e2e.visitors === 'known') {
+          // A second unmeasured pass runs the returning visitor's code once before it is
+          // measured, as the first pass did for a new visitor's: the measured pass then counts
+          // what each event costs, not the JIT compiling code it runs for the first time.
+          await measure(
+            ctx,
+            'router (second pass)',
+            [source.url],
+            sink,
+            new JivoBodies(first, JIVO_FIXTURE, 2),
+          );
+          bodies = new JivoBodies(first, JIVO_FIXTURE, 3);
+          passes = 3;
+        }
       }
       if (profiled) process.kill(worker.pid, 'SIGUSR2');
       const run = await withSamplers(ctx, 'e2e', [api.process, worker], () =>

@@ -54,6 +54,7 @@ export interface KnownIdentityWrite {
 
 export const IDENTITY_CHANGED_CONCURRENTLY = 'contact identity changed concurrently';
 export const IDENTITY_NOT_AS_REMEMBERED = 'contact identity not as remembered';
+export const IDENTITY_SHARED_CONCURRENTLY = 'contact identity shared concurrently';
 
 /** A new identity in a new contact of its own, made unless it exists or shares a key. */
 export interface AlonePlan {
@@ -576,6 +577,40 @@ export class ContactsRepository {
         `(SELECT count(*) FROM known_input u
            WHERE u.id IN (SELECT id FROM known_identity UNION ALL SELECT id FROM known_written))
          = $${first + 1}`,
+      failure,
+    };
+  }
+
+  /**
+   * As a companion of the events' insert statement: no identity of another contact may share
+   * the email or phone (as the join mode allows) of these new identities, else the whole
+   * statement fails with `failure` (another worker stored one at the same moment: join them).
+   */
+  unsharedCompanion(
+    identities: StoredIdentity[],
+    mode: ContactJoinMode,
+    failure: string,
+  ): StatementCompanion {
+    const byEmail = mode === 'email' || mode === 'both';
+    const byPhone = mode === 'phone' || mode === 'both';
+    return {
+      ctes: (first) => `
+        shared_key AS (
+          SELECT 1 FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[])
+                   AS k (contact_id, email, phone)
+           WHERE EXISTS (SELECT 1 FROM contact_identities i
+                          WHERE k.email IS NOT NULL AND i.email_normalized = k.email
+                            AND i.auto_join AND i.contact_id <> k.contact_id)
+              OR EXISTS (SELECT 1 FROM contact_identities i
+                          WHERE k.phone IS NOT NULL AND i.phone_e164 = k.phone
+                            AND i.auto_join AND i.contact_id <> k.contact_id)
+        )`,
+      params: [
+        identities.map((identity) => identity.contactId),
+        identities.map((identity) => (byEmail ? identity.emailNormalized : null)),
+        identities.map((identity) => (byPhone ? identity.phoneE164 : null)),
+      ],
+      holds: () => `NOT EXISTS (SELECT 1 FROM shared_key)`,
       failure,
     };
   }

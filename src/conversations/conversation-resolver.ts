@@ -53,6 +53,12 @@ export interface ResolvedIds {
    */
   remembered: boolean;
   identityCheck: RememberedIdentityCheck | null;
+  /**
+   * A new identity with an email or phone another worker may have stored at the same moment
+   * (each read before the other committed): the event's statement requires that no other
+   * contact shares them, else the two are joined and the event resolved again.
+   */
+  joinCheck: StoredIdentity | null;
 }
 
 /** An identity the statement must find still in this contact, with these field stamps. */
@@ -74,6 +80,7 @@ const NONE: ResolvedIds = {
   identityKey: null,
   remembered: false,
   identityCheck: null,
+  joinCheck: null,
 };
 
 /**
@@ -265,6 +272,7 @@ export class ConversationResolver {
               stamps: identity.stored.stamps,
             }
           : null,
+        joinCheck: null,
       };
     });
   }
@@ -298,11 +306,13 @@ export class ConversationResolver {
       ));
     }
     const deferred = new Map<string, KnownIdentityWrite>();
+    const unchecked = new Set<string>();
     const identities = identityRead
       ? await this.identitiesOf(
           identityRead,
           read ?? (await this.contacts.readAlone(identityRead.part)),
           deferred,
+          unchecked,
         )
       : new Map<string, StoredIdentity>();
     return events.map((event, index) => {
@@ -323,6 +333,7 @@ export class ConversationResolver {
         identityKey: identity && input ? identityKey(input) : null,
         remembered: false,
         identityCheck: null,
+        joinCheck: identity && unchecked.has(identity.id) ? identity : null,
       };
     });
   }
@@ -371,7 +382,8 @@ export class ConversationResolver {
    * are only read. New ones are inserted together, each in the contact sharing its email or
    * phone (or a new one), in one statement; a worker inserting an identity with the same
    * email or phone at the same moment cannot see it, so the email and phone are looked up
-   * again after the insert, and whoever finds the other joins them. Known identities' newer
+   * again after the insert, by the events' statement (`unchecked`: their ids), and whoever
+   * finds the other joins them (joinIfShared). Known identities' newer
    * fields that keep their email and phone are left in `deferred`, for the events' statement
    * (StoredEventWriter); other changes to known identities, and those joins, are written in a
    * transaction under locks on the emails and phones they join by.
@@ -380,6 +392,7 @@ export class ConversationResolver {
     { inputs, firstOf, firsts, firstStates, alonePlans }: IdentityRead,
     read: IdentitiesWithSharing,
     deferred: Map<string, KnownIdentityWrite>,
+    unchecked: Set<string>,
   ): Promise<Map<string, StoredIdentity>> {
     const byKey = new Map<string, StoredIdentity>();
     const mode = this.settings.CONTACT_JOIN;
@@ -437,14 +450,7 @@ export class ConversationResolver {
         else if (joinKeysOf(stored, mode).length > 0) keyed.push(stored);
       }
     }
-    if (keyed.length > 0) {
-      const after = await this.contacts.contactsSharingMany(undefined, keyed, mode);
-      keyed.forEach((stored, index) => {
-        if (after[index].some((other) => other.contactId !== stored.contactId)) {
-          toJoin.push(stored);
-        }
-      });
-    }
+    for (const stored of keyed) unchecked.add(stored.id);
     if (slow.length === 0 && toJoin.length === 0) return byKey;
 
     await this.writeLocked(slow, toJoin, byKey);
@@ -453,6 +459,20 @@ export class ConversationResolver {
       byKey.set(identityKey(stored), stored);
     }
     return byKey;
+  }
+
+  /**
+   * New identities whose email or phone another contact shares now (stored by another worker
+   * at the same moment), joined to it under locks: the ids of those joined.
+   */
+  async joinIfShared(identities: StoredIdentity[]): Promise<Set<string>> {
+    const mode = this.settings.CONTACT_JOIN;
+    const sharing = await this.contacts.contactsSharingMany(undefined, identities, mode);
+    const toJoin = identities.filter((stored, index) =>
+      sharing[index].some((other) => other.contactId !== stored.contactId),
+    );
+    if (toJoin.length > 0) await this.writeLocked([], toJoin, new Map());
+    return new Set(toJoin.map((stored) => stored.id));
   }
 
   /**

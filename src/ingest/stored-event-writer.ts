@@ -11,10 +11,13 @@ import {
   ContactsRepository,
   IDENTITY_CHANGED_CONCURRENTLY,
   IDENTITY_NOT_AS_REMEMBERED,
+  IDENTITY_SHARED_CONCURRENTLY,
   KnownIdentityWrite,
+  StoredIdentity,
 } from '../conversations/contacts.repository';
 import { ConversationResolver, ResolvedIds } from '../conversations/conversation-resolver';
 import { batchPerTurn, roundsByDistinctKey } from '../database/batching';
+import { Settings } from '../config/settings';
 import { allCompanions, EventsRepository, EventToStore } from '../events/events.repository';
 
 const MAX_BATCH = 200;
@@ -57,6 +60,7 @@ export class StoredEventWriter {
     private readonly conversations: ConversationsRepository,
     private readonly contacts: ContactsRepository,
     private readonly resolver: ConversationResolver,
+    private readonly settings: Settings,
   ) {}
 
   /**
@@ -120,11 +124,20 @@ export class StoredEventWriter {
               IDENTITY_NOT_AS_REMEMBERED,
             )
           : undefined;
+      const fresh = joinChecksOf(round);
+      const unshared =
+        fresh.length > 0
+          ? this.contacts.unsharedCompanion(
+              fresh,
+              this.settings.CONTACT_JOIN,
+              IDENTITY_SHARED_CONCURRENTLY,
+            )
+          : undefined;
       try {
         const inserted = await this.events.insertRound(
           this.dataSource.manager,
           events,
-          allCompanions([companion, known, remembered]),
+          allCompanions([companion, known, remembered, unshared]),
         );
         this.remember(round, after);
         return { inserted, again: new Set() };
@@ -133,7 +146,8 @@ export class StoredEventWriter {
         if (
           !message.includes(CHANGED_CONCURRENTLY) &&
           !message.includes(IDENTITY_CHANGED_CONCURRENTLY) &&
-          !message.includes(IDENTITY_NOT_AS_REMEMBERED)
+          !message.includes(IDENTITY_NOT_AS_REMEMBERED) &&
+          !message.includes(IDENTITY_SHARED_CONCURRENTLY)
         ) {
           throw error;
         }
@@ -142,7 +156,16 @@ export class StoredEventWriter {
     for (const item of round) {
       this.resolver.forget(item.ids?.conversationKey ?? null, item.ids?.identityKey ?? null);
     }
-    const again = new Set(round.filter((item) => item.ids?.remembered));
+    // New identities another worker's share an email or phone with are joined to them; their
+    // events take the joined contact's id (resolved again).
+    const fresh = joinChecksOf(round);
+    const joined = fresh.length > 0 ? await this.resolver.joinIfShared(fresh) : new Set();
+    const again = new Set(
+      round.filter(
+        (item) =>
+          item.ids?.remembered || (item.ids?.joinCheck && joined.has(item.ids.joinCheck.id)),
+      ),
+    );
     const rest = round.filter((item) => !again.has(item));
     if (rest.length === 0) return { inserted: new Set(), again };
     const restStates = rest.flatMap((item) => (item.state ? [item.state] : []));
@@ -172,4 +195,14 @@ export class StoredEventWriter {
       this.resolver.remember(ids.conversationKey, snapshot, ids.identityKey, ids.identity);
     }
   }
+}
+
+/** The new identities of a round whose email or phone must be checked again, once each. */
+function joinChecksOf(round: EventWrite[]): StoredIdentity[] {
+  const checks = new Map<string, StoredIdentity>();
+  for (const item of round) {
+    const check = item.ids?.joinCheck;
+    if (check) checks.set(check.id, check);
+  }
+  return [...checks.values()];
 }

@@ -8,7 +8,7 @@ import { OrderedLanes } from '../../src/delivery/ordered-lanes';
 import { EventsRepository } from '../../src/events/events.repository';
 import { normalizedOf } from '../../src/ingest/canonical-of';
 import { StoreAndRouteService } from '../../src/ingest/store-and-route.service';
-import { StoredEventWriter } from '../../src/ingest/stored-event-writer';
+import { RESOLVE_AGAIN, StoredEventWriter } from '../../src/ingest/stored-event-writer';
 import { MetricsService } from '../../src/monitoring/metrics.service';
 import { SubscriptionMatcher } from '../../src/routing/subscription-matcher';
 import { RetentionService } from '../../src/maintenance/retention.service';
@@ -394,43 +394,21 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
   });
 
   it('makes one contact of new identities sharing an email that two workers store at the same moment', async () => {
-    // Two resolvers are two workers: neither sees the other's uncommitted identity when it
-    // reads, so only the look after the insert can join them.
-    const registry = app.running.context.get(SourceRegistry);
-    const workers = [
-      app.running.context.get(ConversationResolver),
-      new ConversationResolver(
-        app.running.context.get(ConversationsRepository),
-        app.running.context.get(ContactsRepository),
-        app.settings,
-      ),
-    ];
-    const eventOf = (chat: number, email: string) => {
+    // Two workers, each with its own resolver and writer: neither sees the other's uncommitted
+    // identity when it reads, so only the look after the insert (in the events' statement)
+    // can join them.
+    const workers = [app.running.context.get(StoreAndRouteService), anotherWorker().service];
+    const jobFor = (chat: number, email: string) => {
       const payload = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
       payload.chat_id = chat;
       payload.visitor = { ...payload.visitor, number: chat, email, phone: null };
-      const normalized = normalizedOf(
-        {
-          eventId: newId('evt'),
-          sourceId: jivo.id,
-          sourceKind: 'jivo',
-          sourceDeliveryId: null,
-          receivedAt: new Date().toISOString(),
-          rawBody: JSON.stringify(payload),
-        },
-        registry,
-      );
-      if (normalized.status !== 'ok') throw new Error(normalized.reason);
-      return normalized.event;
+      return jobOf(jivo, 'jivo', JSON.stringify(payload));
     };
     const pairs = Array.from({ length: 25 }, (_, index) => `race-${index}@example.com`);
-    await Promise.all(
-      pairs.map((email, index) =>
-        Promise.all(
-          workers.map((worker, side) => worker.resolve(eventOf(56000 + index * 2 + side, email))),
-        ),
-      ),
+    const jobs = pairs.flatMap((email, index) =>
+      workers.map((worker, side) => ({ worker, job: jobFor(56000 + index * 2 + side, email) })),
     );
+    await Promise.all(jobs.map(({ worker, job }) => worker.storeAndRoute(job)));
     const rows = (await app.dataSource.query(
       `SELECT email_normalized AS email, count(*)::int AS identities,
               count(DISTINCT contact_id)::int AS contacts
@@ -445,6 +423,71 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
         WHERE NOT EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id)`,
     )) as { empty: number }[];
     expect(empty).toBe(0);
+    const [{ stored }] = (await app.dataSource.query(
+      `SELECT count(*)::int AS stored FROM events WHERE id = ANY($1::text[])`,
+      [jobs.map(({ job }) => job.eventId)],
+    )) as { stored: number }[];
+    expect(stored).toBe(jobs.length);
+  });
+
+  it('joins a new identity to one another worker stored with its email after the read, before the event', async () => {
+    const resolver = app.running.context.get(ConversationResolver);
+    const writer = app.running.context.get(StoredEventWriter);
+    const service = app.running.context.get(StoreAndRouteService);
+    const payload = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
+    payload.chat_id = 59101;
+    payload.visitor = { ...payload.visitor, number: 59101, email: 'late@example.com', phone: null };
+    const job = jobOf(jivo, 'jivo', JSON.stringify(payload));
+    const ids = await resolver.resolve(eventOf(job));
+    expect(ids.joinCheck?.id).toBe(ids.identityId);
+    // Another worker's identity with the same email, in a contact of its own, committed after
+    // this worker's read (it did not see this one either).
+    const [otherContact, otherIdentity] = [newId('ct'), newId('cti')];
+    await app.dataSource.query(
+      `WITH c AS (INSERT INTO contacts (id, name, email) VALUES ($1, 'Other', 'late@example.com'))
+       INSERT INTO contact_identities (id, contact_id, source_id, source_kind, external_id, email,
+                                       email_normalized, field_stamps)
+       VALUES ($2, $1, $3, 'chatwoot', '59102', 'late@example.com', 'late@example.com', '{}')`,
+      [otherContact, otherIdentity, cw.id],
+    );
+    const event = eventOf(job);
+    event.conversation!.id = ids.conversationId;
+    event.contact!.id = ids.contactId;
+    const write = {
+      event: {
+        id: job.eventId,
+        sourceId: jivo.id,
+        sourceKind: 'jivo',
+        sourceEvent: 'chat_accepted',
+        sourceDeliveryId: null,
+        type: event.type,
+        status: 'routed' as const,
+        error: null,
+        conversationKey: event.conversation!.key,
+        conversationId: ids.conversationId,
+        occurredAt: event.occurredAt,
+        receivedAt: job.receivedAt,
+        rawBody: job.rawBody,
+        canonical: JSON.stringify(event),
+        deliveries: [],
+      },
+      state: null,
+      identity: null,
+      ids,
+    };
+    // The statement finds the other identity: nothing is written, the two are joined, and the
+    // event is to be resolved again (it then carries the joined contact).
+    expect(await writer.write(write)).toBe(RESOLVE_AGAIN);
+    const contacts = (await app.dataSource.query(
+      `SELECT DISTINCT contact_id FROM contact_identities WHERE email_normalized = 'late@example.com'`,
+    )) as { contact_id: string }[];
+    expect(contacts).toHaveLength(1);
+    await service.storeAndRoute(job);
+    const [stored] = (await app.dataSource.query(
+      `SELECT canonical->'contact'->>'id' AS contact_id FROM events WHERE id = $1`,
+      [job.eventId],
+    )) as { contact_id: string }[];
+    expect(stored.contact_id).toBe(contacts[0].contact_id);
   });
 
   it('keeps the newest fields of a known identity two workers update at the same moment', async () => {
@@ -467,6 +510,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
         context.get(ConversationsRepository),
         context.get(ContactsRepository),
         resolvers[1],
+        app.settings,
       ),
     ];
     const workers = [0, 1].map(
@@ -658,6 +702,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
       context.get(ConversationsRepository),
       context.get(ContactsRepository),
       resolver,
+      app.settings,
     );
     const service = new StoreAndRouteService(
       context.get(SourceRegistry),

@@ -21,6 +21,7 @@ import { ConversationEntity, LastMessagePreview } from './conversation.entity';
 import type { StatementCompanion } from '../events/events.repository';
 import { KindedRow, matchesQ, StatementReadPart } from './contacts.repository';
 import { pgJson, pgText } from './pg-values';
+import { preparedQuery } from '../database/prepared-query';
 
 /** An event stored in this transaction, with the ids the resolver gave it. */
 export interface EventForState {
@@ -256,7 +257,8 @@ export class ConversationsRepository {
     let missing = [...byKey.values()];
     for (let attempt = 0; missing.length > 0 && attempt < 5; attempt++) {
       const other = attempt === 0 ? withRead : undefined;
-      const rows = (await this.dataSource.query(
+      const rows = await preparedQuery<KindedRow>(
+        this.dataSource,
         `WITH input AS (
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                                 $6::text[])
@@ -294,7 +296,7 @@ export class ConversationsRepository {
           missing.map((row) => JSON.stringify(row.messageIds)),
           ...(other ? other.params : []),
         ],
-      )) as KindedRow[];
+      );
       if (other) read = other.read(rows);
       for (const { kind, row } of rows) {
         if (kind !== 'conversation') continue;

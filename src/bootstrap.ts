@@ -10,7 +10,7 @@ import { AppModule } from './app.module';
 import { AppError } from './common/app-error';
 import { gracefulClose } from './common/graceful-shutdown';
 import { HttpErrorFilter } from './common/http-error.filter';
-import { createLoggers, RequestLogLines } from './common/logging';
+import { createLoggers, markRequestLogger, RequestLogLines } from './common/logging';
 import { NulCharactersPipe } from './common/nul-characters.pipe';
 import { sourceSettingsOpenApi } from './sources/sources.openapi';
 import { setupOpenApi } from './common/openapi';
@@ -75,6 +75,8 @@ export async function startApp(
   );
   app.useLogger(app.get(JsonLogger));
   const fastify = app.getHttpAdapter().getInstance();
+  // Its request lines are built as one string (the childLoggerFactory above hands it over).
+  markRequestLogger(fastify.log);
   capConnections(fastify.server, settings, app.get(MetricsService));
   installJsonBodyParser(fastify, settings.INGEST_BODY_LIMIT_BYTES);
   // Nest's error handler runs this filter for errors from plain Fastify routes too.

@@ -12,6 +12,7 @@ import {
   LOG_FLUSH_MS,
   logDestination,
   loggedUrl,
+  markRequestLogger,
   maskUrl,
   RequestLogLines,
 } from './logging';
@@ -146,6 +147,46 @@ describe('logging', () => {
     });
     expect(requests[0].req.headers).toBeUndefined();
     expect(requests[1]).toMatchObject({ level: 50, res: { statusCode: 500 } });
+  });
+
+  it('writes the request lines built as one string exactly as the logger would', async () => {
+    // As bootstrap.ts: Fastify's logger made from the process's, handed to every request.
+    async function requestLines(asOneString: boolean): Promise<string[]> {
+      const output = capture();
+      const app = Fastify({
+        loggerInstance: createLoggers(loadSettings({ LOG_LEVEL: 'info' }), output.stream).lines,
+        logController: new RequestLogLines(),
+        childLoggerFactory: (logger) => logger,
+      });
+      if (asOneString) markRequestLogger(app.log);
+      const objectPath = jest.spyOn(app.log, 'info');
+      app.post('/webhooks/:kind/:token', async (request) => {
+        request.eventId = 'evt_"1"';
+        return { result: 'ok' };
+      });
+      app.get('/plain', async () => ({ ok: true }));
+      await app.inject({ method: 'POST', url: '/webhooks/jivo/s3cr3t', payload: {} });
+      await app.inject({ method: 'GET', url: '/plain?q=\\x' });
+      await app.close();
+      expect(objectPath).toHaveBeenCalledTimes(asOneString ? 0 : 2);
+      expect(output.text()).not.toContain('s3cr3t');
+      return output.text().trim().split('\n');
+    }
+    const [built, logged] = [await requestLines(true), await requestLines(false)];
+    expect(built).toHaveLength(2);
+    const comparable = (line: string) =>
+      JSON.stringify({ ...JSON.parse(line), time: 0, responseTime: 0 });
+    expect(built.map(comparable)).toEqual(logged.map(comparable));
+    expect(JSON.parse(built[0])).toMatchObject({
+      level: 30,
+      pid: process.pid,
+      msg: 'POST /webhooks/jivo/[token] 200',
+      req: { method: 'POST', url: '/webhooks/jivo/[token]' },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+      eventId: 'evt_"1"',
+    });
+    expect(JSON.parse(built[1])).not.toHaveProperty('eventId');
   });
 
   it('masks the token of targets no client would send: absolute form, percent-encoded', async () => {

@@ -1,4 +1,4 @@
-import { FastifyReply, FastifyRequest, LogController } from 'fastify';
+import { FastifyBaseLogger, FastifyReply, FastifyRequest, LogController } from 'fastify';
 import type { Params } from 'nestjs-pino';
 import pino, { DestinationStream, Logger } from 'pino';
 import { Settings } from '../config/settings';
@@ -76,6 +76,18 @@ export function createLoggers(settings: Settings, destination?: DestinationStrea
   };
 }
 
+/** Loggers whose request lines RequestLogLines writes as one string (markRequestLogger). */
+const STRING_LINE_LOGGERS = new WeakSet<object>();
+
+/**
+ * Fastify's logger made from Loggers.lines (`fastify.log`, which the server hands every request
+ * when its childLoggerFactory returns the logger itself): its answered-request lines are then
+ * built as one string and written straight to the stream, as pino would have written them.
+ */
+export function markRequestLogger(logger: FastifyBaseLogger): void {
+  STRING_LINE_LOGGERS.add(logger);
+}
+
 /** Bytes of lines gathered before a write, and the longest a line waits for one. */
 const LOG_WRITE_BYTES = 4096;
 export const LOG_FLUSH_MS = 100;
@@ -119,6 +131,10 @@ export class RequestLogLines extends LogController {
   ): void {
     const statusCode = reply.statusCode;
     const url = loggedUrl(request.url, request.routeOptions?.url);
+    if (!error && statusCode < 500 && STRING_LINE_LOGGERS.has(request.log)) {
+      writeInfoLine(request.log as unknown as Logger, request, statusCode, url, reply.elapsedTime);
+      return;
+    }
     const line = {
       reqId: request.id,
       req: { method: request.method, url, remoteAddress: request.ip },
@@ -131,4 +147,37 @@ export class RequestLogLines extends LogController {
     if (error || statusCode >= 500) request.log.error(line, message);
     else request.log.info(line, message);
   }
+}
+
+const { chindingsSym, streamSym, timeSym } = pino.symbols;
+
+/**
+ * The info line of an answered request, as Fastify's logger writes the object RequestLogLines
+ * logs (same keys, same order, eventId left out when unset), built as one string instead of an
+ * object pino then serializes: this runs once per request on the ingest path. Fastify's `req`
+ * serializer keeps only the method and url of that object (it reads `remoteAddress` from `ip`,
+ * which the object has not), its `res` serializer the status code.
+ */
+function writeInfoLine(
+  log: Logger,
+  request: FastifyRequest,
+  statusCode: number,
+  url: string,
+  elapsedMs: number,
+): void {
+  if (!log.isLevelEnabled('info')) return;
+  const internals = log as unknown as Record<symbol, unknown>;
+  const stream = internals[streamSym] as DestinationStream;
+  const time = (internals[timeSym] as () => string)();
+  const bindings = internals[chindingsSym] as string;
+  const quotedUrl = JSON.stringify(url);
+  const eventId =
+    request.eventId === undefined ? '' : `,"eventId":${JSON.stringify(request.eventId)}`;
+  stream.write(
+    `{"level":${log.levels.values.info}${time}${bindings}` +
+      `,"reqId":${JSON.stringify(request.id)}` +
+      `,"req":{"method":${JSON.stringify(request.method)},"url":${quotedUrl}}` +
+      `,"res":{"statusCode":${statusCode}},"responseTime":${Math.round(elapsedMs * 100) / 100}${eventId}` +
+      `,"msg":${JSON.stringify(`${request.method} ${url} ${statusCode}`)}}\n`,
+  );
 }

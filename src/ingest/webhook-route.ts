@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { MetricsService } from '../monitoring/metrics.service';
+import { ingestStatusOf, MetricsService } from '../monitoring/metrics.service';
 import { SourceRegistry } from '../sources/source-registry';
-import { IngestService } from './ingest.service';
+import { AcceptedWebhook, IngestService } from './ingest.service';
 
 /**
  * POST /webhooks/:kind/:token, the URL a user pastes into Jivo or Chatwoot. No admin key: the
@@ -22,16 +22,22 @@ export function mountWebhookRoute(
       const { kind, token } = request.params;
       // The kind is a URL segment: only known kinds become label values.
       const sourceKind = registry.get(kind) ? kind : 'unknown';
-      const accepted = await metrics.measureIngest(sourceKind, () =>
-        ingest.accept({
+      const startedAt = performance.now();
+      let accepted: AcceptedWebhook;
+      try {
+        accepted = await ingest.accept({
           kind,
           token,
           rawBody: request.rawBody,
           rawText: request.rawText,
           body: request.body,
           headers: request.headers,
-        }),
-      );
+        });
+      } catch (error) {
+        metrics.ingestAnswered(sourceKind, ingestStatusOf(error), startedAt);
+        throw error;
+      }
+      metrics.ingestAnswered(sourceKind, 200, startedAt);
       request.eventId = accepted.eventId;
       return accepted.response;
     },

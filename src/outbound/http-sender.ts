@@ -185,7 +185,7 @@ class AttemptExchange implements Dispatcher.DispatchHandler {
     const excerpt =
       this.size === 0
         ? null
-        : Buffer.concat(this.chunks)
+        : (this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks))
             .subarray(0, this.limit)
             .toString('utf8')
             .replaceAll('\u0000', '\uFFFD');

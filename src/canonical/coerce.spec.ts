@@ -47,4 +47,21 @@ describe('toE164', () => {
     expect(toE164('call me')).toBeNull();
     expect(toE164(null)).toBeNull();
   });
+
+  it('answers the same when asked again, per default country', () => {
+    for (let round = 0; round < 2; round++) {
+      expect(toE164('(408) 498-7855', 'US')).toBe('+14084987855');
+      expect(toE164('(408) 498-7855')).toBeNull();
+      expect(toE164('8 (912) 345-67-89', 'RU')).toBe('+79123456789');
+      expect(toE164('8 (912) 345-67-89', 'US')).toBeNull();
+    }
+  });
+
+  it('keeps answering right past the memo size', () => {
+    for (let index = 0; index < 2500; index++) {
+      const local = String(4_980_000 + index);
+      expect(toE164(`+1408${local}`)).toBe(`+1408${local}`);
+    }
+    expect(toE164('+1 (408) 498-7855')).toBe('+14084987855');
+  });
 });

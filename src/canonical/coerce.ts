@@ -100,9 +100,31 @@ function parseDateString(text: string): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
+/** Phones read lately, per default country: a chat's events carry the same phone again and again. */
+const E164_MEMO = new Map<string, Map<string, string | null>>();
+const E164_MEMO_SIZE = 1000;
+let e164Memoized = 0;
+
 /** The phone in E.164 when it can be read as one (a leading + or a default country), else null. */
 export function toE164(phone: string | null, defaultCountry?: string): string | null {
   if (!phone) return null;
+  const country = defaultCountry ?? '';
+  let memo = E164_MEMO.get(country);
+  const known = memo?.get(phone);
+  if (known !== undefined) return known;
+  if (e164Memoized >= E164_MEMO_SIZE) {
+    E164_MEMO.clear();
+    e164Memoized = 0;
+    memo = undefined;
+  }
+  if (!memo) E164_MEMO.set(country, (memo = new Map()));
+  const read = readE164(phone, defaultCountry);
+  memo.set(phone, read);
+  e164Memoized += 1;
+  return read;
+}
+
+function readE164(phone: string, defaultCountry?: string): string | null {
   try {
     const parsed = parsePhoneNumberFromString(
       phone,

@@ -29,6 +29,8 @@ export function boundEventDepth(
   body: CanonicalEventBody,
   maxDepth = CANONICAL_MAX_DEPTH,
 ): CanonicalEventBody {
+  // Events are almost never too deep: a read-only pass first, and the copying one only if so.
+  if (!deeperThan(body, maxDepth, 1)) return body;
   const cuts: PathStep[] = [];
   const bounded = cutDeeperThan(body, maxDepth, 1, null, cuts) as CanonicalEventBody;
   if (cuts.length === 0) return body;
@@ -38,6 +40,28 @@ export function boundEventDepth(
     paths: cuts.slice(0, LISTED_CUTS).map(dottedPath),
   };
   return { ...bounded, extensions: { ...bounded.extensions, router: { depthCut } } };
+}
+
+/**
+ * Whether `value` (at `level`) holds an object or array deeper than `maxDepth`, visiting what
+ * `cutDeeperThan` visits (array items, own enumerable keys) without copying; recurses at most
+ * `maxDepth + 1` calls deep.
+ */
+function deeperThan(value: unknown, maxDepth: number, level: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (level > maxDepth) return true;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      if (deeperThan(value[index], maxDepth, level + 1)) return true;
+    }
+    return false;
+  }
+  const keys = Object.keys(value);
+  for (let index = 0; index < keys.length; index++) {
+    if (deeperThan((value as Record<string, unknown>)[keys[index]], maxDepth, level + 1))
+      return true;
+  }
+  return false;
 }
 
 /** A path as a linked list from the leaf up, so walking costs nothing until a cut is named. */

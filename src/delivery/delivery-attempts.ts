@@ -27,6 +27,8 @@ export interface DeliveryToSend {
   subscription: SubscriptionEntity;
   /** The canonical event as stored (JSON text). */
   canonicalJson: string;
+  /** Its UTF-8 bytes, when made already for another delivery of the event. */
+  canonicalBytes?: Buffer;
   rawBody: string | null;
 }
 

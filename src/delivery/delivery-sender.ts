@@ -114,10 +114,10 @@ export class DeliverySender {
   }
 
   private async attempt(target: DeliveryToSend): Promise<NextStep> {
-    const { delivery, subscription, canonicalJson, rawBody } = target;
+    const { delivery, subscription, canonicalJson, canonicalBytes, rawBody } = target;
     const startedAt = new Date();
     const outcome = await this.dispatcher.dispatch(
-      { subscription, messageId: delivery.eventId, canonicalJson, rawBody },
+      { subscription, messageId: delivery.eventId, canonicalJson, canonicalBytes, rawBody },
       startedAt,
     );
     const next = nextStep({ ...this.policyFor(target), result: { kind: 'sent', outcome } });

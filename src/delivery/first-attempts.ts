@@ -96,8 +96,11 @@ export class FirstAttempts extends DetachedWork {
   }
 
   private async sendAll(event: StoredEventInMemory, deliveries: NewDelivery[]): Promise<void> {
+    // The canonical JSON's bytes, encoded once for all the event's subscriptions that take it.
+    let bytes: Buffer | undefined;
+    const canonicalBytes = () => (bytes ??= Buffer.from(event.canonicalJson, 'utf8'));
     const results = await Promise.allSettled(
-      deliveries.map((delivery) => this.sendFirst(event, delivery)),
+      deliveries.map((delivery) => this.sendFirst(event, delivery, canonicalBytes)),
     );
     const failed = deliveries.filter((_, index) => results[index].status === 'rejected');
     if (failed.length === 0) return;
@@ -115,7 +118,11 @@ export class FirstAttempts extends DetachedWork {
     }
   }
 
-  private async sendFirst(event: StoredEventInMemory, delivery: NewDelivery): Promise<void> {
+  private async sendFirst(
+    event: StoredEventInMemory,
+    delivery: NewDelivery,
+    canonicalBytes: () => Buffer,
+  ): Promise<void> {
     const subscription = await this.snapshot.withSecrets(delivery.subscriptionId);
     if (!subscription) return; // deleted since it matched: its delivery went with it
     const next = await this.sender.sendLoaded(
@@ -135,6 +142,7 @@ export class FirstAttempts extends DetachedWork {
         overtaken: false,
         subscription,
         canonicalJson: event.canonicalJson,
+        canonicalBytes: subscription.payloadFormat === 'canonical' ? canonicalBytes() : undefined,
         rawBody: subscription.payloadFormat === 'raw' ? event.rawBody : null,
       },
       0,

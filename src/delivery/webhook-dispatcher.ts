@@ -23,6 +23,8 @@ export interface DispatchRequest {
   messageId: string;
   /** The canonical event as stored: JSON text, sent as it is in the canonical format. */
   canonicalJson: string;
+  /** canonicalJson's UTF-8 bytes when the caller has them (one event, several subscriptions). */
+  canonicalBytes?: Buffer;
   rawBody: string | null;
 }
 
@@ -41,9 +43,11 @@ export class WebhookDispatcher {
 
   async dispatch(request: DispatchRequest, at: Date = new Date()): Promise<AttemptOutcome> {
     const { subscription } = request;
-    let body: string;
+    let body: Buffer;
     try {
-      body = await this.body(request);
+      // Encoded once, then signed and sent as the same bytes.
+      const shaped = this.body(request);
+      body = Buffer.isBuffer(shaped) ? shaped : Buffer.from(await shaped, 'utf8');
     } catch (error) {
       if (error instanceof SandboxUnavailableError) throw error;
       // TransformError messages already say "transform …".
@@ -70,11 +74,12 @@ export class WebhookDispatcher {
   private body({
     subscription,
     canonicalJson,
+    canonicalBytes,
     rawBody,
-  }: DispatchRequest): Promise<string> | string {
+  }: DispatchRequest): Promise<string> | string | Buffer {
     switch (subscription.payloadFormat) {
       case 'canonical':
-        return canonicalJson;
+        return canonicalBytes ?? canonicalJson;
       case 'raw':
         if (rawBody === null) throw new Error('the raw body was not kept');
         return rawBody;

@@ -95,6 +95,18 @@ describe('HttpSender', () => {
     });
   });
 
+  it('sends a body given as bytes as it sends its text', async () => {
+    const text = JSON.stringify({ text: 'Olá, 世界 🎉' });
+    await send('/ok?as=text', { body: text });
+    await send('/ok?as=bytes', { body: Buffer.from(text, 'utf8') });
+    const received = (as: string) =>
+      sink.requests.find((request) => request.path === `/ok?as=${as}`);
+    expect(received('bytes')?.body).toBe(text);
+    expect(received('bytes')?.headers['content-length']).toBe(
+      received('text')?.headers['content-length'],
+    );
+  });
+
   it('keeps an excerpt Postgres can store: a NUL character is replaced', async () => {
     expect(await send('/nul')).toMatchObject({ succeeded: true, responseExcerpt: 'a\uFFFDb' });
   });
@@ -202,6 +214,17 @@ describe('HttpSender', () => {
     });
     expect(outcome).toMatchObject({ retryable: false, statusCode: null });
     expect(outcome.error).toMatch(/^target refused: url must use http or https/);
+  });
+
+  it('judges a URL by whether private targets are allowed, however often it is sent to', async () => {
+    const url = `${sink.url}/ok`;
+    for (let round = 0; round < 2; round++) {
+      for (const allowPrivateTargets of [true, false]) {
+        const outcome = await send('/ok', { url, allowPrivateTargets });
+        if (allowPrivateTargets) expect(outcome.succeeded).toBe(true);
+        else expect(outcome.error).toMatch(/^target refused: url resolves to 127\.0\.0\.1/);
+      }
+    }
   });
 
   describe('without private targets', () => {

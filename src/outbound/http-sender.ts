@@ -22,7 +22,8 @@ export interface AttemptOutcome {
 
 export interface OutboundRequest {
   url: string;
-  body: string;
+  /** The body, or its UTF-8 bytes (sent as they are). */
+  body: string | Buffer;
   headers: Record<string, string>;
   /** Covers the whole attempt: connect, response headers and reading the response body. */
   timeoutMs: number;
@@ -57,29 +58,27 @@ export class HttpSender implements OnModuleDestroy {
       outbound.allowPrivateTargets ?? this.settings?.ALLOW_PRIVATE_TARGETS ?? false;
 
     // IP literals never reach the guarded lookup; host names are checked as they connect.
-    const guard = checkTargetUrl(outbound.url, allowPrivate);
-    if (!guard.ok) {
+    const target = targetOf(outbound.url, allowPrivate);
+    if (!target.ok) {
       return failure(
         Math.round(performance.now() - started),
-        `target refused: ${guard.reason}`,
+        `target refused: ${target.reason}`,
         false,
       );
     }
-    const url = new URL(outbound.url);
+    const headers: Record<string, string> = Object.assign({}, outbound.headers);
+    headers['content-type'] = 'application/json';
+    headers['user-agent'] = USER_AGENT;
     return new Promise<AttemptOutcome>((resolve) => {
       const exchange = new AttemptExchange(outbound, started, resolve);
       try {
         (allowPrivate ? this.openAgent : this.guardedAgent).dispatch(
           {
-            origin: url.origin,
-            path: `${url.pathname}${url.search}`,
+            origin: target.origin,
+            path: target.path,
             method: 'POST',
             body: outbound.body,
-            headers: {
-              ...outbound.headers,
-              'content-type': 'application/json',
-              'user-agent': USER_AGENT,
-            },
+            headers,
           },
           exchange,
         );
@@ -91,6 +90,29 @@ export class HttpSender implements OnModuleDestroy {
 }
 
 const USER_AGENT = 'webhook-router/0.1';
+
+type Target = { ok: true; origin: string; path: string } | { ok: false; reason: string };
+
+/** Targets checked lately, by URL and whether private ones may be reached (no DNS involved). */
+const TARGETS = [new Map<string, Target>(), new Map<string, Target>()];
+const TARGETS_KEPT = 1000;
+
+/** Where to send: the URL's origin and path, or why it is refused (`checkTargetUrl`). */
+function targetOf(rawUrl: string, allowPrivate: boolean): Target {
+  const known = TARGETS[allowPrivate ? 1 : 0];
+  let target = known.get(rawUrl);
+  if (target) return target;
+  const check = checkTargetUrl(rawUrl, allowPrivate);
+  if (check.ok) {
+    const url = new URL(rawUrl);
+    target = { ok: true, origin: url.origin, path: `${url.pathname}${url.search}` };
+  } else {
+    target = check;
+  }
+  if (known.size >= TARGETS_KEPT) known.clear();
+  known.set(rawUrl, target);
+  return target;
+}
 
 /**
  * One attempt's exchange, on undici's dispatch API: the response's status, headers and the first
@@ -163,7 +185,7 @@ class AttemptExchange implements Dispatcher.DispatchHandler {
     const excerpt =
       this.size === 0
         ? null
-        : Buffer.concat(this.chunks)
+        : (this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks))
             .subarray(0, this.limit)
             .toString('utf8')
             .replaceAll('\u0000', '\uFFFD');
@@ -192,29 +214,34 @@ function judgeResponse(
   responseExcerpt: string | null,
   durationMs: number,
 ): AttemptOutcome {
-  const outcome = { statusCode, durationMs, responseExcerpt, retryAfterMs: null, gone: false };
+  const outcome: AttemptOutcome = {
+    statusCode,
+    durationMs,
+    responseExcerpt,
+    retryAfterMs: null,
+    gone: false,
+    succeeded: false,
+    error: null,
+    retryable: false,
+  };
   if (statusCode >= 200 && statusCode < 300) {
-    return { ...outcome, succeeded: true, error: null, retryable: false };
-  }
-  if (statusCode >= 300 && statusCode < 400) {
+    outcome.succeeded = true;
+  } else if (statusCode >= 300 && statusCode < 400) {
     // A redirect is a configuration problem: the subscription should name the final URL.
     const location = first(headers.location);
     const target = location ? ` redirect to ${resolveLocation(location, url)}` : '';
-    const error = `HTTP ${statusCode}${target} (redirects are not followed)`;
-    return { ...outcome, succeeded: false, error, retryable: false };
+    outcome.error = `HTTP ${statusCode}${target} (redirects are not followed)`;
+  } else if (statusCode === 410) {
+    outcome.error = 'HTTP 410';
+    outcome.gone = true;
+  } else {
+    outcome.error = `HTTP ${statusCode}`;
+    outcome.retryable = true;
+    if (statusCode === 429 || statusCode === 503) {
+      outcome.retryAfterMs = parseRetryAfter(headers['retry-after']);
+    }
   }
-  if (statusCode === 410) {
-    return { ...outcome, succeeded: false, error: 'HTTP 410', retryable: false, gone: true };
-  }
-  const retryAfterMs =
-    statusCode === 429 || statusCode === 503 ? parseRetryAfter(headers['retry-after']) : null;
-  return {
-    ...outcome,
-    succeeded: false,
-    error: `HTTP ${statusCode}`,
-    retryable: true,
-    retryAfterMs,
-  };
+  return outcome;
 }
 
 /** An attempt that got no HTTP answer (or was never sent). */

@@ -31,6 +31,21 @@ describe('signWebhook', () => {
     }
   });
 
+  it('signs the UTF-8 bytes of a body as it signs its text, again and again', () => {
+    const secret = newSigningSecret();
+    const at = new Date('2026-11-21T12:00:00Z');
+    const unicode = JSON.stringify({ text: 'Olá, 世界 🎉', lone: '\ud800' });
+    for (let round = 0; round < 3; round++) {
+      for (const payload of [body, unicode]) {
+        const expected = new Webhook(secret).sign('evt_4', at, payload);
+        expect(signWebhook([secret], 'evt_4', payload, at)['webhook-signature']).toBe(expected);
+        expect(signWebhook([secret], 'evt_4', Buffer.from(payload), at)['webhook-signature']).toBe(
+          expected,
+        );
+      }
+    }
+  });
+
   it('signs with every secret during a rotation', () => {
     const oldSecret = newSigningSecret();
     const newSecret = newSigningSecret();

@@ -278,9 +278,11 @@ function jivoExtensions(
     ...(conversation === null ? conversationlessFields(payload) : {}),
     payload: rule === UNKNOWN_EVENT ? { ...payload } : null,
   };
-  return Object.fromEntries(
-    Object.entries(extension).filter(([, value]) => value !== null && value !== undefined),
-  );
+  const present: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(extension)) {
+    if (value !== null && value !== undefined) present[key] = value;
+  }
+  return present;
 }
 
 /** Without a conversation these chat-level fields would have nowhere to go. */

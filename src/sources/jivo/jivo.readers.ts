@@ -50,9 +50,12 @@ export function widgetIdOf(payload: JivoWebhookPayload): string | null {
 
 export function readAgent(value: unknown): Agent | null {
   const agent = wire<JivoAgent>(value);
-  if (!agent) return null;
+  return agent && agentWithId(agent, agent.id);
+}
+
+function agentWithId(agent: JivoAgent, id: unknown): Agent | null {
   const read: Agent = {
-    externalId: asId(agent.id),
+    externalId: asId(id),
     name: asString(agent.name),
     email: asString(agent.email),
     phone: asString(agent.phone),
@@ -64,7 +67,7 @@ export function readAgent(value: unknown): Agent | null {
 /** The client's responsible person in Jivo's CRM (never the chat's agent). */
 export function readAssignedAgent(value: unknown): Agent | null {
   const agent = wire<JivoAssignedAgent>(value);
-  return agent && readAgent({ ...agent, id: agent.id ?? agent.assigned_agent_id });
+  return agent && agentWithId(agent, agent.id ?? agent.assigned_agent_id);
 }
 
 /** `agents[]` then `agent`, once each (compared by id, as strings). */
@@ -108,29 +111,37 @@ export function readTags(value: unknown): TitledRef[] | null {
 
 export function readTitledRef(value: unknown): TitledRef | null {
   const ref = wire<JivoTitledRef>(value);
-  const read = { id: asId(ref?.id), title: asString(ref?.title) };
+  return titledRef(ref?.id, ref?.title);
+}
+
+function titledRef(id: unknown, title: unknown): TitledRef | null {
+  const read = { id: asId(id), title: asString(title) };
   return anyKnown([read.id, read.title]) ? read : null;
 }
 
 /** The client's CRM category, `{id, title}`; CRM Webhooks name the id `status_id`. */
 export function readClientStatus(value: unknown): TitledRef | null {
   const status = wire<JivoClientStatus>(value);
-  return status && readTitledRef({ ...status, id: status.id ?? status.status_id });
+  return status && titledRef(status.id ?? status.status_id, status.title);
 }
 
-export function readNamedRef(value: unknown): { id: string | null; name: string | null } | null {
+export function readNamedRef(value: unknown): NamedRef | null {
   const ref = wire<JivoNamedRef>(value);
-  const read = { id: asId(ref?.id), name: asString(ref?.name) };
+  return namedRef(ref?.id, ref?.name);
+}
+
+type NamedRef = { id: string | null; name: string | null };
+
+function namedRef(id: unknown, name: unknown): NamedRef | null {
+  const read = { id: asId(id), name: asString(name) };
   return anyKnown([read.id, read.name]) ? read : null;
 }
 
 /** The client's company, `{id, name}`; CRM Webhooks name the id `organization_id`. */
-export function readOrganization(
-  value: unknown,
-): { id: string | null; name: string | null } | null {
+export function readOrganization(value: unknown): NamedRef | null {
   const organization = wire<JivoOrganization>(value);
-  return readNamedRef(
-    organization && { ...organization, id: organization.id ?? organization.organization_id },
+  return (
+    organization && namedRef(organization.id ?? organization.organization_id, organization.name)
   );
 }
 

@@ -32,7 +32,11 @@ export interface BenchConfig {
      * router first gets the same chats unmeasured, then the measured events are of known ones.
      */
     visitors: 'new' | 'known';
-    /** An unmeasured first pass of as many events (always with `known`): warm processes. */
+    /**
+     * An unmeasured first pass of as many events, for the floor and the router alike (on unless
+     * BENCH_E2E_WARM=0; always with `known`): the measured pass then runs JIT-compiled code, as
+     * a process that has been up for a while does.
+     */
     warm: boolean;
   };
   ordering: {
@@ -103,7 +107,7 @@ export function loadBenchConfig(): BenchConfig {
       concurrency: numberFrom('BENCH_E2E_CONCURRENCY', 50),
       stallTimeoutS: numberFrom('BENCH_E2E_STALL_S', 30),
       visitors: process.env.BENCH_E2E_VISITORS === 'known' ? 'known' : 'new',
-      warm: process.env.BENCH_E2E_WARM === '1' || process.env.BENCH_E2E_VISITORS === 'known',
+      warm: process.env.BENCH_E2E_WARM !== '0' || process.env.BENCH_E2E_VISITORS === 'known',
     },
     ordering: {
       events: numberFrom('BENCH_ORDERING_EVENTS', 10_000),

@@ -170,15 +170,18 @@ export class ContactsRepository {
            phone_e164 text, description text, avatar_url text, attributes jsonb,
            field_stamps jsonb, event_id text, join_email text, join_phone text)
        ), alone AS (
-         SELECT * FROM alone_plan p
-          WHERE NOT EXISTS (SELECT 1 FROM contact_identities i
+         -- Index probes per planned identity: as an EXISTS, Postgres may hash every identity's
+         -- email and phone instead, a scan of the whole table at each read.
+         SELECT p.* FROM alone_plan p
+           LEFT JOIN LATERAL (SELECT true AS taken FROM contact_identities i
+                               WHERE i.email_normalized = p.join_email AND i.auto_join
+                               LIMIT 1) by_email ON true
+           LEFT JOIN LATERAL (SELECT true AS taken FROM contact_identities i
+                               WHERE i.phone_e164 = p.join_phone AND i.auto_join
+                               LIMIT 1) by_phone ON true
+          WHERE by_email.taken IS NULL AND by_phone.taken IS NULL
+            AND NOT EXISTS (SELECT 1 FROM contact_identities i
                              WHERE i.source_id = p.source_id AND i.external_id = p.external_id)
-            AND (p.join_email IS NULL OR NOT EXISTS (
-                   SELECT 1 FROM contact_identities i
-                    WHERE i.email_normalized = p.join_email AND i.auto_join))
-            AND (p.join_phone IS NULL OR NOT EXISTS (
-                   SELECT 1 FROM contact_identities i
-                    WHERE i.phone_e164 = p.join_phone AND i.auto_join))
        ), alone_contact AS (
          INSERT INTO contacts (id, name, email, phone_e164)
          SELECT contact_id, name, email, phone_e164 FROM alone
@@ -598,12 +601,14 @@ export class ContactsRepository {
         shared_key AS (
           SELECT 1 FROM unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[])
                    AS k (contact_id, email, phone)
-           WHERE EXISTS (SELECT 1 FROM contact_identities i
-                          WHERE k.email IS NOT NULL AND i.email_normalized = k.email
-                            AND i.auto_join AND i.contact_id <> k.contact_id)
-              OR EXISTS (SELECT 1 FROM contact_identities i
-                          WHERE k.phone IS NOT NULL AND i.phone_e164 = k.phone
-                            AND i.auto_join AND i.contact_id <> k.contact_id)
+           CROSS JOIN LATERAL (
+             (SELECT 1 FROM contact_identities i
+               WHERE i.email_normalized = k.email AND i.auto_join AND i.contact_id <> k.contact_id
+               LIMIT 1)
+             UNION ALL
+             (SELECT 1 FROM contact_identities i
+               WHERE i.phone_e164 = k.phone AND i.auto_join AND i.contact_id <> k.contact_id
+               LIMIT 1)) shared
         )`,
       params: [
         identities.map((identity) => identity.contactId),

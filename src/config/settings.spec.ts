@@ -19,9 +19,15 @@ describe('settings added for operations', () => {
     }
   });
 
-  it('grows the heap 50% before a full GC by default; 0 keeps V8 own factor', () => {
+  it('grows the heap 50% before a full GC by default (a worker 100%); 0 keeps V8 own factor', () => {
     expect(loadSettings({}).HEAP_GROWING_PERCENT).toBe(50);
+    expect(loadSettings({ APP_ROLE: 'api' }).HEAP_GROWING_PERCENT).toBe(50);
     expect(loadSettings({ HEAP_GROWING_PERCENT: '0' }).HEAP_GROWING_PERCENT).toBe(0);
+    // A worker's heap holds the conversations it remembers: 100 unless set.
+    expect(loadSettings({ APP_ROLE: 'worker' }).HEAP_GROWING_PERCENT).toBe(100);
+    expect(
+      loadSettings({ APP_ROLE: 'worker', HEAP_GROWING_PERCENT: '50' }).HEAP_GROWING_PERCENT,
+    ).toBe(50);
     for (const value of ['-1', '1001', 'half']) {
       expect(() => loadSettings({ HEAP_GROWING_PERCENT: value })).toThrow(/HEAP_GROWING_PERCENT/);
     }

@@ -17,8 +17,8 @@ export const APP_ROLES = ['all', 'api', 'worker'] as const;
 
 /**
  * A worker's heap growing factor when HEAP_GROWING_PERCENT is unset: at 50 the full GCs over
- * its remembered conversations cost it ~20% of its CPU per delivery; at 100, none measurable,
- * for ~240 MB peak RSS in a 3,000-event burst instead of ~215 (bench/README.md).
+ * the conversations it remembers cost it ~10% of its CPU per delivery (returning visitors);
+ * 100 takes ~240 MB peak RSS in a 3,000-event burst instead of ~215 (bench/README.md).
  */
 export const WORKER_HEAP_GROWING_PERCENT = 100;
 export type AppRole = (typeof APP_ROLES)[number];

@@ -14,6 +14,7 @@ import {
 } from 'class-validator';
 
 export const APP_ROLES = ['all', 'api', 'worker'] as const;
+export type AppRole = (typeof APP_ROLES)[number];
 
 /**
  * A worker's heap growing factor when HEAP_GROWING_PERCENT is unset: at 50 the full GCs over
@@ -21,7 +22,6 @@ export const APP_ROLES = ['all', 'api', 'worker'] as const;
  * 100 takes ~240 MB peak RSS in a 3,000-event burst instead of ~215 (bench/README.md).
  */
 export const WORKER_HEAP_GROWING_PERCENT = 100;
-export type AppRole = (typeof APP_ROLES)[number];
 
 export const CONTACT_JOIN_MODES = ['email', 'phone', 'both', 'off'] as const;
 export type ContactJoinMode = (typeof CONTACT_JOIN_MODES)[number];

@@ -1,21 +1,12 @@
 import { ConversationMemory, REMEMBERED_CONVERSATIONS } from './conversation-memory';
-import { emptyConversationState, MessageState } from './conversation-state';
+import { emptyConversationState, emptyMessageState, MessageState } from './conversation-state';
 import type { ConversationSnapshot } from './conversations.repository';
 
 function snapshot(id: string, version: number, messageIds: string[] = []): ConversationSnapshot {
   const message = (externalId: string): MessageState => ({
-    externalId,
+    ...emptyMessageState(externalId, '2026-05-01T10:00:00.000Z'),
     direction: 'inbound',
-    kind: null,
     text: externalId,
-    attachments: [],
-    sender: null,
-    createdAt: null,
-    private: false,
-    deleted: false,
-    status: null,
-    firstSeenAt: '2026-05-01T10:00:00.000Z',
-    stamps: {},
   });
   return {
     id,

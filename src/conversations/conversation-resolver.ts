@@ -419,13 +419,12 @@ export class ConversationResolver {
     }
     this.deferKnown([...updates.values()], byKey, slow, deferred);
     const toJoin: StoredIdentity[] = [];
-    const keyed: StoredIdentity[] = [];
     const orphans: string[] = [];
     for (const plan of alonePlans) {
       if (read.inserted.has(plan.identityId)) {
         const stored = storedOf(plan);
         byKey.set(identityKey(stored), stored);
-        if (joinKeysOf(stored, mode).length > 0) keyed.push(stored);
+        if (joinKeysOf(stored, mode).length > 0) unchecked.add(stored.id);
       } else if (read.alone.has(plan.idx)) {
         // Its contact was made, but another worker stored the identity first.
         orphans.push(plan.contactId);
@@ -447,10 +446,9 @@ export class ConversationResolver {
         const stored = storedOf(plan);
         byKey.set(identityKey(stored), stored);
         if (plan.others.length > 0) toJoin.push(stored);
-        else if (joinKeysOf(stored, mode).length > 0) keyed.push(stored);
+        else if (joinKeysOf(stored, mode).length > 0) unchecked.add(stored.id);
       }
     }
-    for (const stored of keyed) unchecked.add(stored.id);
     if (slow.length === 0 && toJoin.length === 0) return byKey;
 
     await this.writeLocked(slow, toJoin, byKey);

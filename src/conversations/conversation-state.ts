@@ -85,6 +85,24 @@ export interface MessageState {
   stamps: Partial<Record<MessageField, Stamp>>;
 }
 
+/** A message no event has set a field of yet, first seen at `firstSeenAt`. */
+export function emptyMessageState(externalId: string, firstSeenAt: string): MessageState {
+  return {
+    externalId,
+    direction: null,
+    kind: null,
+    text: null,
+    attachments: [],
+    sender: null,
+    createdAt: null,
+    private: false,
+    deleted: false,
+    status: null,
+    firstSeenAt,
+    stamps: {},
+  };
+}
+
 export function emptyConversationState(): ConversationState {
   return {
     status: 'unknown',
@@ -240,20 +258,7 @@ export function applyMessage(
 ): MessageState {
   const next: MessageState = current
     ? { ...current, stamps: { ...current.stamps } }
-    : {
-        externalId: message.externalId,
-        direction: null,
-        kind: null,
-        text: null,
-        attachments: [],
-        sender: null,
-        createdAt: null,
-        private: false,
-        deleted: false,
-        status: null,
-        firstSeenAt: stamp[0],
-        stamps: {},
-      };
+    : emptyMessageState(message.externalId, stamp[0]);
   let changed = current === null;
   const set = <F extends MessageField>(field: F, value: MessageState[F]) => {
     const previous = next.stamps[field];

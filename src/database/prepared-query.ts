@@ -19,10 +19,10 @@ interface PgClient {
 }
 
 /**
- * A statement run as a named prepared statement on its connection: Postgres parses and plans
- * its text once per connection instead of at every run (for the long statements of the hot
- * path, most of what the statement costs Postgres). For texts that do not vary with their
- * input; inside `manager`'s transaction when it has one.
+ * A statement run as a named prepared statement on its connection: Postgres parses its text
+ * once per connection instead of at every run, and plans it once when it settles on a generic
+ * plan (for the long statements of the hot path, much of what the statement costs Postgres).
+ * For texts that do not vary with their input; inside `manager`'s transaction when it has one.
  */
 export async function preparedQuery<T>(
   target: DataSource | EntityManager,

@@ -34,11 +34,12 @@ export class StoreAndRouteService {
    */
   async storeAndRoute(job: IngestJobData): Promise<void> {
     let written = await this.stored(job, false);
-    // Resolved from memory another worker (or a merge) made out of date: nothing was written.
+    // Resolved from memory another worker (or a merge) made out of date, or a new identity
+    // joined meanwhile to another worker's: nothing was written.
     if (written.stored === RESOLVE_AGAIN) written = await this.stored(job, true);
     const { stored, deliveries, canonicalJson } = written;
     if (stored === RESOLVE_AGAIN)
-      throw new Error(`event ${job.eventId}: resolved twice from memory`);
+      throw new Error(`event ${job.eventId}: resolved twice from out-of-date ids`);
     // Not stored: a retried job (or a replayed signed webhook) whose statement had committed;
     // queue what no job holds and this process is not sending.
     if (!stored) {

@@ -22,7 +22,10 @@ import { allCompanions, EventsRepository, EventToStore } from '../events/events.
 
 const MAX_BATCH = 200;
 
-/** The event was not stored: what its ids were resolved from is out of date. */
+/**
+ * The event was not stored: what its ids were resolved from is out of date (remembered, or a
+ * new identity another worker's has since joined).
+ */
 export const RESOLVE_AGAIN = 'resolve again';
 
 export interface EventWrite {
@@ -42,8 +45,9 @@ export interface EventWrite {
  * event-loop turn goes together (DataLoader). The states and identities were read when the
  * events' ids were resolved, or remembered from this worker's last statement of them; a
  * conversation or identity another batch changed since makes the statement fail. Then the
- * events resolved from memory are not stored (their ids may be out of date: RESOLVE_AGAIN),
- * and for the others the identities' fields are applied again under locks and the batch
+ * events resolved from memory, and those of a new identity joined meanwhile to another
+ * worker's sharing its email or phone, are not stored (their ids may be out of date:
+ * RESOLVE_AGAIN), and for the others the identities' fields are applied again under locks and the batch
  * written in a transaction that reads the states again under a row lock
  * (docs/conversations.md).
  */
@@ -64,8 +68,8 @@ export class StoredEventWriter {
   ) {}
 
   /**
-   * False: the event was stored already, and nothing was written. RESOLVE_AGAIN: its ids were
-   * resolved from memory that is out of date; nothing was written.
+   * False: the event was stored already, and nothing was written. RESOLVE_AGAIN: its ids are
+   * out of date (see RESOLVE_AGAIN); nothing was written.
    */
   write(item: EventWrite): Promise<boolean | typeof RESOLVE_AGAIN> {
     return this.writes.load(item);
@@ -88,6 +92,7 @@ export class StoredEventWriter {
     round: EventWrite[],
   ): Promise<{ inserted: Set<string>; again: Set<EventWrite> }> {
     const events = round.map((item) => item.event);
+    const fresh = joinChecksOf(round);
     const states = round.flatMap((item) => (item.state ? [item.state] : []));
     const after = new Map<string, ConversationSnapshot>();
     const companion = this.conversations.companionFor(
@@ -124,7 +129,6 @@ export class StoredEventWriter {
               IDENTITY_NOT_AS_REMEMBERED,
             )
           : undefined;
-      const fresh = joinChecksOf(round);
       const unshared =
         fresh.length > 0
           ? this.contacts.unsharedCompanion(
@@ -158,8 +162,7 @@ export class StoredEventWriter {
     }
     // New identities another worker's share an email or phone with are joined to them; their
     // events take the joined contact's id (resolved again).
-    const fresh = joinChecksOf(round);
-    const joined = fresh.length > 0 ? await this.resolver.joinIfShared(fresh) : new Set();
+    const joined = fresh.length > 0 ? await this.resolver.joinIfShared(fresh) : new Set<string>();
     const again = new Set(
       round.filter(
         (item) =>

@@ -6,7 +6,7 @@ import { derivedId, newId } from '../common/ids';
 import { sha256 } from '../common/secrets';
 import { DeliveryProducer } from '../delivery/delivery-producer';
 import { OrderedLanes } from '../delivery/ordered-lanes';
-import { EventsRepository, EventToStore } from '../events/events.repository';
+import { EventsRepository, EventToStore, InsertedRound } from '../events/events.repository';
 import { SubscriptionMatcher } from '../routing/subscription-matcher';
 import { ActionEntity } from './action.entity';
 import { toActionView } from './dto/action.view';
@@ -60,21 +60,22 @@ export class ActionOutcomes {
     await this.producer.enqueueFirstAttempts(
       event.id,
       stored
-        ? deliveries.filter((delivery) => !delivery.laneKey)
+        ? deliveries.filter((delivery) => !delivery.laneKey || stored.heads.has(delivery.id))
         : await this.producer.strandedOfEvent(event.id),
     );
-    const lanes = deliveries.flatMap(({ subscriptionId, laneKey }) =>
-      laneKey ? [{ subscriptionId, laneKey }] : [],
+    // Held behind an unfinished delivery of its conversation: promoted if that one is through.
+    const lanes = deliveries.flatMap(({ id, subscriptionId, laneKey }) =>
+      laneKey && !stored?.heads.has(id) ? [{ subscriptionId, laneKey }] : [],
     );
     if (!stored) await this.lanes.releaseHeldOfEvent(event.id);
     else if (lanes.length > 0) await this.lanes.releaseHeldOfEvent(event.id, lanes);
   }
 
   /**
-   * The event with its deliveries, and the action pointing at it, in one statement; false when
+   * The event with its deliveries, and the action pointing at it, in one statement; null when
    * the event was stored already.
    */
-  private async store(actionId: string, event: EventToStore): Promise<boolean> {
+  private async store(actionId: string, event: EventToStore): Promise<InsertedRound | null> {
     const inserted = await this.events.insertRound(this.dataSource.manager, [event], {
       ctes: (first) =>
         `outcome AS (UPDATE actions SET outcome_event_id = $${first + 1}
@@ -83,7 +84,7 @@ export class ActionOutcomes {
       holds: () => 'true',
       failure: 'unreachable',
     });
-    return inserted.has(event.id);
+    return inserted.events.has(event.id) ? inserted : null;
   }
 }
 

@@ -126,6 +126,13 @@ const UNTOUCHED_FOR_$2_MS = `d.status IN ('pending', 'failed')
   AND (d.status = 'pending' OR d.next_attempt_at < now() - $2 * interval '1 millisecond')`;
 
 /**
+ * Ordered deliveries but the first attempts of heads made as they were stored: the ingest job
+ * sends those with no job, for as long as the subscription's timeout (unsentFirstAttempts).
+ */
+const ORDERED_NOT_FIRST = `AND d.lane_key IS NOT NULL
+  AND NOT (d.status = 'pending' AND d.run = 0 AND d.attempt_count = 0)`;
+
+/**
  * A new run with the full attempt budget, queued again from the start. A dead delivery of an
  * ordered lane was passed by the lane already: it goes back in as a new accept, at the tail, held
  * until its turn. Any other (a failed or blocked head, a stranded pending one) keeps its place.
@@ -623,16 +630,17 @@ export class DeliveriesRepository {
   ): Promise<QueuedDelivery[]> {
     return (await this.dataSource.query(
       `SELECT d.id, d.event_id AS "eventId", d.run FROM deliveries d
-        WHERE d.id > $1 AND ${UNTOUCHED_FOR_$2_MS} ${onlyOrdered ? 'AND d.lane_key IS NOT NULL' : ''}
+        WHERE d.id > $1 AND ${UNTOUCHED_FOR_$2_MS} ${onlyOrdered ? ORDERED_NOT_FIRST : ''}
         ORDER BY d.id LIMIT $3`,
       [after, untouchedForMs, limit],
     )) as QueuedDelivery[];
   }
 
   /**
-   * A page (in id order, after `after`) of first attempts nobody recorded: unordered deliveries
-   * pending in run 0 with no attempt, untouched for longer than their subscription's timeout plus
-   * `marginMs` (so longer than a send of them can take).
+   * A page (in id order, after `after`) of first attempts nobody recorded: deliveries pending in
+   * run 0 with no attempt (unordered ones, and heads made as they were stored), untouched for
+   * longer than their subscription's timeout plus `marginMs` (so longer than a send of them can
+   * take).
    */
   async unsentFirstAttempts(
     after: string,
@@ -644,7 +652,6 @@ export class DeliveriesRepository {
       `SELECT d.id, d.event_id AS "eventId", d.run FROM deliveries d
          JOIN subscriptions s ON s.id = d.subscription_id
         WHERE d.status = 'pending' AND d.id > $1 AND d.run = 0 AND d.attempt_count = 0
-          AND d.lane_key IS NULL
           AND d.updated_at < now() - (COALESCE(s.timeout_ms, $2) + $3) * interval '1 millisecond'
         ORDER BY d.id LIMIT $4`,
       [after, defaultTimeoutMs, marginMs, limit],

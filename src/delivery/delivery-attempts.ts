@@ -22,8 +22,11 @@ export interface DeliveryToSend {
     | 'laneKey'
     | 'laneAt'
   >;
-  /** Ordered: an unfinished delivery of its conversation is ahead of it; it must not be sent. */
-  overtaken: boolean;
+  /**
+   * Ordered: an unfinished delivery of its conversation is ahead of it; it must not be sent.
+   * null: not checked (a head known from memory): loaded again before it is sent.
+   */
+  overtaken: boolean | null;
   subscription: SubscriptionEntity;
   /** The canonical event as stored (JSON text). */
   canonicalJson: string;

@@ -84,9 +84,12 @@ export class DeliverySender {
             HEAD_WAITS_IN_SLOT_MS,
           );
           if (!verdict.go) return { kind: 'wait', delayMs: verdict.delayMs };
-          // An earlier webhook of its conversation may have been stored while it waited: loaded
-          // again, the head steps back if it was overtaken (the reading now lets it go at once).
-          if (verdict.waited) return this.send(delivery.id, run, resuming);
+          // An earlier webhook of its conversation may have been stored while it waited (or
+          // since a head known from memory was made): loaded again, the head steps back if it
+          // was overtaken (the reading now lets it go at once).
+          if (verdict.waited || target.overtaken === null) {
+            return this.send(delivery.id, run, resuming);
+          }
         }
         break;
     }

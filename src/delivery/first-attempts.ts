@@ -14,17 +14,25 @@ export interface StoredEventInMemory {
   /** The canonical event's JSON text, as stored (a `json` column keeps it verbatim). */
   canonicalJson: string;
   rawBody: string;
-}
-
-/** A delivery row the same statement created: pending, run 0, no attempt, in no lane. */
-export interface NewDelivery {
-  id: string;
-  subscriptionId: string;
+  /** When the router accepted it: an ordered delivery's place in its lane. */
+  receivedAt: Date;
 }
 
 /**
- * Makes the first attempts of an event's new unordered deliveries right after the ingest job
- * stored them, from what that job holds in memory: no fan-out job, no reload. The ingest job does
+ * A delivery row the same statement created: pending, run 0, no attempt; in no lane, or the
+ * head of its lane (`laneKey`).
+ */
+export interface NewDelivery {
+  id: string;
+  subscriptionId: string;
+  laneKey: string | null;
+}
+
+/**
+ * Makes the first attempts of an event's new deliveries right after the ingest job stored them,
+ * from what that job holds in memory: no fan-out job, no reload (an ordered head, once the
+ * webhooks accepted before it are stored, is loaded again to see that none of them went ahead of
+ * it in its lane). The ingest job does
  * not wait for them (a slow receiver must not hold an ingest slot): the sends run detached, at
  * most FIRST_ATTEMPTS_IN_FLIGHT deliveries at once in this process; beyond that, and while this
  * process's delivery worker is paused or closing, the event gets its fan-out job as before.
@@ -136,10 +144,11 @@ export class FirstAttempts extends DetachedWork {
           attemptCount: 0,
           runAttemptBase: 0,
           nextAttemptAt: null,
-          laneKey: null,
-          laneAt: null,
+          laneKey: delivery.laneKey,
+          laneAt: delivery.laneKey ? event.receivedAt : null,
         },
-        overtaken: false,
+        // Not known for a head until the webhooks accepted before it are stored.
+        overtaken: delivery.laneKey ? null : false,
         subscription,
         canonicalJson: event.canonicalJson,
         canonicalBytes: subscription.payloadFormat === 'canonical' ? canonicalBytes() : undefined,

@@ -35,7 +35,8 @@ export interface LaneView {
 /**
  * Ordered delivery per conversation (docs/ordering.md). Postgres holds each lane (one
  * subscription, one conversation key): its unfinished deliveries in accept order, of which only
- * the head is pending (queued in BullMQ) and the others `held`. A head's outcome releases the next
+ * the head is pending (queued in BullMQ, or sent by the ingest job that stored it as the head)
+ * and the others `held`. A head's outcome releases the next
  * one; the sweep releases lanes a crash left with nothing in flight.
  */
 @Injectable()

@@ -21,8 +21,19 @@ export interface EventToStore {
   rawBody: string;
   /** The canonical event as JSON text, or null when it could not be normalized. */
   canonical: string | null;
-  /** laneKey: the conversation key when the subscription is ordered; such a delivery starts held. */
+  /**
+   * laneKey: the conversation key when the subscription is ordered; such a delivery starts held,
+   * or pending as its lane's head when nothing of its lane is unfinished.
+   */
   deliveries: { id: string; subscriptionId: string; laneKey: string | null }[];
+}
+
+/** What a round's statement inserted. */
+export interface InsertedRound {
+  /** The events inserted: one stored already (a retried job) is not. */
+  events: Set<string>;
+  /** Ordered deliveries that start pending, heads of lanes with nothing else unfinished. */
+  heads: Set<string>;
 }
 
 export interface ConversationSeen {
@@ -254,13 +265,16 @@ export class EventsRepository {
 
   /**
    * Stores events (ids distinct) and their deliveries in one statement, so the rows exist before
-   * any job is queued. Answers the ids inserted: an event stored already (a retried job) is not.
+   * any job is queued. An ordered delivery whose lane has nothing unfinished, the first of its
+   * lane in the round, starts as the head (pending): no promotion needed. Two statements racing
+   * into one lane may both start a head; the later one steps back before it is sent
+   * (docs/ordering.md).
    */
   async insertRound(
     manager: EntityManager,
     round: EventToStore[],
     companion?: StatementCompanion,
-  ): Promise<Set<string>> {
+  ): Promise<InsertedRound> {
     const column = <T>(pick: (event: EventToStore) => T) => round.map(pick);
     const deliveries = round.flatMap((event) =>
       event.deliveries.map((delivery) => ({ ...delivery, eventId: event.id })),
@@ -314,7 +328,14 @@ export class EventsRepository {
          -- An ordered delivery takes its place in its lane by the time the router accepted it.
          INSERT INTO deliveries (id, event_id, subscription_id, status, lane_key, lane_at)
          SELECT planned.id, planned.event_id, planned.subscription_id,
-                CASE WHEN planned.lane_key IS NULL THEN 'pending' ELSE 'held' END,
+                CASE WHEN planned.lane_key IS NULL THEN 'pending'
+                     WHEN row_number() OVER lane = 1 AND NOT EXISTS (
+                       SELECT 1 FROM deliveries a
+                        WHERE a.subscription_id = planned.subscription_id
+                          AND a.lane_key = planned.lane_key AND a.lane_key IS NOT NULL
+                          AND a.status IN ('held', 'pending', 'failed', 'blocked')
+                     ) THEN 'pending'
+                     ELSE 'held' END,
                 planned.lane_key,
                 CASE WHEN planned.lane_key IS NULL THEN NULL ELSE i.received_at END
            FROM unnest($12::text[], $13::text[], $14::text[], $16::text[])
@@ -322,17 +343,27 @@ export class EventsRepository {
            JOIN event ON event.id = planned.event_id
            JOIN unnest($1::text[], $11::timestamptz[]) AS i (id, received_at)
              ON i.id = planned.event_id
+         WINDOW lane AS (PARTITION BY planned.subscription_id, planned.lane_key
+                         ORDER BY i.received_at, planned.event_id, planned.id)
+         RETURNING id, status, lane_key
        )${companion ? `, ${companion.ctes(18)}` : ''}
-       SELECT id FROM event
+       SELECT id, NULL AS head FROM event
+       UNION ALL SELECT NULL, id FROM delivery WHERE lane_key IS NOT NULL AND status = 'pending'
        ${
          companion
            ? // concat() is stable, not immutable: the planner cannot fold the failing cast.
-             `UNION ALL SELECT NULL WHERE NOT (CASE WHEN ${companion.holds(18)} THEN true
-                                              ELSE CAST(concat($17::text) AS boolean) END)`
+             `UNION ALL SELECT NULL, NULL
+                 WHERE NOT (CASE WHEN ${companion.holds(18)} THEN true
+                                 ELSE CAST(concat($17::text) AS boolean) END)`
            : ''
        }`,
       params,
-    )) as { id: string | null }[];
-    return new Set(rows.flatMap((row) => (row.id === null ? [] : [row.id])));
+    )) as { id: string | null; head: string | null }[];
+    const inserted: InsertedRound = { events: new Set(), heads: new Set() };
+    for (const row of rows) {
+      if (row.id !== null) inserted.events.add(row.id);
+      else if (row.head !== null) inserted.heads.add(row.head);
+    }
+    return inserted;
   }
 }

@@ -29,7 +29,8 @@ export class StoreAndRouteService {
   /**
    * Normalize, give the event the router's conversation and contact ids, store it beside its
    * raw bytes (applying it to its conversation), create one delivery per matching
-   * subscription, and make their first attempts (ordered ones wait in their conversation's lane).
+   * subscription, and make their first attempts (an ordered one waits in its conversation's lane
+   * unless it starts as the lane's head).
    * Safe to run twice for the same job.
    */
   async storeAndRoute(job: IngestJobData): Promise<void> {
@@ -37,7 +38,7 @@ export class StoreAndRouteService {
     // Resolved from memory another worker (or a merge) made out of date, or a new identity
     // joined meanwhile to another worker's: nothing was written.
     if (written.stored === RESOLVE_AGAIN) written = await this.stored(job, true);
-    const { stored, deliveries, canonicalJson } = written;
+    const { stored, heads, deliveries, canonicalJson } = written;
     if (stored === RESOLVE_AGAIN)
       throw new Error(`event ${job.eventId}: resolved twice from out-of-date ids`);
     // Not stored: a retried job (or a replayed signed webhook) whose statement had committed;
@@ -49,16 +50,22 @@ export class StoreAndRouteService {
         this.firstAttempts.notInFlight(stranded),
       );
     }
-    const lanes = deliveries.flatMap(({ subscriptionId, laneKey }) =>
-      laneKey ? [{ subscriptionId, laneKey }] : [],
+    // Held behind an unfinished delivery of its conversation: promoted if that one is through.
+    const lanes = deliveries.flatMap(({ id, subscriptionId, laneKey }) =>
+      laneKey && !heads.has(id) ? [{ subscriptionId, laneKey }] : [],
     );
     if (!stored) await this.lanes.releaseHeldOfEvent(job.eventId);
     else if (lanes.length > 0) await this.lanes.releaseHeldOfEvent(job.eventId, lanes);
     // Last: once the sends are under way nothing here can fail and run the job again.
     if (stored && canonicalJson !== null) {
       await this.firstAttempts.start(
-        { eventId: job.eventId, canonicalJson, rawBody: job.rawBody },
-        deliveries.filter((delivery) => !delivery.laneKey),
+        {
+          eventId: job.eventId,
+          canonicalJson,
+          rawBody: job.rawBody,
+          receivedAt: new Date(job.receivedAt),
+        },
+        deliveries.filter((delivery) => !delivery.laneKey || heads.has(delivery.id)),
       );
     }
   }
@@ -107,7 +114,7 @@ export class StoreAndRouteService {
       canonical: outcome.status === 'ok' ? outcome.json : null,
       deliveries,
     };
-    const stored = await this.writer.write({
+    const { stored, heads } = await this.writer.write({
       event,
       state:
         canonical && conversationId
@@ -123,7 +130,12 @@ export class StoreAndRouteService {
       ids,
     });
     if (stored === true) this.metrics.eventStored(job.sourceKind, canonical?.type ?? null);
-    return { stored, deliveries, canonicalJson: outcome.status === 'ok' ? outcome.json : null };
+    return {
+      stored,
+      heads,
+      deliveries,
+      canonicalJson: outcome.status === 'ok' ? outcome.json : null,
+    };
   }
 }
 

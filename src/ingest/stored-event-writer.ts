@@ -18,7 +18,12 @@ import {
 import { ConversationResolver, ResolvedIds } from '../conversations/conversation-resolver';
 import { batchPerTurn, roundsByDistinctKey } from '../database/batching';
 import { Settings } from '../config/settings';
-import { allCompanions, EventsRepository, EventToStore } from '../events/events.repository';
+import {
+  allCompanions,
+  EventsRepository,
+  EventToStore,
+  InsertedRound,
+} from '../events/events.repository';
 
 const MAX_BATCH = 200;
 
@@ -27,6 +32,16 @@ const MAX_BATCH = 200;
  * new identity another worker's has since joined).
  */
 export const RESOLVE_AGAIN = 'resolve again';
+
+/**
+ * Stored: true, or false when the event was stored already (nothing was written); RESOLVE_AGAIN
+ * when its ids are out of date (nothing was written). `heads`: the deliveries of the statement
+ * that start as their lane's head (pending), any event's.
+ */
+export interface WriteOutcome {
+  stored: boolean | typeof RESOLVE_AGAIN;
+  heads: ReadonlySet<string>;
+}
 
 export interface EventWrite {
   event: EventToStore;
@@ -53,7 +68,7 @@ export interface EventWrite {
  */
 @Injectable()
 export class StoredEventWriter {
-  private readonly writes = batchPerTurn<EventWrite, boolean | typeof RESOLVE_AGAIN>(
+  private readonly writes = batchPerTurn<EventWrite, WriteOutcome>(
     (items) => this.writeMany(items),
     MAX_BATCH,
   );
@@ -67,22 +82,19 @@ export class StoredEventWriter {
     private readonly settings: Settings,
   ) {}
 
-  /**
-   * False: the event was stored already, and nothing was written. RESOLVE_AGAIN: its ids are
-   * out of date (see RESOLVE_AGAIN); nothing was written.
-   */
-  write(item: EventWrite): Promise<boolean | typeof RESOLVE_AGAIN> {
+  write(item: EventWrite): Promise<WriteOutcome> {
     return this.writes.load(item);
   }
 
-  private async writeMany(
-    items: readonly EventWrite[],
-  ): Promise<(boolean | typeof RESOLVE_AGAIN)[]> {
-    const outcomes = new Map<EventWrite, boolean | typeof RESOLVE_AGAIN>();
+  private async writeMany(items: readonly EventWrite[]): Promise<WriteOutcome[]> {
+    const outcomes = new Map<EventWrite, WriteOutcome>();
     for (const round of roundsByDistinctKey(items, (item) => item.event.id)) {
       const { inserted, again } = await this.writeRound(round);
       for (const item of round) {
-        outcomes.set(item, again.has(item) ? RESOLVE_AGAIN : inserted.has(item.event.id));
+        outcomes.set(item, {
+          stored: again.has(item) ? RESOLVE_AGAIN : inserted.events.has(item.event.id),
+          heads: inserted.heads,
+        });
       }
     }
     return items.map((item) => outcomes.get(item)!);
@@ -90,7 +102,7 @@ export class StoredEventWriter {
 
   private async writeRound(
     round: EventWrite[],
-  ): Promise<{ inserted: Set<string>; again: Set<EventWrite> }> {
+  ): Promise<{ inserted: InsertedRound; again: Set<EventWrite> }> {
     const events = round.map((item) => item.event);
     const fresh = joinChecksOf(round);
     const states = round.flatMap((item) => (item.state ? [item.state] : []));
@@ -170,7 +182,7 @@ export class StoredEventWriter {
       ),
     );
     const rest = round.filter((item) => !again.has(item));
-    if (rest.length === 0) return { inserted: new Set(), again };
+    if (rest.length === 0) return { inserted: { events: new Set(), heads: new Set() }, again };
     const restStates = rest.flatMap((item) => (item.state ? [item.state] : []));
     await this.resolver.writeKnown([
       ...new Set(rest.flatMap((item) => (item.identity ? [item.identity] : []))),

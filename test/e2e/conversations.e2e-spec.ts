@@ -477,7 +477,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     };
     // The statement finds the other identity: nothing is written, the two are joined, and the
     // event is to be resolved again (it then carries the joined contact).
-    expect(await writer.write(write)).toBe(RESOLVE_AGAIN);
+    expect((await writer.write(write)).stored).toBe(RESOLVE_AGAIN);
     const contacts = (await app.dataSource.query(
       `SELECT DISTINCT contact_id FROM contact_identities WHERE email_normalized = 'late@example.com'`,
     )) as { contact_id: string }[];

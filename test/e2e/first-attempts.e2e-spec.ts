@@ -23,10 +23,13 @@ import { waitFor } from '../support/wait-for';
 let messageNumber = 0;
 
 /** A unique Chatwoot message (the dedupe window would drop a repeated one). */
-function uniqueMessage(): string {
+function uniqueMessage(conversation?: number): string {
   messageNumber += 1;
   const payload = JSON.parse(fixtureText('chatwoot', 'message_created.json'));
   payload.id = 900_000 + messageNumber;
+  if (conversation !== undefined) {
+    payload.conversation.id = payload.conversation.display_id = conversation;
+  }
   return JSON.stringify(payload);
 }
 
@@ -68,8 +71,8 @@ describe('first attempts made by the ingest job', () => {
     return created.body as { id: string };
   }
 
-  async function send(testApp: TestApp, token: string): Promise<string> {
-    const response = await testApp.post(`/webhooks/chatwoot/${token}`, uniqueMessage());
+  async function send(testApp: TestApp, token: string, conversation?: number): Promise<string> {
+    const response = await testApp.post(`/webhooks/chatwoot/${token}`, uniqueMessage(conversation));
     expect(response.status).toBe(200);
     return ((await response.json()) as { eventId: string }).eventId;
   }
@@ -129,6 +132,38 @@ describe('first attempts made by the ingest job', () => {
     );
     await waitFor(async () => (await deliveriesOf(app, eventId))[0].status === 'succeeded');
     expect(sink.requests).toHaveLength(2);
+  });
+
+  it('sends the ordered delivery of a conversation with nothing unfinished as its head, with no job; the next waits held behind it', async () => {
+    sink.respondWith([{ status: 200, body: 'slow', delayMs: 1_000 }]);
+    await subscribe(app, 'ordered', { ordering: 'conversation' });
+    const first = await send(app, source.token, 81_001);
+    await waitFor(() => sink.requests.length === 1);
+    const [head] = await deliveriesOf(app, first);
+    expect(head).toMatchObject({ status: 'pending', attemptCount: 0 });
+    // Never promoted (a promotion starts run 1 with its job): it started as the head, in run 0.
+    const [{ run }] = (await app.dataSource.query('SELECT run FROM deliveries WHERE id = $1', [
+      head.id,
+    ])) as { run: number }[];
+    expect(run).toBe(0);
+    expect(await deliveryQueue.getJob(head.id)).toBeUndefined();
+
+    const second = await send(app, source.token, 81_001);
+    const other = await send(app, source.token, 81_002);
+    await waitFor(async () => (await deliveriesOf(app, second))[0]?.status === 'held');
+    // Another conversation is not held back.
+    await waitFor(() => sink.requests.length === 2);
+    expect(sink.requests[1].headers['webhook-id']).toBe(other);
+
+    await waitFor(async () => (await deliveriesOf(app, second))[0]?.status === 'succeeded');
+    expect(sink.requests.map((request) => request.headers['webhook-id'])).toEqual([
+      first,
+      other,
+      second,
+    ]);
+    expect(await deliveriesOf(app, first)).toMatchObject([
+      { status: 'succeeded', attemptCount: 1 },
+    ]);
   });
 
   it('hands an event to its fan-out job when more deliveries than FIRST_ATTEMPTS_IN_FLIGHT would be in flight', async () => {
@@ -195,9 +230,10 @@ describe('a worker killed after the event committed, before its first attempts w
   }
 
   it('still delivers: the first-attempt sweep queues it once its send must have ended', async () => {
-    // The receiver never answers the first request: the worker is killed with it in flight.
+    // The receiver never answers the first request of each subscription: the worker is killed
+    // with them in flight.
     sink.answerWith((request) =>
-      sink.requests.indexOf(request) === 0
+      sink.requests.find((first) => first.path === request.path) === request
         ? { status: 200, body: 'never seen', delayMs: 60_000 }
         : { status: 200, body: 'ok' },
     );
@@ -217,6 +253,16 @@ describe('a worker killed after the event committed, before its first attempts w
       timeoutMs,
     });
     expect(subscription.status).toBe(201);
+    // An ordered one too: its delivery, the head of a new conversation, is sent the same way.
+    const ordered = await admin.request('POST', '/api/subscriptions', {
+      name: 'killed mid-send, ordered',
+      url: `${sink.url}/kill-ordered`,
+      eventTypes: ['*'],
+      sourceIds: [source.body.id],
+      timeoutMs,
+      ordering: 'conversation',
+    });
+    expect(ordered.status).toBe(201);
     const answer = await fetch(`${baseUrl}/webhooks/chatwoot/${source.body.token}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -224,7 +270,7 @@ describe('a worker killed after the event committed, before its first attempts w
     });
     expect(answer.status).toBe(200);
     const { eventId } = (await answer.json()) as { eventId: string };
-    await waitFor(() => sink.requests.length === 1, 20_000);
+    await waitFor(() => sink.requests.length === 2, 20_000);
 
     // Its ingest job is done, so no retried ingest job will queue the delivery again.
     const ingest = new Queue(INGEST_QUEUE, {
@@ -238,27 +284,41 @@ describe('a worker killed after the event committed, before its first attempts w
     }
     const killedAt = Date.now();
     await worker.stop('SIGKILL');
-    const deliveryOf = async () =>
+    const deliveriesOf = async () =>
       (
-        await db.query<{ status: string; attempt_count: number; run: number }>(
-          'SELECT status, attempt_count, run FROM deliveries WHERE event_id = $1',
+        await db.query<{ lane: boolean; status: string; attempt_count: number; run: number }>(
+          `SELECT lane_key IS NOT NULL AS lane, status, attempt_count, run FROM deliveries
+            WHERE event_id = $1 ORDER BY lane`,
           [eventId],
         )
       ).rows;
-    expect(await deliveryOf()).toEqual([{ status: 'pending', attempt_count: 0, run: 0 }]);
+    expect(await deliveriesOf()).toEqual([
+      { lane: false, status: 'pending', attempt_count: 0, run: 0 },
+      { lane: true, status: 'pending', attempt_count: 0, run: 0 },
+    ]);
 
     const replacement = router('worker');
     await replacement.start(/Worker started/);
-    await waitFor(async () => (await deliveryOf())[0].status === 'succeeded', 60_000);
+    await waitFor(
+      async () => (await deliveriesOf()).every((delivery) => delivery.status === 'succeeded'),
+      60_000,
+    );
     const sweptAfterMs = Date.now() - killedAt;
     // Not before the killed send had to end (its timeout, the transform's, the margin)...
     const mustWaitMs = timeoutMs + testSettings().TRANSFORM_TIMEOUT_MS + FIRST_ATTEMPT_MARGIN_MS;
     expect(sweptAfterMs).toBeGreaterThanOrEqual(mustWaitMs - 2_000);
-    // ...and soon after: the sweep runs every second here.
-    expect(sweptAfterMs).toBeLessThan(mustWaitMs + 15_000);
-    expect(await deliveryOf()).toEqual([{ status: 'succeeded', attempt_count: 1, run: 1 }]);
-    expect(sink.requests).toHaveLength(2);
-    expect(sink.requests[1].headers['webhook-id']).toBe(eventId);
+    // ...and soon after: the sweep runs every second here (the ordered head's too, sooner than
+    // the lane sweep's 30 s would reach it).
+    expect(sweptAfterMs).toBeLessThan(mustWaitMs + 12_000);
+    expect(await deliveriesOf()).toEqual([
+      { lane: false, status: 'succeeded', attempt_count: 1, run: 1 },
+      { lane: true, status: 'succeeded', attempt_count: 1, run: 1 },
+    ]);
+    expect(sink.requests).toHaveLength(4);
+    expect(sink.requests.slice(2).map((request) => request.headers['webhook-id'])).toEqual([
+      eventId,
+      eventId,
+    ]);
     await replacement.stop('SIGTERM');
     await api.stop('SIGTERM');
   }, 120_000);

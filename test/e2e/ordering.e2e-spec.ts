@@ -1,5 +1,6 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
+import { EventsRepository, EventToStore } from '../../src/events/events.repository';
 import { INGEST_QUEUE } from '../../src/queues/queue-names';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink, SinkRequest, SinkResponse } from '../support/http-sink';
@@ -311,6 +312,53 @@ describe('ordered delivery per conversation', () => {
     const times = sink.requests.map((request) => request.receivedAt);
     expect(Math.max(...times) - Math.min(...times)).toBeGreaterThan(1_500);
     expect(subscription.id).toBeDefined();
+  });
+
+  it('a statement storing webhooks of a conversation with nothing unfinished makes the earliest its head, the others held', async () => {
+    const subscription = await subscribe('/round');
+    const events = app.running.context.get(EventsRepository);
+    const suffix = Date.now();
+    const laneKey = `chatwoot:round:${suffix}`;
+    const stored = (name: string, receivedAtMs: number): EventToStore => {
+      const receivedAt = new Date(Date.parse('2026-11-24T10:00:00.000Z') + receivedAtMs);
+      return {
+        id: `evt_round_${name}_${suffix}`,
+        sourceId: source.id,
+        sourceKind: 'chatwoot',
+        sourceEvent: null,
+        sourceDeliveryId: null,
+        type: null,
+        status: 'routed',
+        error: null,
+        conversationKey: laneKey,
+        conversationId: null,
+        occurredAt: receivedAt.toISOString(),
+        receivedAt: receivedAt.toISOString(),
+        rawBody: '{}',
+        canonical: null,
+        deliveries: [
+          { id: `dlv_round_${name}_${suffix}`, subscriptionId: subscription.id, laneKey },
+        ],
+      };
+    };
+    // The later accept listed first: the place in the lane decides, not the order in the round.
+    const round = await events.insertRound(app.dataSource.manager, [
+      stored('later', 5),
+      stored('earlier', 0),
+    ]);
+    expect([...round.heads]).toEqual([`dlv_round_earlier_${suffix}`]);
+    // Stored while that head is unfinished: held behind it.
+    const next = await events.insertRound(app.dataSource.manager, [stored('next', 10)]);
+    expect(next.heads.size).toBe(0);
+    const statuses = (await app.dataSource.query(
+      `SELECT id, status, run FROM deliveries WHERE lane_key = $1 ORDER BY lane_at`,
+      [laneKey],
+    )) as { id: string; status: string; run: number }[];
+    expect(statuses.map(({ status, run }) => [status, run])).toEqual([
+      ['pending', 0],
+      ['held', 0],
+      ['held', 0],
+    ]);
   });
 
   it('a webhook accepted earlier but stored later (its ingest job retried) still goes first', async () => {

@@ -22,11 +22,13 @@ export interface DeliveryToSend {
     | 'laneKey'
     | 'laneAt'
   >;
+  /** Ordered: an unfinished delivery of its conversation is ahead of it; it must not be sent. */
+  overtaken: boolean;
   /**
-   * Ordered: an unfinished delivery of its conversation is ahead of it; it must not be sent.
-   * null: not checked (a head known from memory): loaded again before it is sent.
+   * When the load that found `overtaken` was sent (this process's clock); null: known from
+   * memory, `overtaken` not checked.
    */
-  overtaken: boolean | null;
+  loadSentAt: number | null;
   subscription: SubscriptionEntity;
   /** The canonical event as stored (JSON text). */
   canonicalJson: string;
@@ -56,6 +58,7 @@ export class DeliveryAttempts {
    * subscription with its secrets from the snapshot (Postgres when not enabled there).
    */
   async loadForSending(deliveryId: string): Promise<DeliveryToSend | null> {
+    const loadSentAt = Date.now();
     const row = await this.deliveries.loadForSending(deliveryId);
     if (!row?.canonical) return null;
     const subscription = await this.snapshot.withSecrets(row.subscription_id);
@@ -76,6 +79,7 @@ export class DeliveryAttempts {
         laneAt: row.lane_at,
       },
       overtaken: row.overtaken,
+      loadSentAt,
       subscription,
       canonicalJson: row.canonical,
       rawBody,

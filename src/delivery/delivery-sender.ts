@@ -48,15 +48,26 @@ export class DeliverySender {
   /**
    * Loads the delivery and makes its attempt. `resuming`: from a fan-out job, where a delivery
    * already failed once only needs its retry job (it may not have been queued before a crash).
+   * `headFree`: an ordered head loaded after a reading let it go (see sendLoaded).
    */
-  async send(deliveryId: string, run: number, resuming: boolean): Promise<NextStep> {
+  async send(
+    deliveryId: string,
+    run: number,
+    resuming: boolean,
+    headFree = false,
+  ): Promise<NextStep> {
     const target = await this.attempts.loadForSending(deliveryId);
     if (!target) return DONE;
-    return this.sendLoaded(target, run, resuming);
+    return this.sendLoaded(target, run, resuming, headFree);
   }
 
   /** Makes the attempt of a delivery already loaded (or, new, known from memory). */
-  async sendLoaded(target: DeliveryToSend, run: number, resuming: boolean): Promise<NextStep> {
+  async sendLoaded(
+    target: DeliveryToSend,
+    run: number,
+    resuming: boolean,
+    headFree = false,
+  ): Promise<NextStep> {
     const { delivery, subscription } = target;
     const before = beforeAttempt({
       delivery,
@@ -76,7 +87,7 @@ export class DeliverySender {
           await this.lanes.stepBack({ ...delivery, laneKey: delivery.laneKey });
           return DONE;
         }
-        if (delivery.laneAt) {
+        if (delivery.laneAt && !headFree) {
           // An earlier webhook may still be on its way to Postgres: wait for it here a little
           // (it is usually being stored right now), then elsewhere; no attempt spent.
           const verdict = await this.ingest.waitFor(
@@ -84,11 +95,12 @@ export class DeliverySender {
             HEAD_WAITS_IN_SLOT_MS,
           );
           if (!verdict.go) return { kind: 'wait', delayMs: verdict.delayMs };
-          // An earlier webhook of its conversation may have been stored while it waited (or
-          // since a head known from memory was made): loaded again, the head steps back if it
-          // was overtaken (the reading now lets it go at once).
-          if (verdict.waited || target.overtaken === null) {
-            return this.send(delivery.id, run, resuming);
+          // The load must show every webhook the reading found stored. Answered after the load
+          // was sent (it waited, or a reading was on its way), or for a head known from memory,
+          // an earlier webhook of its conversation may have been stored in between: loaded
+          // again, the head steps back if it was overtaken.
+          if (target.loadSentAt === null || verdict.answeredAt >= target.loadSentAt) {
+            return this.send(delivery.id, run, resuming, true);
           }
         }
         break;

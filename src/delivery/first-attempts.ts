@@ -147,8 +147,9 @@ export class FirstAttempts extends DetachedWork {
           laneKey: delivery.laneKey,
           laneAt: delivery.laneKey ? event.receivedAt : null,
         },
-        // Not known for a head until the webhooks accepted before it are stored.
-        overtaken: delivery.laneKey ? null : false,
+        // A head is loaded again, to check this, once the webhooks accepted before it are stored.
+        overtaken: false,
+        loadSentAt: null,
         subscription,
         canonicalJson: event.canonicalJson,
         canonicalBytes: subscription.payloadFormat === 'canonical' ? canonicalBytes() : undefined,

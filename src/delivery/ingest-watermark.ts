@@ -75,6 +75,8 @@ return answer
 /** One reading of the ingest queue, in Redis's accept clock. */
 interface Reading {
   startedAt: number;
+  /** When its answer came back (this process's clock). */
+  answeredAt: number;
   now: number;
   /** The oldest accept time not yet stored that holds heads back; null: none. */
   holding: number | null;
@@ -82,8 +84,11 @@ interface Reading {
   ties: Set<string> | null;
 }
 
-/** Whether a head may be sent now; if not, how long its job had better wait in the delayed set. */
-export type HeadVerdict = { go: true; waited: boolean } | { go: false; delayMs: number };
+/**
+ * Whether a head may be sent now, as of a reading answered at `answeredAt` (this process's clock);
+ * if not, how long its job had better wait in the delayed set.
+ */
+export type HeadVerdict = { go: true; answeredAt: number } | { go: false; delayMs: number };
 
 /** A head: its place in its lane (accept time, then event id). */
 export interface LanePlace {
@@ -114,17 +119,18 @@ export class IngestWatermark {
 
   /**
    * Waits, up to `budgetMs`, until every webhook accepted before the head is stored. Answers
-   * whether it may go (and whether it waited for that: what it loaded before may be stale), or
-   * else how long it had better wait elsewhere (the ingest backlog it trails).
+   * whether it may go (and when the reading that lets it was answered: what the head loaded
+   * before that may not show those webhooks), or else how long it had better wait elsewhere (the
+   * ingest backlog it trails).
    */
   async waitFor(head: LanePlace, budgetMs: number): Promise<HeadVerdict> {
     const startedAt = Date.now();
     // Readings only move forward (accept times grow), so an older one can only hold a head back.
     let reading = await this.read(0);
-    if (this.allows(reading, head)) return { go: true, waited: false };
+    if (this.allows(reading, head)) return { go: true, answeredAt: reading.answeredAt };
     reading = await this.read(startedAt);
     for (;;) {
-      if (this.allows(reading, head)) return { go: true, waited: true };
+      if (this.allows(reading, head)) return { go: true, answeredAt: reading.answeredAt };
       const waited = Date.now() - startedAt;
       if (waited >= budgetMs) {
         const behind = head.laneAt - (reading.holding ?? reading.now);
@@ -197,6 +203,7 @@ export class IngestWatermark {
     const holds = oldest >= 0 && oldest > now - INGEST_WAIT_MAX_MS;
     return {
       startedAt,
+      answeredAt: Date.now(),
       now: Number(now),
       holding: holds ? Number(oldest) : null,
       ties: Number(tieCount) <= ties.length ? new Set(ties) : null,

@@ -1,6 +1,16 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
+import type { Logger as PinoLogger } from 'pino';
+import { LINE_LOGGER } from '../../src/common/logging';
+import { Settings } from '../../src/config/settings';
+import { DeliveryAttempts } from '../../src/delivery/delivery-attempts';
+import { DeliverySender } from '../../src/delivery/delivery-sender';
+import { IngestWatermark } from '../../src/delivery/ingest-watermark';
+import { OrderedLanes } from '../../src/delivery/ordered-lanes';
+import { WebhookDispatcher } from '../../src/delivery/webhook-dispatcher';
 import { EventsRepository, EventToStore } from '../../src/events/events.repository';
+import { MetricsService } from '../../src/monitoring/metrics.service';
+import { SharedRedis } from '../../src/queues/shared-redis';
 import { INGEST_QUEUE } from '../../src/queues/queue-names';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink, SinkRequest, SinkResponse } from '../support/http-sink';
@@ -111,6 +121,33 @@ describe('ordered delivery per conversation', () => {
       ]),
     );
     return checkOrdering(accepted, firstAccepted);
+  }
+
+  /** An event stored by the test with one delivery in `laneKey`, accepted at a fixed time + ms. */
+  function eventInLane(
+    name: string,
+    subscriptionId: string,
+    laneKey: string,
+    receivedAtMs: number,
+  ): EventToStore {
+    const receivedAt = new Date(Date.parse('2026-11-24T10:00:00.000Z') + receivedAtMs);
+    return {
+      id: `evt_${name}`,
+      sourceId: source.id,
+      sourceKind: 'chatwoot',
+      sourceEvent: null,
+      sourceDeliveryId: null,
+      type: 'message.created',
+      status: 'routed',
+      error: null,
+      conversationKey: laneKey,
+      conversationId: null,
+      occurredAt: receivedAt.toISOString(),
+      receivedAt: receivedAt.toISOString(),
+      rawBody: '{}',
+      canonical: JSON.stringify({ id: `evt_${name}` }),
+      deliveries: [{ id: `dlv_${name}`, subscriptionId, laneKey }],
+    };
   }
 
   async function deliveryOf(eventId: string, subscriptionId: string) {
@@ -319,28 +356,8 @@ describe('ordered delivery per conversation', () => {
     const events = app.running.context.get(EventsRepository);
     const suffix = Date.now();
     const laneKey = `chatwoot:round:${suffix}`;
-    const stored = (name: string, receivedAtMs: number): EventToStore => {
-      const receivedAt = new Date(Date.parse('2026-11-24T10:00:00.000Z') + receivedAtMs);
-      return {
-        id: `evt_round_${name}_${suffix}`,
-        sourceId: source.id,
-        sourceKind: 'chatwoot',
-        sourceEvent: null,
-        sourceDeliveryId: null,
-        type: null,
-        status: 'routed',
-        error: null,
-        conversationKey: laneKey,
-        conversationId: null,
-        occurredAt: receivedAt.toISOString(),
-        receivedAt: receivedAt.toISOString(),
-        rawBody: '{}',
-        canonical: null,
-        deliveries: [
-          { id: `dlv_round_${name}_${suffix}`, subscriptionId: subscription.id, laneKey },
-        ],
-      };
-    };
+    const stored = (name: string, receivedAtMs: number) =>
+      eventInLane(`round_${name}_${suffix}`, subscription.id, laneKey, receivedAtMs);
     // The later accept listed first: the place in the lane decides, not the order in the round.
     const round = await events.insertRound(app.dataSource.manager, [
       stored('later', 5),
@@ -358,6 +375,41 @@ describe('ordered delivery per conversation', () => {
       ['pending', 0],
       ['held', 0],
       ['held', 0],
+    ]);
+  });
+
+  it('a head loaded before an earlier webhook of its conversation was stored steps back, though the reading that lets it go came after', async () => {
+    const subscription = await subscribe('/stale-load');
+    const context = app.running.context;
+    const events = context.get(EventsRepository);
+    const suffix = Date.now();
+    const laneKey = `chatwoot:stale-load:${suffix}`;
+    // The later webhook is stored first, as its lane's head, and loaded to be sent.
+    await events.insertRound(app.dataSource.manager, [
+      eventInLane(`stale_later_${suffix}`, subscription.id, laneKey, 5),
+    ]);
+    const loaded = await context.get(DeliveryAttempts).loadForSending(`dlv_stale_later_${suffix}`);
+    expect(loaded).toMatchObject({ overtaken: false });
+    // Then the earlier one is stored (its ingest job done), before the watermark is read.
+    await events.insertRound(app.dataSource.manager, [
+      eventInLane(`stale_earlier_${suffix}`, subscription.id, laneKey, 0),
+    ]);
+    // A watermark with no reading yet: its first one, answered after the load, lets the head go.
+    const sender = new DeliverySender(
+      context.get(DeliveryAttempts),
+      context.get(WebhookDispatcher),
+      context.get(Settings),
+      context.get(MetricsService),
+      context.get(OrderedLanes),
+      new IngestWatermark(context.get<Queue>(getQueueToken(INGEST_QUEUE)), context.get(Settings)),
+      context.get(SharedRedis),
+      context.get<PinoLogger>(LINE_LOGGER),
+    );
+    expect(await sender.sendLoaded(loaded!, 0, false)).toEqual({ kind: 'done' });
+    await waitFor(() => firstAccepted.length === 2, 10_000);
+    expect(firstAccepted).toEqual([
+      `/stale-load evt_stale_earlier_${suffix}`,
+      `/stale-load evt_stale_later_${suffix}`,
     ]);
   });
 

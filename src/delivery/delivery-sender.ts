@@ -95,11 +95,11 @@ export class DeliverySender {
             HEAD_WAITS_IN_SLOT_MS,
           );
           if (!verdict.go) return { kind: 'wait', delayMs: verdict.delayMs };
-          // The load must show every webhook the reading found stored. Answered after the load
-          // was sent (it waited, or a reading was on its way), or for a head known from memory,
-          // an earlier webhook of its conversation may have been stored in between: loaded
-          // again, the head steps back if it was overtaken.
-          if (target.loadSentAt === null || verdict.answeredAt >= target.loadSentAt) {
+          // The load must show every webhook the verdict found stored. Known after the load was
+          // sent (it waited, a reading was on its way, an earlier webhook was stored here since),
+          // or for a head known from memory, an earlier webhook of its conversation may have been
+          // stored in between: loaded again, the head steps back if it was overtaken.
+          if (target.loadSentAt === null || verdict.knownAt >= target.loadSentAt) {
             return this.send(delivery.id, run, resuming, true);
           }
         }

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { Settings } from '../config/settings';
 import { AcceptClock, acceptKeys } from '../queues/accept-clock';
-import { ACCEPTING_EXPIRES_MS, IngestWatermark } from './ingest-watermark';
+import { ACCEPTING_EXPIRES_MS, INGEST_WAIT_MAX_MS, IngestWatermark } from './ingest-watermark';
 
 const connection = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
 const NOW_OR_NEVER_MS = 30;
@@ -134,6 +134,58 @@ describe('IngestWatermark and AcceptClock (real Redis)', () => {
     await storeNext();
   });
 
+  it('lets a head go past a webhook this process stored whose job has not finished', async () => {
+    await drain();
+    await accept('evt_stored_here');
+    const head = await accept('evt_after_stored');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const jobs = [await take(), await take()];
+    const here = new IngestWatermark(queue, { ORDERING_SETTLE_MS: 0 } as Settings);
+    const place = { laneAt: head, eventId: 'evt_after_stored' };
+    expect((await here.waitFor(place, NOW_OR_NEVER_MS)).go).toBe(false);
+    const storedAt = Date.now();
+    here.stored('evt_stored_here');
+    const verdict = await here.waitFor(place, NOW_OR_NEVER_MS);
+    expect(verdict).toEqual({ go: true, knownAt: expect.any(Number) });
+    // Known once stored: what the head loaded before that may not show it.
+    expect((verdict as { knownAt: number }).knownAt).toBeGreaterThanOrEqual(storedAt);
+    // Another process does not know it is stored: its job holds the head there.
+    expect(await mayGo(head, 'evt_after_stored')).toBe(false);
+    // Finished, it is forgotten here and no longer listed by Redis.
+    await jobs[0].moveToCompleted('stored', 'token', false);
+    here.ingestFinished('evt_stored_here');
+    expect(await mayGo(head, 'evt_after_stored')).toBe(true);
+    await jobs[1].moveToCompleted('stored', 'token', false);
+  });
+
+  it('holds a head behind more unfinished webhooks than a reading lists, stored here or not', async () => {
+    await drain();
+    const here = new IngestWatermark(queue, { ORDERING_SETTLE_MS: 0 } as Settings);
+    for (let index = 0; index < 60; index++) {
+      await accept(`evt_many_${index}`);
+      here.stored(`evt_many_${index}`);
+    }
+    const head = await accept('evt_behind_many');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    // The 50 listed are stored here; the 10 past them are only counted.
+    expect((await here.waitFor({ laneAt: head, eventId: 'evt_behind_many' }, 20)).go).toBe(false);
+    await drain();
+    expect((await here.waitFor({ laneAt: head, eventId: 'evt_behind_many' }, 20)).go).toBe(true);
+  });
+
+  it('stops holding heads behind a webhook accepted more than INGEST_WAIT_MAX_MS ago', async () => {
+    await drain();
+    const head = await clock.accept('evt_behind_old');
+    clock.queued('evt_behind_old');
+    await queueJob('evt_ancient', head - INGEST_WAIT_MAX_MS - 1_000);
+    await queueJob('evt_recent', head - 10);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    // The ancient one no longer holds; the recent one, also before the head, still does.
+    expect(await mayGo(head, 'evt_behind_old')).toBe(false);
+    await drain();
+    expect(await mayGo(head, 'evt_behind_old')).toBe(true);
+  });
+
   it('lets a waiting head go once the webhook before it is stored', async () => {
     await drain();
     await accept('evt_slow');
@@ -144,9 +196,9 @@ describe('IngestWatermark and AcceptClock (real Redis)', () => {
     await storeNext();
     watermark.ingestFinished();
     const verdict = await decision;
-    expect(verdict).toEqual({ go: true, answeredAt: expect.any(Number) });
-    // Answered after the wait began: what the head loaded before may not show the stored webhook.
-    expect((verdict as { answeredAt: number }).answeredAt).toBeGreaterThanOrEqual(started + 50);
+    expect(verdict).toEqual({ go: true, knownAt: expect.any(Number) });
+    // Known after the wait began: what the head loaded before may not show the stored webhook.
+    expect((verdict as { knownAt: number }).knownAt).toBeGreaterThanOrEqual(started + 50);
     expect(Date.now() - started).toBeLessThan(1_000);
     await storeNext();
   });

@@ -19,7 +19,8 @@ export class IngestProcessor extends WorkerHost implements OnApplicationBootstra
   onApplicationBootstrap(): void {
     this.worker.concurrency = this.settings.INGEST_CONCURRENCY;
     // Ordered heads waiting for earlier webhooks look again as soon as one is stored here.
-    this.worker.on('completed', () => this.watermark.ingestFinished());
+    this.worker.on('completed', (job) => this.watermark.ingestFinished(job.id));
+    this.worker.on('failed', (job) => this.watermark.ingestFinished(job?.id));
   }
 
   async process(job: Job<IngestJobData, void, IngestJobName>): Promise<void> {

@@ -3,6 +3,7 @@ import { newId } from '../common/ids';
 import { ConversationResolver, ResolvedIds } from '../conversations/conversation-resolver';
 import { DeliveryProducer } from '../delivery/delivery-producer';
 import { FirstAttempts } from '../delivery/first-attempts';
+import { IngestWatermark } from '../delivery/ingest-watermark';
 import { OrderedLanes } from '../delivery/ordered-lanes';
 import { EventToStore } from '../events/events.repository';
 import { MetricsService } from '../monitoring/metrics.service';
@@ -24,6 +25,7 @@ export class StoreAndRouteService {
     private readonly metrics: MetricsService,
     private readonly lanes: OrderedLanes,
     private readonly firstAttempts: FirstAttempts,
+    private readonly watermark: IngestWatermark,
   ) {}
 
   /**
@@ -41,6 +43,8 @@ export class StoreAndRouteService {
     const { stored, heads, deliveries, canonicalJson } = written;
     if (stored === RESOLVE_AGAIN)
       throw new Error(`event ${job.eventId}: resolved twice from out-of-date ids`);
+    // Ordered heads of this process accepted after it need not wait for its job to finish.
+    this.watermark.stored(job.eventId);
     // Not stored: a retried job (or a replayed signed webhook) whose statement had committed;
     // queue what no job holds and this process is not sending.
     if (!stored) {

@@ -4,6 +4,7 @@ import { ConversationResolver } from '../../src/conversations/conversation-resol
 import { ConversationsRepository } from '../../src/conversations/conversations.repository';
 import { DeliveryProducer } from '../../src/delivery/delivery-producer';
 import { FirstAttempts } from '../../src/delivery/first-attempts';
+import { IngestWatermark } from '../../src/delivery/ingest-watermark';
 import { OrderedLanes } from '../../src/delivery/ordered-lanes';
 import { EventsRepository } from '../../src/events/events.repository';
 import { normalizedOf } from '../../src/ingest/canonical-of';
@@ -524,6 +525,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
           context.get(MetricsService),
           context.get(OrderedLanes),
           context.get(FirstAttempts),
+          context.get(IngestWatermark),
         ),
     );
     // Jivo sends no time: an event's time is when the router received it.
@@ -713,6 +715,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
       context.get(MetricsService),
       context.get(OrderedLanes),
       context.get(FirstAttempts),
+      context.get(IngestWatermark),
     );
     return { resolver, service };
   }

@@ -203,8 +203,7 @@ export class ConversationResolver {
           markUnusable(plan);
           continue;
         }
-        const merged = mergeIdentity(known?.state ?? stored, plan.input);
-        const state = merged.changed ? { ...stored, ...merged.state } : (known?.state ?? stored);
+        const { state, changed } = mergeIdentity(known?.state ?? stored, plan.input);
         const joinable =
           stored.autoJoin &&
           mode !== 'off' &&
@@ -217,7 +216,7 @@ export class ConversationResolver {
         identities.set(plan.identityKey, {
           stored,
           state,
-          inputs: merged.changed ? [...(known?.inputs ?? []), plan.input] : (known?.inputs ?? []),
+          inputs: changed ? [...(known?.inputs ?? []), plan.input] : (known?.inputs ?? []),
         });
       }
     }
@@ -413,7 +412,7 @@ export class ConversationResolver {
       const update = updates.get(key) ?? { stored, state: stored, inputs: [] };
       const merged = mergeIdentity(update.state, input);
       if (!merged.changed) continue;
-      update.state = { ...update.state, ...merged.state };
+      update.state = merged.state;
       update.inputs.push(input);
       updates.set(key, update);
     }
@@ -642,9 +641,8 @@ export class ConversationResolver {
       }
       return created;
     }
-    const { state, changed } = mergeIdentity(stored, input);
+    const { state: updated, changed } = mergeIdentity(stored, input);
     if (!changed) return stored;
-    const updated: StoredIdentity = { ...stored, ...state };
     await this.contacts.updateIdentity(manager, updated);
     const joinable =
       stored.autoJoin &&

@@ -2,6 +2,7 @@ import type { CanonicalEvent } from '../canonical/canonical-event';
 import type { ContactJoinMode } from '../config/settings';
 import { compareStamps, Stamp } from './conversation-state';
 import { pgIndexed, pgText } from './pg-values';
+import { keptIfSame } from './same-value';
 
 /**
  * What an event says about the person behind it, on its source: the identity the router keeps
@@ -109,7 +110,7 @@ export function mergeIdentity<T extends IdentityState>(
     const previous = current.stamps[key];
     if (previous && compareStamps(input.stamp, previous) <= 0) continue;
     if (state === current) state = { ...current, stamps: { ...current.stamps } };
-    (state as IdentityFields)[key] = fields[key] as never;
+    (state as IdentityFields)[key] = keptIfSame(current[key], fields[key]) as never;
     if (key === 'email') state.emailNormalized = fields.emailNormalized ?? null;
     if (key === 'phone') state.phoneE164 = fields.phoneE164 ?? null;
     state.stamps[key] = input.stamp;

@@ -9,6 +9,7 @@ import type {
   MessageDirection,
   Team,
 } from '../canonical/canonical-event';
+import { keptIfSame } from './same-value';
 
 /**
  * The rules of a conversation's state, with no database: given the state and one canonical
@@ -185,11 +186,8 @@ export function applyConversationEvent(
     return { state: current, messages: [] };
   }
   const stamp: Stamp = [event.occurredAt, event.id];
-  const state: ConversationState = {
-    ...current,
-    stamps: { ...current.stamps },
-    counts: { ...current.counts },
-  };
+  // `counts` is copied only when a message changes them.
+  const state: ConversationState = { ...current, stamps: { ...current.stamps } };
   const conversation = event.conversation;
   const changes = event.changes;
 
@@ -198,21 +196,23 @@ export function applyConversationEvent(
   if (status !== 'unknown' && newer(state, 'status', stamp)) state.status = status;
   const endedAt = conversation.endedAt ?? (ends ? event.occurredAt : null);
   if (endedAt && newer(state, 'endedAt', stamp)) state.endedAt = endedAt;
-  if (conversation.channel && newer(state, 'channel', stamp)) state.channel = conversation.channel;
+  if (conversation.channel && newer(state, 'channel', stamp)) {
+    state.channel = keptIfSame(state.channel, conversation.channel);
+  }
   if ((conversation.team || saysCleared(changes, 'team')) && newer(state, 'team', stamp)) {
-    state.team = conversation.team;
+    state.team = keptIfSame(state.team, conversation.team);
   }
   if (
     (conversation.assignee || saysCleared(changes, 'assignee')) &&
     newer(state, 'assignee', stamp)
   ) {
-    state.assignee = conversation.assignee;
+    state.assignee = keptIfSame(state.assignee, conversation.assignee);
   }
   if (
     (conversation.labels.length > 0 || saysCleared(changes, 'labels')) &&
     newer(state, 'labels', stamp)
   ) {
-    state.labels = [...conversation.labels].sort();
+    state.labels = keptIfSame(state.labels, [...conversation.labels].sort());
   }
   if ((conversation.rating || saysCleared(changes, 'rating')) && newer(state, 'rating', stamp)) {
     state.rating = conversation.rating;
@@ -221,12 +221,12 @@ export function applyConversationEvent(
     (hasKeys(conversation.attributes) || saysCleared(changes, 'attributes')) &&
     newer(state, 'attributes', stamp)
   ) {
-    state.attributes = conversation.attributes;
+    state.attributes = keptIfSame(state.attributes, conversation.attributes);
   }
   if (conversation.startedAt && newer(state, 'startedAt', stamp)) {
     state.startedAt = conversation.startedAt;
   }
-  if (contact && newer(state, 'contact', stamp)) state.contact = contact;
+  if (contact && newer(state, 'contact', stamp)) state.contact = keptIfSame(state.contact, contact);
 
   if (conversation.assignee || conversation.agents.length > 0) {
     state.agents = { ...current.agents };
@@ -250,6 +250,8 @@ export function applyConversationEvent(
     const after = applyMessage(before, message, stamp);
     if (after === before) continue;
     touched.set(after.externalId, after);
+    if (before?.direction === after.direction) continue;
+    if (state.counts === current.counts) state.counts = { ...current.counts };
     if (before?.direction) state.counts[before.direction] -= 1;
     if (after.direction) state.counts[after.direction] += 1;
   }
@@ -280,7 +282,9 @@ function hasKeys(record: Record<string, unknown>): boolean {
 function takeAgent(agents: ConversationState['agents'], agent: Agent, stamp: Stamp): void {
   const key = agentKey(agent);
   const known = agents[key];
-  if (!known || compareStamps(stamp, known.stamp) > 0) agents[key] = { agent, stamp };
+  if (!known || compareStamps(stamp, known.stamp) > 0) {
+    agents[key] = { agent: known ? keptIfSame(known.agent, agent) : agent, stamp };
+  }
 }
 
 /** A message after one more event carried it; the same object when nothing changed. */

@@ -164,6 +164,7 @@ export class ConversationResolver {
         conversationKey,
         identityKey: input ? identityKey(input) : null,
         usable: (!event.conversation || conversationKey !== null) && (!event.contact || !!input),
+        conversation: undefined as ConversationSnapshot | undefined,
       };
     });
     const unusable = new Set<string>();
@@ -183,6 +184,7 @@ export class ConversationResolver {
       }
       if (plan.conversationKey !== null) {
         const conversation = this.memory.conversation(plan.conversationKey);
+        plan.conversation = conversation;
         const messagesKnown =
           conversation &&
           messagesOf(plan.event).every(
@@ -250,12 +252,11 @@ export class ConversationResolver {
     }
     return plans.map((plan) => {
       if (!plan.usable) return null;
-      const conversation =
-        plan.conversationKey !== null ? this.memory.conversation(plan.conversationKey)! : null;
+      const conversation = plan.conversation ?? null;
       const identity = plan.identityKey !== null ? identities.get(plan.identityKey)! : null;
       return {
         conversationId: conversation?.id ?? null,
-        snapshot: conversation ?? null,
+        snapshot: conversation,
         contactId: identity?.stored.contactId ?? null,
         identityId: identity?.stored.id ?? null,
         contactExternalId: plan.input?.externalId ?? null,

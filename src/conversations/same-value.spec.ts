@@ -7,9 +7,15 @@ describe('sameValue', () => {
     expect(sameValue([], [])).toBe(true);
   });
 
-  it('fails for any difference, the order of keys included', () => {
-    expect(sameValue({ a: 1, b: 2 }, { b: 2, a: 1 })).toBe(false);
+  it('holds whatever the order of keys (jsonb ignores it)', () => {
+    expect(sameValue({ a: 1, b: { c: 2, d: 3 } }, { b: { d: 3, c: 2 }, a: 1 })).toBe(true);
+  });
+
+  it('fails for any difference in keys or values', () => {
     expect(sameValue({ a: 1 }, { a: 1, b: undefined })).toBe(false);
+    expect(sameValue({ a: 1, b: undefined }, { a: 1 })).toBe(false);
+    expect(sameValue({ a: 1, b: 2 }, { a: 1, c: 2 })).toBe(false);
+    expect(sameValue({ a: undefined }, { b: undefined })).toBe(false);
     expect(sameValue([1, 2], [1, 2, 3])).toBe(false);
     expect(sameValue({ 0: 'a' }, ['a'])).toBe(false);
     expect(sameValue(null, {})).toBe(false);

@@ -8,8 +8,9 @@ export function keptIfSame<T>(kept: T, next: T): T {
 }
 
 /**
- * The same JSON-like value: equal primitives, or arrays and plain objects with the same keys in
- * the same order and the same values (so either serialises to the same text).
+ * The same JSON-like value: equal primitives, or arrays and plain objects with the same keys and
+ * the same values. The order of keys is not compared: every place a state's value goes (jsonb
+ * columns, their comparisons) ignores it.
  */
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -22,17 +23,15 @@ export function sameValue(a: unknown, b: unknown): boolean {
     return true;
   }
   if (!isPlain(a) || !isPlain(b)) return false;
-  const keys = Object.keys(a);
-  const otherKeys = Object.keys(b);
-  if (keys.length !== otherKeys.length) return false;
-  for (let index = 0; index < keys.length; index++) {
-    const key = keys[index];
-    if (key !== otherKeys[index]) return false;
-    if (!sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) {
-      return false;
-    }
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  let keys = 0;
+  for (const key in left) {
+    if (!Object.hasOwn(right, key) || !sameValue(left[key], right[key])) return false;
+    keys++;
   }
-  return true;
+  for (const key in right) if (--keys < 0 || !Object.hasOwn(left, key)) return false;
+  return keys === 0;
 }
 
 function isPlain(value: object): boolean {

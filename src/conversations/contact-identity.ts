@@ -2,6 +2,7 @@ import type { CanonicalEvent } from '../canonical/canonical-event';
 import type { ContactJoinMode } from '../config/settings';
 import { compareStamps, Stamp } from './conversation-state';
 import { pgIndexed, pgText } from './pg-values';
+import { keptIfSame } from './same-value';
 
 /**
  * What an event says about the person behind it, on its source: the identity the router keeps
@@ -92,22 +93,27 @@ export function emptyIdentityState(): IdentityState {
   };
 }
 
-/** The identity after one more event; `changed` false when the event told nothing newer. */
-export function mergeIdentity(
-  current: IdentityState,
+/**
+ * The identity after one more event; `changed` false when the event told nothing newer. A
+ * changed state is a copy of `current` (with whatever else it holds, a stored identity's ids).
+ */
+export function mergeIdentity<T extends IdentityState>(
+  current: T,
   input: IdentityInput,
-): { state: IdentityState; changed: boolean } {
+): { state: T; changed: boolean } {
   let state = current;
-  for (const field of Object.keys(input.fields) as IdentityField[]) {
+  const fields = input.fields;
+  for (const field in fields) {
     // emailNormalized and phoneE164 travel with email and phone, under their stamps.
     if (field === 'emailNormalized' || field === 'phoneE164') continue;
-    const previous = current.stamps[field];
+    const key = field as IdentityField;
+    const previous = current.stamps[key];
     if (previous && compareStamps(input.stamp, previous) <= 0) continue;
     if (state === current) state = { ...current, stamps: { ...current.stamps } };
-    Object.assign(state, { [field]: input.fields[field] });
-    if (field === 'email') state.emailNormalized = input.fields.emailNormalized ?? null;
-    if (field === 'phone') state.phoneE164 = input.fields.phoneE164 ?? null;
-    state.stamps[field] = input.stamp;
+    (state as IdentityFields)[key] = keptIfSame(current[key], fields[key]) as never;
+    if (key === 'email') state.emailNormalized = fields.emailNormalized ?? null;
+    if (key === 'phone') state.phoneE164 = fields.phoneE164 ?? null;
+    state.stamps[key] = input.stamp;
   }
   return { state, changed: state !== current };
 }

@@ -64,13 +64,18 @@ export class ConversationMemory {
       return;
     }
     const ids = snapshot.storedMessageIds;
+    const tooManyIds = ids !== null && ids.size > MESSAGE_IDS_LISTED;
+    if (snapshot.messages.size <= REMEMBERED_MESSAGES && !tooManyIds) {
+      this.conversations.set(key, snapshot);
+      return;
+    }
     this.conversations.set(key, {
       ...snapshot,
       messages:
         snapshot.messages.size > REMEMBERED_MESSAGES
           ? new Map([...snapshot.messages].slice(-REMEMBERED_MESSAGES))
           : snapshot.messages,
-      storedMessageIds: ids && ids.size <= MESSAGE_IDS_LISTED ? ids : null,
+      storedMessageIds: tooManyIds ? null : ids,
     });
   }
 

@@ -164,6 +164,7 @@ export class ConversationResolver {
         conversationKey,
         identityKey: input ? identityKey(input) : null,
         usable: (!event.conversation || conversationKey !== null) && (!event.contact || !!input),
+        conversation: undefined as ConversationSnapshot | undefined,
       };
     });
     const unusable = new Set<string>();
@@ -183,6 +184,7 @@ export class ConversationResolver {
       }
       if (plan.conversationKey !== null) {
         const conversation = this.memory.conversation(plan.conversationKey);
+        plan.conversation = conversation;
         const messagesKnown =
           conversation &&
           messagesOf(plan.event).every(
@@ -203,8 +205,7 @@ export class ConversationResolver {
           markUnusable(plan);
           continue;
         }
-        const merged = mergeIdentity(known?.state ?? stored, plan.input);
-        const state = merged.changed ? { ...stored, ...merged.state } : (known?.state ?? stored);
+        const { state, changed } = mergeIdentity(known?.state ?? stored, plan.input);
         const joinable =
           stored.autoJoin &&
           mode !== 'off' &&
@@ -217,7 +218,7 @@ export class ConversationResolver {
         identities.set(plan.identityKey, {
           stored,
           state,
-          inputs: merged.changed ? [...(known?.inputs ?? []), plan.input] : (known?.inputs ?? []),
+          inputs: changed ? [...(known?.inputs ?? []), plan.input] : (known?.inputs ?? []),
         });
       }
     }
@@ -251,12 +252,11 @@ export class ConversationResolver {
     }
     return plans.map((plan) => {
       if (!plan.usable) return null;
-      const conversation =
-        plan.conversationKey !== null ? this.memory.conversation(plan.conversationKey)! : null;
+      const conversation = plan.conversation ?? null;
       const identity = plan.identityKey !== null ? identities.get(plan.identityKey)! : null;
       return {
         conversationId: conversation?.id ?? null,
-        snapshot: conversation ?? null,
+        snapshot: conversation,
         contactId: identity?.stored.contactId ?? null,
         identityId: identity?.stored.id ?? null,
         contactExternalId: plan.input?.externalId ?? null,
@@ -413,7 +413,7 @@ export class ConversationResolver {
       const update = updates.get(key) ?? { stored, state: stored, inputs: [] };
       const merged = mergeIdentity(update.state, input);
       if (!merged.changed) continue;
-      update.state = { ...update.state, ...merged.state };
+      update.state = merged.state;
       update.inputs.push(input);
       updates.set(key, update);
     }
@@ -642,9 +642,8 @@ export class ConversationResolver {
       }
       return created;
     }
-    const { state, changed } = mergeIdentity(stored, input);
+    const { state: updated, changed } = mergeIdentity(stored, input);
     if (!changed) return stored;
-    const updated: StoredIdentity = { ...stored, ...state };
     await this.contacts.updateIdentity(manager, updated);
     const joinable =
       stored.autoJoin &&

@@ -9,6 +9,7 @@ import type {
   MessageDirection,
   Team,
 } from '../canonical/canonical-event';
+import { keptIfSame } from './same-value';
 
 /**
  * The rules of a conversation's state, with no database: given the state and one canonical
@@ -147,6 +148,8 @@ const CLEARING_CHANGES: Partial<Record<StampedField, string[]>> = {
  * as a key: not empty, no NUL, at most 512 characters.
  */
 export function messagesOf(event: CanonicalEvent): Message[] {
+  // Most events carry none: no array made for them.
+  if (!event.message && event.messages.length === 0) return NO_MESSAGES;
   const carried = event.message ? [event.message, ...event.messages] : event.messages;
   return carried.filter(
     (message) =>
@@ -155,6 +158,8 @@ export function messagesOf(event: CanonicalEvent): Message[] {
       !message.externalId.includes(String.fromCharCode(0)),
   );
 }
+
+const NO_MESSAGES: Message[] = [];
 
 /** An agent's identity among a conversation's agents. */
 export function agentKey(agent: Agent): string {
@@ -181,53 +186,52 @@ export function applyConversationEvent(
     return { state: current, messages: [] };
   }
   const stamp: Stamp = [event.occurredAt, event.id];
-  const state: ConversationState = {
-    ...current,
-    stamps: { ...current.stamps },
-    counts: { ...current.counts },
-  };
+  // `counts` is copied only when a message changes them.
+  const state: ConversationState = { ...current, stamps: { ...current.stamps } };
   const conversation = event.conversation;
-  const changed = (field: StampedField) =>
-    CLEARING_CHANGES[field]?.some((key) => event.changes?.[key] !== undefined) ?? false;
-  const set = <F extends StampedField>(field: F, apply: () => void) => {
-    const previous = state.stamps[field];
-    if (previous && compareStamps(stamp, previous) <= 0) return;
-    apply();
-    state.stamps[field] = stamp;
-  };
+  const changes = event.changes;
 
   const ends = event.type === 'conversation.ended';
   const status = ends ? 'resolved' : conversation.status;
-  if (status !== 'unknown') set('status', () => (state.status = status));
+  if (status !== 'unknown' && newer(state, 'status', stamp)) state.status = status;
   const endedAt = conversation.endedAt ?? (ends ? event.occurredAt : null);
-  if (endedAt) set('endedAt', () => (state.endedAt = endedAt));
-  if (conversation.channel) set('channel', () => (state.channel = conversation.channel));
-  if (conversation.team || changed('team')) set('team', () => (state.team = conversation.team));
-  if (conversation.assignee || changed('assignee')) {
-    set('assignee', () => (state.assignee = conversation.assignee));
+  if (endedAt && newer(state, 'endedAt', stamp)) state.endedAt = endedAt;
+  if (conversation.channel && newer(state, 'channel', stamp)) {
+    state.channel = keptIfSame(state.channel, conversation.channel);
   }
-  if (conversation.labels.length > 0 || changed('labels')) {
-    set('labels', () => (state.labels = [...conversation.labels].sort()));
+  if ((conversation.team || saysCleared(changes, 'team')) && newer(state, 'team', stamp)) {
+    state.team = keptIfSame(state.team, conversation.team);
   }
-  if (conversation.rating || changed('rating')) {
-    set('rating', () => (state.rating = conversation.rating));
+  if (
+    (conversation.assignee || saysCleared(changes, 'assignee')) &&
+    newer(state, 'assignee', stamp)
+  ) {
+    state.assignee = keptIfSame(state.assignee, conversation.assignee);
   }
-  if (Object.keys(conversation.attributes).length > 0 || changed('attributes')) {
-    set('attributes', () => (state.attributes = conversation.attributes));
+  if (
+    (conversation.labels.length > 0 || saysCleared(changes, 'labels')) &&
+    newer(state, 'labels', stamp)
+  ) {
+    state.labels = keptIfSame(state.labels, [...conversation.labels].sort());
   }
-  if (conversation.startedAt) set('startedAt', () => (state.startedAt = conversation.startedAt));
-  if (contact) set('contact', () => (state.contact = contact));
+  if ((conversation.rating || saysCleared(changes, 'rating')) && newer(state, 'rating', stamp)) {
+    state.rating = conversation.rating;
+  }
+  if (
+    (hasKeys(conversation.attributes) || saysCleared(changes, 'attributes')) &&
+    newer(state, 'attributes', stamp)
+  ) {
+    state.attributes = keptIfSame(state.attributes, conversation.attributes);
+  }
+  if (conversation.startedAt && newer(state, 'startedAt', stamp)) {
+    state.startedAt = conversation.startedAt;
+  }
+  if (contact && newer(state, 'contact', stamp)) state.contact = keptIfSame(state.contact, contact);
 
-  const agents = conversation.assignee
-    ? [conversation.assignee, ...conversation.agents]
-    : conversation.agents;
-  if (agents.length > 0) {
+  if (conversation.assignee || conversation.agents.length > 0) {
     state.agents = { ...current.agents };
-    for (const agent of agents) {
-      const key = agentKey(agent);
-      const known = state.agents[key];
-      if (!known || compareStamps(stamp, known.stamp) > 0) state.agents[key] = { agent, stamp };
-    }
+    if (conversation.assignee) takeAgent(state.agents, conversation.assignee, stamp);
+    for (const agent of conversation.agents) takeAgent(state.agents, agent, stamp);
   }
 
   if (!state.firstActivityAt || event.occurredAt < state.firstActivityAt) {
@@ -237,17 +241,50 @@ export function applyConversationEvent(
     state.lastActivityAt = event.occurredAt;
   }
 
+  const carried = messagesOf(event);
+  if (carried.length === 0) return { state, messages: [] };
   // One event may carry a message twice (a transcript repeating it): the second sees the first.
   const touched = new Map<string, MessageState>();
-  for (const message of messagesOf(event)) {
+  for (const message of carried) {
     const before = touched.get(message.externalId) ?? messages.get(message.externalId) ?? null;
     const after = applyMessage(before, message, stamp);
     if (after === before) continue;
     touched.set(after.externalId, after);
+    if (before?.direction === after.direction) continue;
+    if (state.counts === current.counts) state.counts = { ...current.counts };
     if (before?.direction) state.counts[before.direction] -= 1;
     if (after.direction) state.counts[after.direction] += 1;
   }
   return { state, messages: [...touched.values()] };
+}
+
+/** Whether `stamp` is newer than the field's: then it takes the stamp (the caller the value). */
+function newer(state: ConversationState, field: StampedField, stamp: Stamp): boolean {
+  const previous = state.stamps[field];
+  if (previous && compareStamps(stamp, previous) <= 0) return false;
+  state.stamps[field] = stamp;
+  return true;
+}
+
+/** Whether the event's `changes` name the field (so an empty value clears it). */
+function saysCleared(changes: CanonicalEvent['changes'], field: StampedField): boolean {
+  const keys = CLEARING_CHANGES[field];
+  if (!changes || !keys) return false;
+  for (const key of keys) if (changes[key] !== undefined) return true;
+  return false;
+}
+
+function hasKeys(record: Record<string, unknown>): boolean {
+  for (const key in record) if (Object.hasOwn(record, key)) return true;
+  return false;
+}
+
+function takeAgent(agents: ConversationState['agents'], agent: Agent, stamp: Stamp): void {
+  const key = agentKey(agent);
+  const known = agents[key];
+  if (!known || compareStamps(stamp, known.stamp) > 0) {
+    agents[key] = { agent: known ? keptIfSame(known.agent, agent) : agent, stamp };
+  }
 }
 
 /** A message after one more event carried it; the same object when nothing changed. */

@@ -139,6 +139,27 @@ function withAll(
   return grown ?? ids;
 }
 
+/**
+ * A conversation companionFor applies events to: its snapshot's messages are shared until an
+ * event touches one (or another snapshot of the same version adds some), then copied.
+ */
+interface PlannedConversation {
+  snapshot: ConversationSnapshot;
+  state: ConversationState;
+  messages: Map<string, MessageState>;
+  ownMessages: boolean;
+  /** The messages the events changed, by native id, each as it is after them. */
+  touched: Map<string, MessageState> | null;
+}
+
+function ownedMessages(plan: PlannedConversation): Map<string, MessageState> {
+  if (!plan.ownMessages) {
+    plan.messages = new Map(plan.messages);
+    plan.ownMessages = true;
+  }
+  return plan.messages;
+}
+
 /** The error text of a write whose conversation moved since it was read. */
 export const CHANGED_CONCURRENTLY = 'conversation state changed concurrently';
 
@@ -374,64 +395,73 @@ export class ConversationsRepository {
     snapshots: (item: EventForState) => ConversationSnapshot | undefined,
     after?: Map<string, ConversationSnapshot>,
   ): StatementCompanion | undefined | 'stale' {
-    const planned = new Map<string, ConversationSnapshot>();
+    const planned = new Map<string, PlannedConversation>();
     for (const item of items) {
       const snapshot = snapshots(item);
       if (!snapshot) continue;
       const known = planned.get(item.conversationId);
       if (!known) {
-        planned.set(item.conversationId, { ...snapshot, messages: new Map(snapshot.messages) });
-      } else if (known.version !== snapshot.version) return 'stale';
-      else
-        for (const [id, message] of snapshot.messages)
-          if (!known.messages.has(id)) known.messages.set(id, message);
+        planned.set(item.conversationId, {
+          snapshot,
+          state: snapshot.state,
+          messages: snapshot.messages,
+          ownMessages: false,
+          touched: null,
+        });
+      } else if (known.snapshot.version !== snapshot.version) return 'stale';
+      else if (known.snapshot !== snapshot) {
+        for (const [id, message] of snapshot.messages) {
+          if (!known.messages.has(id)) ownedMessages(known).set(id, message);
+        }
+      }
     }
-    const states = new Map<string, ConversationState>();
-    const touched = new Map<string, MessageState & { conversationId: string }>();
     for (const item of items) {
-      const snapshot = planned.get(item.conversationId);
-      if (!snapshot) continue;
-      const state = states.get(item.conversationId) ?? snapshot.state;
+      const plan = planned.get(item.conversationId);
+      if (!plan) continue;
       const contact = item.identityId
         ? { identityId: item.identityId, externalId: item.contactExternalId }
         : null;
-      const applied = applyConversationEvent(state, snapshot.messages, item.event, contact);
-      states.set(item.conversationId, applied.state);
+      const applied = applyConversationEvent(plan.state, plan.messages, item.event, contact);
+      plan.state = applied.state;
+      if (applied.messages.length === 0) continue;
+      const messages = ownedMessages(plan);
+      plan.touched ??= new Map();
       for (const message of applied.messages) {
         // Newest touched last: what a worker remembers of a conversation keeps the newest.
-        snapshot.messages.delete(message.externalId);
-        snapshot.messages.set(message.externalId, message);
-        touched.set(`${item.conversationId}\u0000${message.externalId}`, {
-          ...message,
-          conversationId: item.conversationId,
-        });
+        messages.delete(message.externalId);
+        messages.set(message.externalId, message);
+        plan.touched.set(message.externalId, message);
       }
     }
-    const changed = [...states].filter(([id, state]) => state !== planned.get(id)!.state);
-    if (after) for (const [id, snapshot] of planned) after.set(id, snapshot);
-    if (changed.length === 0) return undefined;
-    const touchedOf = (id: string) =>
-      [...touched.values()].filter((message) => message.conversationId === id);
-    const stateRows = changed.map(([id, state]) => {
-      const snapshot = planned.get(id)!;
+    const stateRows: ReturnType<typeof stateRowOf>[] = [];
+    const messageRows: ReturnType<typeof messageRowOf>[] = [];
+    for (const [id, plan] of planned) {
+      const { snapshot } = plan;
+      if (plan.state === snapshot.state) {
+        after?.set(id, plan.ownMessages ? { ...snapshot, messages: plan.messages } : snapshot);
+        continue;
+      }
+      const touched = plan.touched ? [...plan.touched.values()] : [];
       const row = stateRowOf(
         id,
-        state,
+        plan.state,
         snapshot.version,
-        lastMessageAfter(snapshot.lastMessage, touchedOf(id)),
+        lastMessageAfter(snapshot.lastMessage, touched),
       );
+      stateRows.push(row);
+      for (const message of touched) messageRows.push(messageRowOf(id, message));
       after?.set(id, {
         id,
         version: String(Number(snapshot.version) + 1),
-        state: asRead(state),
+        state: asRead(plan.state),
         lastMessage: row.last_message,
-        messages: messagesAsRead(snapshot.messages),
+        // Messages read or remembered are in that form already; only new ones are changed.
+        messages: plan.ownMessages ? messagesAsRead(plan.messages) : plan.messages,
         // Every message of the snapshot is stored once the statement is.
-        storedMessageIds: withAll(snapshot.storedMessageIds, snapshot.messages.keys()),
+        storedMessageIds: withAll(snapshot.storedMessageIds, plan.messages.keys()),
       });
-      return row;
-    });
-    const messageRows = [...touched.values()].map(messageRowOf);
+    }
+    if (stateRows.length === 0) return undefined;
     return {
       ctes: (first) => `
         conversation_state AS (
@@ -611,6 +641,8 @@ function stateRowOf(
   expectedVersion: string,
   lastMessage: LastMessagePreview | null,
 ) {
+  const agentStamps: Record<string, Stamp> = {};
+  for (const key in state.agents) agentStamps[key] = state.agents[key].stamp;
   return {
     id,
     expected_version: expectedVersion,
@@ -631,19 +663,14 @@ function stateRowOf(
     messages_inbound: state.counts.inbound,
     messages_outbound: state.counts.outbound,
     messages_internal: state.counts.internal,
-    field_stamps: {
-      fields: state.stamps,
-      agents: Object.fromEntries(
-        Object.entries(state.agents).map(([key, { stamp }]) => [key, stamp]),
-      ),
-    },
+    field_stamps: { fields: state.stamps, agents: agentStamps },
     last_message: lastMessage,
   };
 }
 
-function messageRowOf(message: MessageState & { conversationId: string }) {
+function messageRowOf(conversationId: string, message: MessageState) {
   return {
-    conversation_id: message.conversationId,
+    conversation_id: conversationId,
     external_id: message.externalId,
     direction: message.direction,
     kind: message.kind,

@@ -193,40 +193,44 @@ export function applyConversationEvent(
 
   const ends = event.type === 'conversation.ended';
   const status = ends ? 'resolved' : conversation.status;
-  if (status !== 'unknown' && newer(state, 'status', stamp)) state.status = status;
+  if (status !== 'unknown' && takesStamp(state, 'status', stamp)) state.status = status;
   const endedAt = conversation.endedAt ?? (ends ? event.occurredAt : null);
-  if (endedAt && newer(state, 'endedAt', stamp)) state.endedAt = endedAt;
-  if (conversation.channel && newer(state, 'channel', stamp)) {
+  if (endedAt && takesStamp(state, 'endedAt', stamp)) state.endedAt = endedAt;
+  if (conversation.channel && takesStamp(state, 'channel', stamp)) {
     state.channel = keptIfSame(state.channel, conversation.channel);
   }
-  if ((conversation.team || saysCleared(changes, 'team')) && newer(state, 'team', stamp)) {
+  if ((conversation.team || saysCleared(changes, 'team')) && takesStamp(state, 'team', stamp)) {
     state.team = keptIfSame(state.team, conversation.team);
   }
   if (
     (conversation.assignee || saysCleared(changes, 'assignee')) &&
-    newer(state, 'assignee', stamp)
+    takesStamp(state, 'assignee', stamp)
   ) {
     state.assignee = keptIfSame(state.assignee, conversation.assignee);
   }
   if (
     (conversation.labels.length > 0 || saysCleared(changes, 'labels')) &&
-    newer(state, 'labels', stamp)
+    takesStamp(state, 'labels', stamp)
   ) {
     state.labels = keptIfSame(state.labels, [...conversation.labels].sort());
   }
-  if ((conversation.rating || saysCleared(changes, 'rating')) && newer(state, 'rating', stamp)) {
+  if (
+    (conversation.rating || saysCleared(changes, 'rating')) &&
+    takesStamp(state, 'rating', stamp)
+  ) {
     state.rating = conversation.rating;
   }
   if (
     (hasKeys(conversation.attributes) || saysCleared(changes, 'attributes')) &&
-    newer(state, 'attributes', stamp)
+    takesStamp(state, 'attributes', stamp)
   ) {
     state.attributes = keptIfSame(state.attributes, conversation.attributes);
   }
-  if (conversation.startedAt && newer(state, 'startedAt', stamp)) {
+  if (conversation.startedAt && takesStamp(state, 'startedAt', stamp)) {
     state.startedAt = conversation.startedAt;
   }
-  if (contact && newer(state, 'contact', stamp)) state.contact = keptIfSame(state.contact, contact);
+  if (contact && takesStamp(state, 'contact', stamp))
+    state.contact = keptIfSame(state.contact, contact);
 
   if (conversation.assignee || conversation.agents.length > 0) {
     state.agents = { ...current.agents };
@@ -258,8 +262,11 @@ export function applyConversationEvent(
   return { state, messages: [...touched.values()] };
 }
 
-/** Whether `stamp` is newer than the field's: then it takes the stamp (the caller the value). */
-function newer(state: ConversationState, field: StampedField, stamp: Stamp): boolean {
+/**
+ * Whether `stamp` is newer than the field's; if so the field takes it now (the caller sets the
+ * value).
+ */
+function takesStamp(state: ConversationState, field: StampedField, stamp: Stamp): boolean {
   const previous = state.stamps[field];
   if (previous && compareStamps(stamp, previous) <= 0) return false;
   state.stamps[field] = stamp;

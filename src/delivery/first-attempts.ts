@@ -32,10 +32,10 @@ export interface NewDelivery {
  * Makes the first attempts of an event's new deliveries right after the ingest job stored them,
  * from what that job holds in memory: no fan-out job, no reload (an ordered head, once the
  * webhooks accepted before it are stored, is loaded again to see that none of them went ahead of
- * it in its lane). The ingest job does
- * not wait for them (a slow receiver must not hold an ingest slot): the sends run detached, at
- * most FIRST_ATTEMPTS_IN_FLIGHT deliveries at once in this process; beyond that, and while this
- * process's delivery worker is paused or closing, the event gets its fan-out job as before.
+ * it in its lane). The ingest job does not wait for them (a slow receiver must not hold an
+ * ingest slot): the sends run detached, at most FIRST_ATTEMPTS_IN_FLIGHT deliveries at once in
+ * this process; beyond that, and while this process's delivery worker is paused or closing, the
+ * event gets its fan-out job as before.
  *
  * What follows an attempt is queued as the fan-out job queues it (a retry after the policy's
  * delay, a rate-limited delivery after the window's wait). A send that fails inside the router

@@ -158,6 +158,25 @@ describe('IngestWatermark and AcceptClock (real Redis)', () => {
     await jobs[1].moveToCompleted('stored', 'token', false);
   });
 
+  it('lets a waiting head go as soon as the webhook before it is stored here, its job still active', async () => {
+    await drain();
+    await accept('evt_being_stored');
+    const head = await accept('evt_waits_for_store');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const jobs = [await take(), await take()];
+    const here = new IngestWatermark(queue, { ORDERING_SETTLE_MS: 0 } as Settings);
+    const decision = here.waitFor({ laneAt: head, eventId: 'evt_waits_for_store' }, 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const storedAt = Date.now();
+    here.stored('evt_being_stored');
+    const verdict = await decision;
+    expect(verdict).toEqual({ go: true, knownAt: expect.any(Number) });
+    expect((verdict as { knownAt: number }).knownAt).toBeGreaterThanOrEqual(storedAt);
+    // Its job never finished meanwhile: the head went on what this process knows.
+    expect(await queue.getJobState('evt_being_stored')).toBe('active');
+    for (const job of jobs) await job.moveToCompleted('stored', 'token', false);
+  });
+
   it('holds a head behind more unfinished webhooks than a reading lists, stored here or not', async () => {
     await drain();
     const here = new IngestWatermark(queue, { ORDERING_SETTLE_MS: 0 } as Settings);

@@ -90,7 +90,6 @@ return answer
 
 /** One reading of the ingest queue, in Redis's accept clock. */
 interface Reading {
-  startedAt: number;
   /** When its answer came back (this process's clock). */
   answeredAt: number;
   now: number;
@@ -161,7 +160,8 @@ export class IngestWatermark {
       }
       const asleepAt = Date.now();
       await this.changeOrTimeout(Math.min(POLL_MS, budgetMs - waited));
-      reading = await this.read(asleepAt);
+      // Woken by an earlier webhook stored here, the reading it has may now let it go.
+      if (this.knownFreeAt(reading, head) === null) reading = await this.read(asleepAt);
     }
   }
 
@@ -216,7 +216,7 @@ export class IngestWatermark {
   private read(notBefore: number): Promise<Reading> {
     if (!this.reading || this.readingStartedAt < notBefore) {
       this.readingStartedAt = Date.now();
-      const reading = this.readNow(this.readingStartedAt);
+      const reading = this.readNow();
       this.reading = reading;
       reading.catch(() => {
         if (this.reading === reading) this.reading = null;
@@ -225,7 +225,7 @@ export class IngestWatermark {
     return this.reading;
   }
 
-  private async readNow(startedAt: number): Promise<Reading> {
+  private async readNow(): Promise<Reading> {
     const client = (await this.queue.client) as unknown as Redis;
     const { wait, active, delayed, prioritized, paused } = this.queue.keys;
     const { clock, accepting } = acceptKeys(this.queue);
@@ -249,7 +249,6 @@ export class IngestWatermark {
       unfinished.push({ eventId: String(listed[index]), acceptedAt: Number(listed[index + 1]) });
     }
     return {
-      startedAt,
       answeredAt: Date.now(),
       now: Number(now),
       unfinished,

@@ -333,18 +333,32 @@ describe('the action API against fake platforms', () => {
           eventTypes: ['action.*'],
         });
         expect(subscription.status).toBe(201);
+        // Ordered too: the first outcome is its conversation's head as it is stored.
+        const ordered = await app.admin('POST', '/api/subscriptions', {
+          name: 'outcomes in order',
+          url: `${sink.url}/ordered`,
+          eventTypes: ['action.*'],
+          ordering: 'conversation',
+        });
+        expect(ordered.status).toBe(201);
         const key = await jivoSays('3005', 'hi');
         jivo.respondWith([{ status: 401 }]);
         const failed = await act(key, 'messages', { text: 'refused' });
         await actionEnded(app, failed.body.id);
         const succeeded = await act(key, 'messages', { text: 'accepted' });
         await actionEnded(app, succeeded.body.id);
-        await waitFor(() => sink.requests.length === 2, 20_000);
-        const delivered = sink.requests.map((request) => JSON.parse(request.body));
-        expect(delivered.map((event) => [event.type, event.extensions.action.id])).toEqual([
-          ['action.failed', failed.body.id],
-          ['action.succeeded', succeeded.body.id],
-        ]);
+        await waitFor(() => sink.requests.length === 4, 20_000);
+        const deliveredAt = (path: string) =>
+          sink.requests
+            .filter((request) => request.path === path)
+            .map((request) => JSON.parse(request.body));
+        const delivered = deliveredAt('/');
+        for (const events of [delivered, deliveredAt('/ordered')]) {
+          expect(events.map((event) => [event.type, event.extensions.action.id])).toEqual([
+            ['action.failed', failed.body.id],
+            ['action.succeeded', succeeded.body.id],
+          ]);
+        }
         for (const event of delivered) expect(canonicalEventProblems(event)).toEqual([]);
         expect(delivered[0]).toMatchObject({
           source: { kind: 'jivo-bot', id: jivoBotSource.id, event: 'action.failed' },

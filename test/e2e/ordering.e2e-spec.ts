@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import type { Logger as PinoLogger } from 'pino';
 import { LINE_LOGGER } from '../../src/common/logging';
 import { Settings } from '../../src/config/settings';
+import { DeliveriesRepository } from '../../src/delivery/deliveries.repository';
 import { DeliveryAttempts } from '../../src/delivery/delivery-attempts';
 import { DeliverySender } from '../../src/delivery/delivery-sender';
 import { IngestWatermark } from '../../src/delivery/ingest-watermark';
@@ -376,6 +377,15 @@ describe('ordered delivery per conversation', () => {
       ['held', 0],
       ['held', 0],
     ]);
+    // The ingest job sends such a head with no job: the first-attempt sweep, which waits out its
+    // subscription's timeout, is the one to queue it again, not the lane sweep's fixed 30 s.
+    const repository = app.running.context.get(DeliveriesRepository);
+    const head = `dlv_round_earlier_${suffix}`;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const firstAttempts = await repository.unsentFirstAttempts('', 0, 0, 10_000);
+    expect(firstAttempts.map((delivery) => delivery.id)).toContain(head);
+    const laneSweep = await repository.untouched('', 0, 10_000, true);
+    expect(laneSweep.map((delivery) => delivery.id)).not.toContain(head);
   });
 
   it('a head loaded before an earlier webhook of its conversation was stored steps back, though the reading that lets it go came after', async () => {

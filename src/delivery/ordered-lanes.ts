@@ -87,11 +87,12 @@ export class OrderedLanes implements OnModuleInit {
    * became head): it goes back to held, and the earlier one goes first.
    */
   async stepBack(delivery: DeliveryRun & { subscriptionId: string; laneKey: string }) {
-    await this.release(
-      [{ subscriptionId: delivery.subscriptionId, laneKey: delivery.laneKey }],
-      undefined,
-      { id: delivery.id, run: delivery.run },
-    );
+    const lane = { subscriptionId: delivery.subscriptionId, laneKey: delivery.laneKey };
+    const promoted = await this.release([lane], undefined, { id: delivery.id, run: delivery.run });
+    // The head ahead of it may have finished meanwhile, its release seeing this one still in
+    // flight and this step back seeing it: looked at again once the step back is committed, the
+    // lane shows both (or that head's release comes after, and sees this one held).
+    if (promoted === 0) await this.release([lane]);
   }
 
   /**

@@ -423,6 +423,54 @@ describe('ordered delivery per conversation', () => {
     ]);
   });
 
+  it('a head stepping back while the head ahead of it finishes leaves its conversation going, not stuck until the sweep', async () => {
+    const subscription = await subscribe('/step-back');
+    const context = app.running.context;
+    const events = context.get(EventsRepository);
+    const repository = context.get(DeliveriesRepository);
+    const suffix = Date.now();
+    const laneKey = `chatwoot:step-back:${suffix}`;
+    const earlier = `dlv_step_earlier_${suffix}`;
+    const later = `dlv_step_later_${suffix}`;
+    // Two workers stored the two webhooks at once, each seeing nothing unfinished: two heads.
+    await events.insertRound(app.dataSource.manager, [
+      eventInLane(`step_later_${suffix}`, subscription.id, laneKey, 5),
+    ]);
+    await events.insertRound(app.dataSource.manager, [
+      eventInLane(`step_earlier_${suffix}`, subscription.id, laneKey, 0),
+    ]);
+    await app.dataSource.query(`UPDATE deliveries SET status = 'pending' WHERE id = $1`, [earlier]);
+    // The later head steps back while the earlier one is being recorded: its demotion sees the
+    // earlier one in flight, and the earlier one's release (not called here: it ran before the
+    // demotion committed) saw the later one pending. Nothing else will promote the later one.
+    const promote = repository.promoteHeads.bind(repository);
+    const spy = jest
+      .spyOn(repository, 'promoteHeads')
+      .mockImplementation(async (lanes, options) => {
+        const heads = await promote(lanes, options);
+        if (options?.demote) {
+          await app.dataSource.query(
+            `UPDATE deliveries SET status = 'succeeded', updated_at = now() WHERE id = $1`,
+            [earlier],
+          );
+        }
+        return heads;
+      });
+    try {
+      await context
+        .get(OrderedLanes)
+        .stepBack({ id: later, run: 0, subscriptionId: subscription.id, laneKey });
+    } finally {
+      spy.mockRestore();
+    }
+    const [row] = (await app.dataSource.query(`SELECT status, run FROM deliveries WHERE id = $1`, [
+      later,
+    ])) as { status: string; run: number }[];
+    expect(row.status).not.toBe('held');
+    expect(row.run).toBe(1);
+    await waitFor(() => firstAccepted.includes(`/step-back evt_step_later_${suffix}`), 10_000);
+  });
+
   it('a webhook accepted earlier but stored later (its ingest job retried) still goes first', async () => {
     const subscription = await subscribe('/late');
     // The first webhook of conversation 50 is accepted now, but its ingest job runs only in 1.5 s

@@ -4,6 +4,8 @@
  * (ingest floor + delivery floor). Deliveries/s runs from the first ingest to the last arrival.
  */
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { INGEST_QUEUE } from '../src/queues/queue-names';
 import { BenchContext } from './lib/context';
 import { readCpuMs } from './lib/cpu';
 import { countAttempts } from './lib/database';
@@ -13,7 +15,7 @@ import { JIVO_FIXTURE, JivoBodies } from './lib/payloads';
 import { freePort, ManagedProcess } from '../test/support/processes';
 import { CPU_PROFILE_PRELOAD, printProfileSummary } from './lib/profile-summary';
 import { printTable, RESULTS_DIR, verdict, writeResults } from './lib/report';
-import { startRouterApi, startRouterWorker } from './lib/router';
+import { RouterEnvironment, startRouterApi, startRouterWorker } from './lib/router';
 import { RssSampler } from './lib/rss';
 import { ArrivalSink } from './lib/sink';
 import { round, sleep, summarize } from './lib/stats';
@@ -154,10 +156,73 @@ export async function settledCounts(ctx: BenchContext, sourceId: string, expecte
   }
 }
 
+/** The worker draining a queue of webhooks accepted while its ingest queue was paused. */
+export interface DrainRun {
+  events: number;
+  deliveries: number;
+  seconds: number;
+  deliveriesPerSec: number;
+  workerUsPerDelivery: number;
+}
+
+/**
+ * The webhooks of one more pass accepted with the ingest queue paused, then drained by the
+ * worker alone: its CPU per delivery with no API, load generator or floor beside it, and full
+ * batches every time (less scatter than the pass above, which shares the cores with all three).
+ */
+async function drain(
+  ctx: BenchContext,
+  env: RouterEnvironment,
+  workerPid: number,
+  sourceUrl: string,
+  sink: ArrivalSink,
+  bodies: JivoBodies,
+): Promise<DrainRun> {
+  const { events, concurrency, stallTimeoutS } = ctx.config.e2e;
+  const queue = new Queue(INGEST_QUEUE, {
+    connection: { url: env.redisUrl },
+    prefix: env.queuePrefix,
+  });
+  try {
+    await queue.pause();
+    sink.reset();
+    const sender = new WebhookSender(sourceUrl, concurrency, bodies);
+    try {
+      await sender.burst(events, concurrency);
+    } finally {
+      await sender.close();
+    }
+    const accepted = sender.answers.filter((answer) => answer.ok).length;
+    // The pass before records its last attempts meanwhile.
+    await sleep(1000);
+    const cpuBefore = readCpuMs(workerPid);
+    const startedAt = Date.now();
+    await queue.resume();
+    await sink.waitForArrivals(accepted * FAN_OUT, stallTimeoutS * 1000);
+    const cpuMs = readCpuMs(workerPid) - cpuBefore;
+    const seconds = (Date.now() - startedAt) / 1000;
+    const deliveries = sink.arrivals.size;
+    return {
+      events: accepted,
+      deliveries,
+      seconds: round(seconds, 2),
+      deliveriesPerSec: round(deliveries / seconds),
+      workerUsPerDelivery: round((cpuMs * 1000) / Math.max(deliveries, 1)),
+    };
+  } finally {
+    await queue.close();
+  }
+}
+
 async function runRouter(
   ctx: BenchContext,
   sink: ArrivalSink,
-): Promise<{ run: E2eRun; recorded: Awaited<ReturnType<typeof countAttempts>>; passes: number }> {
+): Promise<{
+  run: E2eRun;
+  drained: DrainRun | null;
+  recorded: Awaited<ReturnType<typeof countAttempts>>;
+  passes: number;
+}> {
   const env = ctx.routerEnvironment('e2e_router');
   const api = await startRouterApi(env, await freePort());
   try {
@@ -177,6 +242,7 @@ async function runRouter(
         await api.admin.createSubscription(`sink ${n}`, `${sink.baseUrl}/router/${n}`, source.id);
       }
       let bodies = ctx.bodies;
+      let drainBodies = ctx.bodies;
       let passes = 1;
       if (ctx.config.e2e.warm) {
         // Unmeasured: warms the processes up; with known visitors, makes the chats, contacts
@@ -196,6 +262,7 @@ async function runRouter(
             new JivoBodies(first, JIVO_FIXTURE, 2),
           );
           bodies = new JivoBodies(first, JIVO_FIXTURE, 3);
+          drainBodies = new JivoBodies(first, JIVO_FIXTURE, 4);
           passes = 3;
         }
       }
@@ -208,8 +275,12 @@ async function runRouter(
         await sleep(3000);
         printProfileSummary('Router worker', WORKER_PROFILE_FILE);
       }
+      const drained = ctx.config.e2e.drain
+        ? await drain(ctx, env, worker.pid, source.url, sink, drainBodies)
+        : null;
+      if (drained) passes += 1;
       const recorded = await settledCounts(ctx, source.id, passes * run.events * FAN_OUT);
-      return { run, recorded, passes };
+      return { run, drained, recorded, passes };
     } finally {
       await worker.stop();
     }
@@ -228,9 +299,9 @@ export async function runE2eBenchmark(ctx: BenchContext): Promise<void> {
   try {
     const floor = await runFloor(ctx, sink);
     console.log(`  floor: ${floor.deliveriesPerSec} deliveries/s`);
-    const { run: router, recorded, passes } = await runRouter(ctx, sink);
+    const { run: router, drained, recorded, passes } = await runRouter(ctx, sink);
     console.log(`  router: ${router.deliveriesPerSec} deliveries/s`);
-    report(floor, router, recorded, passes);
+    report(floor, router, drained, recorded, passes);
   } finally {
     await sink.stop();
   }
@@ -239,6 +310,7 @@ export async function runE2eBenchmark(ctx: BenchContext): Promise<void> {
 function report(
   floor: E2eRun,
   router: E2eRun,
+  drained: DrainRun | null,
   recorded: Awaited<ReturnType<typeof countAttempts>>,
   /** Passes of the same events the router got (the recorded rows count them all). */
   passes: number,
@@ -273,6 +345,21 @@ function report(
       run.cpuUsPerDelivery.map((entry) => `${entry.process} ${entry.us}`).join(', '),
     ]),
   );
+  if (drained) {
+    printTable(
+      'Worker alone, draining one more pass accepted with its ingest queue paused',
+      ['events', 'deliveries', 'seconds', 'deliveries/s', 'router worker CPU µs/delivery'],
+      [
+        [
+          drained.events,
+          drained.deliveries,
+          drained.seconds,
+          drained.deliveriesPerSec,
+          drained.workerUsPerDelivery,
+        ],
+      ],
+    );
+  }
   const expectedEvents = passes * router.events;
   const expectedAttempts = expectedEvents * FAN_OUT;
   const ratio = round(router.deliveriesPerSec / floor.deliveriesPerSec, 3);
@@ -307,5 +394,5 @@ function report(
       ],
     ],
   );
-  console.log(`→ ${writeResults('e2e', { runs, routerToFloor: ratio, recorded })}`);
+  console.log(`→ ${writeResults('e2e', { runs, drained, routerToFloor: ratio, recorded })}`);
 }

@@ -38,6 +38,11 @@ export interface BenchConfig {
      * a process that has been up for a while does.
      */
     warm: boolean;
+    /**
+     * One more pass, accepted with the router's ingest queue paused and then drained by the
+     * worker alone (on unless BENCH_E2E_DRAIN=0).
+     */
+    drain: boolean;
   };
   ordering: {
     events: number;
@@ -108,6 +113,7 @@ export function loadBenchConfig(): BenchConfig {
       stallTimeoutS: numberFrom('BENCH_E2E_STALL_S', 30),
       visitors: process.env.BENCH_E2E_VISITORS === 'known' ? 'known' : 'new',
       warm: process.env.BENCH_E2E_WARM !== '0' || process.env.BENCH_E2E_VISITORS === 'known',
+      drain: process.env.BENCH_E2E_DRAIN !== '0',
     },
     ordering: {
       events: numberFrom('BENCH_ORDERING_EVENTS', 10_000),

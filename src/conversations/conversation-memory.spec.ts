@@ -21,15 +21,21 @@ function snapshot(id: string, version: number, messageIds: string[] = []): Conve
 describe('ConversationMemory', () => {
   it('forgets the conversations least recently remembered beyond its size', () => {
     const memory = new ConversationMemory();
-    for (let index = 0; index <= REMEMBERED_CONVERSATIONS; index++) {
+    const total = Math.ceil(REMEMBERED_CONVERSATIONS * 1.1);
+    for (let index = 0; index < total; index++) {
       memory.rememberConversation(`key-${index}`, snapshot(`conv_${index}`, 1));
-      // The first one is written again and again, so the second is the one forgotten.
+      // The first one is written again and again, so the second is the first forgotten.
       if (index > 0) memory.rememberConversation('key-0', snapshot('conv_0', index + 1));
+      // A few past its size at most, forgotten together.
+      expect(memory.sizes.conversations).toBeLessThanOrEqual(
+        REMEMBERED_CONVERSATIONS + REMEMBERED_CONVERSATIONS / 50,
+      );
     }
-    expect(memory.sizes.conversations).toBe(REMEMBERED_CONVERSATIONS);
+    expect(memory.sizes.conversations).toBeGreaterThanOrEqual(REMEMBERED_CONVERSATIONS);
     expect(memory.conversation('key-0')?.id).toBe('conv_0');
     expect(memory.conversation('key-1')).toBeUndefined();
-    expect(memory.conversation(`key-${REMEMBERED_CONVERSATIONS}`)?.version).toBe('1');
+    expect(memory.conversation(`key-${total - REMEMBERED_CONVERSATIONS + 1}`)?.version).toBe('1');
+    expect(memory.conversation(`key-${total - 1}`)?.version).toBe('1');
   });
 
   it('keeps the newest message states, and no older version over a newer one', () => {

@@ -10,7 +10,12 @@ const REMEMBERED_MESSAGES = 10;
 class LruMap<K, V> {
   private readonly entries = new Map<K, V>();
 
-  constructor(private readonly capacity: number) {}
+  /** Entries past capacity before the oldest are forgotten (a few at a time). */
+  private readonly slack: number;
+
+  constructor(private readonly capacity: number) {
+    this.slack = Math.ceil(capacity / 64);
+  }
 
   /** A read does not count as use: what is remembered is used to write, and set again then. */
   get(key: K): V | undefined {
@@ -20,8 +25,13 @@ class LruMap<K, V> {
   set(key: K, value: V): void {
     this.entries.delete(key);
     this.entries.set(key, value);
-    if (this.entries.size > this.capacity) {
-      this.entries.delete(this.entries.keys().next().value as K);
+    if (this.entries.size <= this.capacity + this.slack) return;
+    // A Map's iterator walks over the slots its deletes left until it is rehashed: one walk
+    // forgets the oldest entries beyond capacity together, not one walk per entry set.
+    let excess = this.entries.size - this.capacity;
+    for (const oldest of this.entries.keys()) {
+      if (excess-- <= 0) break;
+      this.entries.delete(oldest);
     }
   }
 

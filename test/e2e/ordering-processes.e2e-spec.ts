@@ -143,7 +143,22 @@ describe('ordered delivery across two worker processes', () => {
       },
       240_000,
       500,
-    );
+    ).catch(async (error: unknown) => {
+      // The sweeps are off here: what is left unfinished shows which path stranded it.
+      const { rows } = await database.query(
+        `SELECT d.id, d.event_id, d.status, d.run, d.attempt_count, d.lane_key, d.lane_at,
+                d.updated_at, d.next_attempt_at,
+                (SELECT count(*)::int FROM deliveries o
+                  WHERE o.subscription_id = d.subscription_id AND o.lane_key = d.lane_key
+                    AND o.status NOT IN ('succeeded', 'dead')) AS unfinished_in_lane
+           FROM deliveries d
+          WHERE d.subscription_id = $1 AND d.status NOT IN ('succeeded', 'dead')
+          ORDER BY d.lane_key, d.lane_at LIMIT 20`,
+        [subscription.id],
+      );
+      process.stdout.write(`ordered e2e, unfinished: ${JSON.stringify(rows)}\n`);
+      throw error;
+    });
 
     // The router's accept order is the ingest order: each webhook was answered before the next.
     const acceptOrder = await acceptOrderFromDatabase(

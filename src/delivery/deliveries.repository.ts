@@ -164,11 +164,18 @@ const PROMOTE_HEADS = `WITH lane AS (
        WHERE a.subscription_id = lane.subscription_id AND a.lane_key = lane.lane_key
          AND a.lane_key IS NOT NULL AND a.status IN ('pending', 'failed', 'blocked')
     )
+  ), locked AS MATERIALIZED (
+    -- In id order: two workers promoting the same lanes (one releasing after an outcome, the
+    -- other after storing) would otherwise lock them in opposite orders and deadlock, and the
+    -- promotion that Postgres cancels would leave all its lanes waiting for the sweep.
+    SELECT d.id FROM deliveries d
+     WHERE d.id IN (SELECT id FROM head) AND d.status = 'held'
+     ORDER BY d.id FOR UPDATE
   )
   UPDATE deliveries d
      SET status = 'pending', run = d.run + 1, updated_at = now(),
          ordering_note = COALESCE(head.note, d.ordering_note)
-    FROM head WHERE d.id = head.id AND d.status = 'held'
+    FROM head WHERE d.id = head.id AND d.status = 'held' AND d.id IN (SELECT id FROM locked)
   RETURNING d.id, d.run, d.subscription_id, d.lane_key`;
 
 /** The advisory lock of a lane: a demotion and the promotion after it see each other. */

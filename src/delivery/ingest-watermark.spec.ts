@@ -134,13 +134,22 @@ describe('IngestWatermark and AcceptClock (real Redis)', () => {
     await storeNext();
   });
 
-  it('lets a head go past a webhook this process stored whose job has not finished', async () => {
+  /**
+   * Two webhooks accepted one after the other, both jobs taken by this process's worker, and a
+   * watermark of this process; `head`: the later one's accept time.
+   */
+  async function twoBeingStored(earlier: string, later: string) {
     await drain();
-    await accept('evt_stored_here');
-    const head = await accept('evt_after_stored');
+    await accept(earlier);
+    const head = await accept(later);
     await new Promise((resolve) => setTimeout(resolve, 2));
     const jobs = [await take(), await take()];
     const here = new IngestWatermark(queue, { ORDERING_SETTLE_MS: 0 } as Settings);
+    return { head, jobs, here };
+  }
+
+  it('lets a head go past a webhook this process stored whose job has not finished', async () => {
+    const { head, jobs, here } = await twoBeingStored('evt_stored_here', 'evt_after_stored');
     const place = { laneAt: head, eventId: 'evt_after_stored' };
     expect((await here.waitFor(place, NOW_OR_NEVER_MS)).go).toBe(false);
     const storedAt = Date.now();
@@ -159,12 +168,7 @@ describe('IngestWatermark and AcceptClock (real Redis)', () => {
   });
 
   it('lets a waiting head go as soon as the webhook before it is stored here, its job still active', async () => {
-    await drain();
-    await accept('evt_being_stored');
-    const head = await accept('evt_waits_for_store');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-    const jobs = [await take(), await take()];
-    const here = new IngestWatermark(queue, { ORDERING_SETTLE_MS: 0 } as Settings);
+    const { head, jobs, here } = await twoBeingStored('evt_being_stored', 'evt_waits_for_store');
     const decision = here.waitFor({ laneAt: head, eventId: 'evt_waits_for_store' }, 5_000);
     await new Promise((resolve) => setTimeout(resolve, 30));
     const storedAt = Date.now();

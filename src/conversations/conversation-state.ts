@@ -229,8 +229,9 @@ export function applyConversationEvent(
   if (conversation.startedAt && takesStamp(state, 'startedAt', stamp)) {
     state.startedAt = conversation.startedAt;
   }
-  if (contact && takesStamp(state, 'contact', stamp))
+  if (contact && takesStamp(state, 'contact', stamp)) {
     state.contact = keptIfSame(state.contact, contact);
+  }
 
   if (conversation.assignee || conversation.agents.length > 0) {
     state.agents = { ...current.agents };

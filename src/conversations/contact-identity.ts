@@ -1,6 +1,6 @@
 import type { CanonicalEvent } from '../canonical/canonical-event';
 import type { ContactJoinMode } from '../config/settings';
-import { compareStamps, Stamp } from './conversation-state';
+import { compareStamps, copiedStamps, Stamp } from './conversation-state';
 import { pgIndexed, pgText } from './pg-values';
 import { keptIfSame } from './same-value';
 
@@ -109,13 +109,40 @@ export function mergeIdentity<T extends IdentityState>(
     const key = field as IdentityField;
     const previous = current.stamps[key];
     if (previous && compareStamps(input.stamp, previous) <= 0) continue;
-    if (state === current) state = { ...current, stamps: { ...current.stamps } };
+    if (state === current) state = copiedIdentity(current);
     (state as IdentityFields)[key] = keptIfSame(current[key], fields[key]) as never;
     if (key === 'email') state.emailNormalized = fields.emailNormalized ?? null;
     if (key === 'phone') state.phoneE164 = fields.phoneE164 ?? null;
     state.stamps[key] = input.stamp;
   }
   return { state, changed: state !== current };
+}
+
+/** What a stored identity holds besides its fields (StoredIdentity). */
+const STORED_IDS = ['id', 'contactId', 'sourceId', 'externalId', 'autoJoin'] as const;
+
+/**
+ * A copy to change, with whatever else `current` holds (a stored identity's ids). Spelled out,
+ * not spread: identities read, remembered and made here come in several object shapes, and a
+ * spread of them takes V8's slow path at every event.
+ */
+function copiedIdentity<T extends IdentityState>(current: T): T {
+  const copy: IdentityState = {
+    name: current.name,
+    email: current.email,
+    emailNormalized: current.emailNormalized,
+    phone: current.phone,
+    phoneE164: current.phoneE164,
+    description: current.description,
+    avatarUrl: current.avatarUrl,
+    attributes: current.attributes,
+    stamps: copiedStamps(current.stamps),
+  };
+  const ids = current as Partial<Record<(typeof STORED_IDS)[number], unknown>>;
+  if (ids.id !== undefined) {
+    for (const key of STORED_IDS) (copy as unknown as Record<string, unknown>)[key] = ids[key];
+  }
+  return copy as T;
 }
 
 /** The values an identity may join others by, under the join mode, as `email:…` / `phone:…`. */

@@ -1,0 +1,151 @@
+/**
+ * The conversation path's own JavaScript: what resolving an event's conversation and contact
+ * and applying it to its conversation cost the worker per event, Postgres left out (its reads
+ * are answered in process, its statements are built but not sent). Unique Jivo `chat_accepted`
+ * bodies, in batches as the ingest worker takes them; `returning` sends the same chats and
+ * visitors again (resolved from the worker's memory). Build with `npm run bench:build`, run with
+ * `node bench/dist/bench/conversation-path.js`; prints µs per event.
+ */
+import { readFileSync } from 'node:fs';
+import { buildCanonicalEvent } from '../src/canonical/build-event';
+import type { CanonicalEvent } from '../src/canonical/canonical-event';
+import type { Settings } from '../src/config/settings';
+import { ContactsRepository } from '../src/conversations/contacts.repository';
+import { ConversationResolver } from '../src/conversations/conversation-resolver';
+import { emptyConversationState } from '../src/conversations/conversation-state';
+import { ConversationsRepository } from '../src/conversations/conversations.repository';
+import type { EventsRepository, StatementCompanion } from '../src/events/events.repository';
+import { StoredEventWriter } from '../src/ingest/stored-event-writer';
+import { JivoNormalizer } from '../src/sources/jivo/jivo.normalizer';
+import type { DataSource } from 'typeorm';
+import { JIVO_FIXTURE } from './lib/payloads';
+
+const BATCH = 15; // about what the ingest worker resolves together under load (bench e2e)
+const ROUNDS = 2_000;
+const RETURNING_VISITORS = 5_000;
+
+/** Postgres answered in process: each conversation is new, each new identity is inserted. */
+class InProcessConversations extends ConversationsRepository {
+  constructor() {
+    super(null as unknown as DataSource);
+  }
+
+  override async snapshotsOfKeys<T>(
+    conversations: { key: string }[],
+    withRead?: { params: unknown[]; read(rows: unknown[]): T },
+  ) {
+    const snapshots = new Map(
+      conversations.map(({ key }) => [
+        key,
+        {
+          id: `conv_${key}`,
+          version: '0',
+          state: emptyConversationState(),
+          lastMessage: null,
+          messages: new Map(),
+          storedMessageIds: new Set<string>(),
+        },
+      ]),
+    );
+    // The rows Postgres answers, as JSON text the driver parses.
+    const plans = JSON.parse(String(withRead?.params[5] ?? '[]')) as { identity_id: string }[];
+    const rows = JSON.parse(
+      JSON.stringify(plans.map((plan) => ({ kind: 'inserted', row: { id: plan.identity_id } }))),
+    ) as unknown[];
+    return { snapshots, read: withRead?.read(rows) };
+  }
+}
+
+async function main(): Promise<void> {
+  const settings = { CONTACT_JOIN: 'both' } as Settings;
+  const conversations = new InProcessConversations();
+  const contacts = new ContactsRepository(null as unknown as DataSource);
+  const resolver = new ConversationResolver(conversations, contacts, settings);
+  let built = 0;
+  const events = {
+    insertRound: async (
+      _manager: unknown,
+      round: { id: string }[],
+      companion?: StatementCompanion,
+    ) => {
+      built += companion ? companion.ctes(18).length + companion.holds(18).length : 0;
+      return { events: new Set(round.map((event) => event.id)), heads: new Set<string>() };
+    },
+  } as unknown as EventsRepository;
+  const writer = new StoredEventWriter(
+    { manager: {} } as unknown as DataSource,
+    events,
+    conversations,
+    contacts,
+    resolver,
+    settings,
+  );
+
+  const fixture = JSON.parse(readFileSync(JIVO_FIXTURE, 'utf8')) as Record<string, unknown>;
+  const normalizer = new JivoNormalizer();
+  let eventNumber = 0;
+  const eventOf = (visitor: number): CanonicalEvent => {
+    const payload = {
+      ...fixture,
+      chat_id: visitor,
+      visitor: {
+        ...(fixture.visitor as object),
+        number: visitor,
+        email: `visitor-${visitor}@example.com`,
+        phone: `+14089${String(visitor % 1_000_000).padStart(6, '0')}`,
+      },
+    };
+    const normalized = normalizer.normalize(payload, { sourceId: 'src_bench', kind: 'jivo' });
+    if (normalized.status !== 'ok') throw new Error('fixture did not normalize');
+    return buildCanonicalEvent(normalized.event, {
+      id: `evt_${String(eventNumber++).padStart(26, '0')}`,
+      receivedAt: new Date().toISOString(),
+      source: { kind: 'jivo', id: 'src_bench', deliveryId: null },
+    });
+  };
+  const store = async (event: CanonicalEvent) => {
+    const ids = await resolver.resolve(event);
+    if (event.conversation) event.conversation.id = ids.conversationId;
+    if (event.contact) event.contact.id = ids.contactId;
+    await writer.write({
+      event: { id: event.id, deliveries: [] } as never,
+      state: {
+        event,
+        conversationId: ids.conversationId!,
+        identityId: ids.identityId,
+        contactExternalId: ids.contactExternalId,
+        snapshot: ids.snapshot,
+      },
+      identity: ids.identityWrite,
+      ids,
+    });
+  };
+
+  const results: string[] = [];
+  for (const visitors of ['new', 'returning'] as const) {
+    let visitor = visitors === 'new' ? 1_000_000 : 0;
+    const nextVisitor = () => (visitors === 'new' ? visitor++ : visitor++ % RETURNING_VISITORS);
+    const batches = Array.from({ length: 2 * ROUNDS }, () =>
+      Array.from({ length: BATCH }, () => eventOf(nextVisitor())),
+    );
+    for (const batch of batches.slice(0, ROUNDS)) await Promise.all(batch.map(store));
+    const cpu = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    for (const batch of batches.slice(ROUNDS)) await Promise.all(batch.map(store));
+    const wallUs = Number(process.hrtime.bigint() - started) / 1000 / (ROUNDS * BATCH);
+    const used = process.cpuUsage(cpu);
+    const cpuUs = (used.user + used.system) / (ROUNDS * BATCH);
+    results.push(
+      `${visitors.padEnd(9)}  ${wallUs.toFixed(1).padStart(8)}  ${cpuUs.toFixed(1).padStart(11)}`,
+    );
+  }
+  if (built === 0) throw new Error('no statement was built');
+  console.log(`Conversation path, ${BATCH} events a batch, ${ROUNDS * BATCH} timed events each`);
+  console.log('visitors   µs/event  CPU µs/event (GC threads included)');
+  for (const line of results) console.log(line);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -2,7 +2,7 @@
  * The conversation path's own JavaScript: what resolving an event's conversation and contact
  * and applying it to its conversation cost the worker per event, Postgres left out (its reads
  * are answered in process, its statements are built but not sent). Unique Jivo `chat_accepted`
- * bodies, in batches as the ingest worker takes them; `returning` sends the same chats and
+ * bodies, in batches as the ingest worker takes them (`BENCH_PATH_BATCH`, default 15); `returning` sends the same chats and
  * visitors again (resolved from the worker's memory). Build with `npm run bench:build`, run with
  * `node bench/dist/bench/conversation-path.js`; prints µs per event.
  */
@@ -20,8 +20,10 @@ import { JivoNormalizer } from '../src/sources/jivo/jivo.normalizer';
 import type { DataSource } from 'typeorm';
 import { JIVO_FIXTURE } from './lib/payloads';
 
-const BATCH = 15; // about what the ingest worker resolves together under load (bench e2e)
-const ROUNDS = 2_000;
+/** Events resolved together: ~15 is what the ingest worker batches under the e2e load. */
+const BATCH = Number(process.env.BENCH_PATH_BATCH ?? 15);
+const TIMED_EVENTS = 30_000;
+const ROUNDS = Math.ceil(TIMED_EVENTS / BATCH);
 const RETURNING_VISITORS = 5_000;
 
 /** Postgres answered in process: each conversation is new, each new identity is inserted. */

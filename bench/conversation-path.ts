@@ -1,10 +1,13 @@
 /**
  * The conversation path's own JavaScript: what resolving an event's conversation and contact
  * and applying it to its conversation cost the worker per event, Postgres left out (its reads
- * are answered in process, its statements are built but not sent). Unique Jivo `chat_accepted`
- * bodies, in batches as the ingest worker takes them (`BENCH_PATH_BATCH`, default 15); `returning` sends the same chats and
- * visitors again (resolved from the worker's memory). Build with `npm run bench:build`, run with
- * `node bench/dist/bench/conversation-path.js`; prints µs per event.
+ * are answered in process, its statements are built but not sent). Events go in batches as the
+ * ingest worker takes them (`BENCH_PATH_BATCH`, default 15):
+ * - `new`: unique Jivo `chat_accepted` bodies, a new chat and visitor each;
+ * - `returning`: the same chats and visitors again (resolved from the worker's memory);
+ * - `messages`: Chatwoot `message_created` bodies, each a new message in one of 500 remembered
+ *   conversations.
+ * Run with `npm run bench:conversation-path`; prints µs per event.
  */
 import { readFileSync } from 'node:fs';
 import { buildCanonicalEvent } from '../src/canonical/build-event';
@@ -16,15 +19,21 @@ import { emptyConversationState } from '../src/conversations/conversation-state'
 import { ConversationsRepository } from '../src/conversations/conversations.repository';
 import type { EventsRepository, StatementCompanion } from '../src/events/events.repository';
 import { StoredEventWriter } from '../src/ingest/stored-event-writer';
+import { ChatwootNormalizer } from '../src/sources/chatwoot/chatwoot.normalizer';
 import { JivoNormalizer } from '../src/sources/jivo/jivo.normalizer';
 import type { DataSource } from 'typeorm';
 import { JIVO_FIXTURE } from './lib/payloads';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from './lib/report';
 
 /** Events resolved together: ~15 is what the ingest worker batches under the e2e load. */
 const BATCH = Number(process.env.BENCH_PATH_BATCH ?? 15);
 const TIMED_EVENTS = 30_000;
 const ROUNDS = Math.ceil(TIMED_EVENTS / BATCH);
 const RETURNING_VISITORS = 5_000;
+/** `messages`: Chatwoot messages, each new, spread over this many remembered conversations. */
+const MESSAGE_CONVERSATIONS = 500;
+const CHATWOOT_MESSAGE = join(PROJECT_ROOT, 'test', 'fixtures', 'chatwoot', 'message_created.json');
 
 /** Postgres answered in process: each conversation is new, each new identity is inserted. */
 class InProcessConversations extends ConversationsRepository {
@@ -105,6 +114,36 @@ async function main(): Promise<void> {
       source: { kind: 'jivo', id: 'src_bench', deliveryId: null },
     });
   };
+  const message = JSON.parse(readFileSync(CHATWOOT_MESSAGE, 'utf8')) as Record<string, unknown>;
+  const chatwoot = new ChatwootNormalizer();
+  let messageId = 1_000_000;
+  const messageEventOf = (conversation: number): CanonicalEvent => {
+    // One person per conversation, as the fixture's sender with an id and address of its own.
+    const sender = {
+      ...(message.sender as object),
+      id: 100_000 + conversation,
+      email: `customer-${conversation}@example.com`,
+    };
+    const snapshot = message.conversation as { meta: object };
+    const payload = {
+      ...message,
+      id: messageId++,
+      sender,
+      conversation: {
+        ...snapshot,
+        id: conversation,
+        display_id: conversation,
+        meta: { ...snapshot.meta, sender: { ...sender, type: 'contact' } },
+      },
+    };
+    const normalized = chatwoot.normalize(payload, { sourceId: 'src_bench_cw', kind: 'chatwoot' });
+    if (normalized.status !== 'ok') throw new Error('fixture did not normalize');
+    return buildCanonicalEvent(normalized.event, {
+      id: `evt_${String(eventNumber++).padStart(26, '0')}`,
+      receivedAt: new Date().toISOString(),
+      source: { kind: 'chatwoot', id: 'src_bench_cw', deliveryId: null },
+    });
+  };
   const store = async (event: CanonicalEvent) => {
     const ids = await resolver.resolve(event);
     if (event.conversation) event.conversation.id = ids.conversationId;
@@ -124,11 +163,14 @@ async function main(): Promise<void> {
   };
 
   const results: string[] = [];
-  for (const visitors of ['new', 'returning'] as const) {
+  for (const visitors of ['new', 'returning', 'messages'] as const) {
     let visitor = visitors === 'new' ? 1_000_000 : 0;
-    const nextVisitor = () => (visitors === 'new' ? visitor++ : visitor++ % RETURNING_VISITORS);
+    const nextEvent = () => {
+      if (visitors === 'messages') return messageEventOf(visitor++ % MESSAGE_CONVERSATIONS);
+      return eventOf(visitors === 'new' ? visitor++ : visitor++ % RETURNING_VISITORS);
+    };
     const batches = Array.from({ length: 2 * ROUNDS }, () =>
-      Array.from({ length: BATCH }, () => eventOf(nextVisitor())),
+      Array.from({ length: BATCH }, nextEvent),
     );
     for (const batch of batches.slice(0, ROUNDS)) await Promise.all(batch.map(store));
     const cpu = process.cpuUsage();

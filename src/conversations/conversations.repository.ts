@@ -20,6 +20,7 @@ import {
 import { ConversationEntity, LastMessagePreview } from './conversation.entity';
 import type { StatementCompanion } from '../events/events.repository';
 import { KindedRow, matchesQ, StatementReadPart } from './contacts.repository';
+import { MessageIds, withAllIds } from './message-ids';
 import { pgJson, pgText } from './pg-values';
 import { preparedQuery } from '../database/prepared-query';
 
@@ -124,21 +125,6 @@ function messagesAsRead(messages: Map<string, MessageState>): Map<string, Messag
   return messages;
 }
 
-/** `ids` with `more`: the same set when it has them all. */
-function withAll(
-  ids: ReadonlySet<string> | null,
-  more: Iterable<string>,
-): ReadonlySet<string> | null {
-  if (ids === null) return null;
-  let grown: Set<string> | null = null;
-  for (const id of more) {
-    if (ids.has(id)) continue;
-    grown ??= new Set(ids);
-    grown.add(id);
-  }
-  return grown ?? ids;
-}
-
 /**
  * A conversation companionFor applies events to: its snapshot's messages are shared until an
  * event touches one (or another snapshot of the same version adds some), then copied.
@@ -200,7 +186,7 @@ export interface ConversationSnapshot {
    * MESSAGE_IDS_LISTED; null when not known. A message carried by an event that is neither in
    * `messages` nor here is not stored.
    */
-  storedMessageIds: ReadonlySet<string> | null;
+  storedMessageIds: MessageIds | null;
 }
 
 /** A conversation read lists its messages' ids up to this many (what a worker remembers). */
@@ -458,7 +444,7 @@ export class ConversationsRepository {
         // Messages read or remembered are in that form already; only new ones are changed.
         messages: plan.ownMessages ? messagesAsRead(plan.messages) : plan.messages,
         // Every message of the snapshot is stored once the statement is.
-        storedMessageIds: withAll(snapshot.storedMessageIds, plan.messages.keys()),
+        storedMessageIds: withAllIds(snapshot.storedMessageIds, plan.messages.keys()),
       });
     }
     if (stateRows.length === 0) return undefined;

@@ -68,7 +68,7 @@ class InProcessConversations extends ConversationsRepository {
 }
 
 async function main(): Promise<void> {
-  const settings = { CONTACT_JOIN: 'both' } as Settings;
+  const settings = { CONTACT_JOIN: 'both', CONVERSATION_MEMORY_SIZE: 5_000 } as Settings;
   const conversations = new InProcessConversations();
   const contacts = new ContactsRepository(null as unknown as DataSource);
   const resolver = new ConversationResolver(conversations, contacts, settings);

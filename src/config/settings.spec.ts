@@ -12,6 +12,19 @@ describe('settings added for operations', () => {
     expect(pool({ DATABASE_POOL_SIZE: '5' })).toBe(5);
   });
 
+  it('remembers 5,000 conversations per worker unless CONVERSATION_MEMORY_SIZE says otherwise', () => {
+    expect(loadSettings({}).CONVERSATION_MEMORY_SIZE).toBe(5_000);
+    expect(loadSettings({ CONVERSATION_MEMORY_SIZE: '0' }).CONVERSATION_MEMORY_SIZE).toBe(0);
+    expect(loadSettings({ CONVERSATION_MEMORY_SIZE: '50000' }).CONVERSATION_MEMORY_SIZE).toBe(
+      50_000,
+    );
+    for (const value of ['-1', 'lots', '1000001']) {
+      expect(() => loadSettings({ CONVERSATION_MEMORY_SIZE: value })).toThrow(
+        /CONVERSATION_MEMORY_SIZE/,
+      );
+    }
+  });
+
   it('refuses a pool too small or too large, naming the variable', () => {
     for (const value of ['1', '501', 'many']) {
       expect(() => loadSettings({ DATABASE_POOL_SIZE: value })).toThrow(InvalidSettingsError);

@@ -168,6 +168,17 @@ export class Settings {
   @Max(10_000)
   ENRICHMENT_TIMEOUT_MS = 2000;
 
+  /**
+   * Conversations a worker remembers (and twice as many identities) to store their next event
+   * without a read (docs/conversations.md). An event of one forgotten pays a read: size it above
+   * the conversations active within a few minutes. ~4 KB of heap each (more with many messages).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  CONVERSATION_MEMORY_SIZE = 5_000;
+
   /** Which shared value joins identities of different sources into one contact (docs/conversations.md). */
   @IsIn(CONTACT_JOIN_MODES)
   CONTACT_JOIN: ContactJoinMode = 'both';

@@ -1,8 +1,6 @@
 import type { StoredIdentity } from './contacts.repository';
 import { ConversationSnapshot, MESSAGE_IDS_LISTED } from './conversations.repository';
 
-/** Conversations a worker remembers; identities are twice as many (a few KiB each at most). */
-export const REMEMBERED_CONVERSATIONS = 5_000;
 /** Message states kept per remembered conversation (the newest touched). */
 const REMEMBERED_MESSAGES = 10;
 
@@ -51,10 +49,14 @@ class LruMap<K, V> {
  * and field stamps are still those remembered (docs/conversations.md).
  */
 export class ConversationMemory {
-  private readonly conversations = new LruMap<string, ConversationSnapshot>(
-    REMEMBERED_CONVERSATIONS,
-  );
-  private readonly identities = new LruMap<string, StoredIdentity>(REMEMBERED_CONVERSATIONS * 2);
+  private readonly conversations: LruMap<string, ConversationSnapshot>;
+  private readonly identities: LruMap<string, StoredIdentity>;
+
+  /** `size` conversations (CONVERSATION_MEMORY_SIZE), twice as many identities; 0 remembers none. */
+  constructor(size: number) {
+    this.conversations = new LruMap(size);
+    this.identities = new LruMap(size * 2);
+  }
 
   conversation(key: string): ConversationSnapshot | undefined {
     return this.conversations.get(key);

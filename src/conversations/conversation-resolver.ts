@@ -100,13 +100,15 @@ export class ConversationResolver {
     MAX_BATCH,
   );
   /** What this worker learned of conversations and identities, to skip the read next time. */
-  private readonly memory = new ConversationMemory();
+  private readonly memory: ConversationMemory;
 
   constructor(
     private readonly conversations: ConversationsRepository,
     private readonly contacts: ContactsRepository,
     private readonly settings: Settings,
-  ) {}
+  ) {
+    this.memory = new ConversationMemory(settings.CONVERSATION_MEMORY_SIZE);
+  }
 
   /**
    * `read`: resolve from the database, not from memory (after the event's statement found

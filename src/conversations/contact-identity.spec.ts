@@ -3,6 +3,7 @@ import type { CanonicalEvent, Contact } from '../canonical/canonical-event';
 import {
   emptyIdentityState,
   identityInputOf,
+  identityOf,
   joinKeysOf,
   mergeIdentity,
   normalizeEmail,
@@ -44,6 +45,37 @@ function eventWith(
 }
 
 describe('contact identities', () => {
+  it('merges into a copy of a stored identity that keeps its ids and leaves the stored one as it was', () => {
+    const input = identityInputOf(eventWith({ externalId: '42', name: 'Maria' }))!;
+    const stored = identityOf(
+      mergeIdentity(emptyIdentityState(), input).state,
+      {},
+      {
+        id: 'cti_1',
+        contactId: 'ct_1',
+        sourceId: 'src_1',
+        externalId: '42',
+        autoJoin: false,
+      },
+    );
+    const later = identityInputOf(
+      eventWith({ externalId: '42', name: 'Maria Souza' }, 'evt_2', '2026-04-16T15:00:00.000Z'),
+    )!;
+    const { state, changed } = mergeIdentity(stored, later);
+    expect(changed).toBe(true);
+    expect(state).toMatchObject({
+      id: 'cti_1',
+      contactId: 'ct_1',
+      sourceId: 'src_1',
+      externalId: '42',
+      autoJoin: false,
+      name: 'Maria Souza',
+      stamps: { name: ['2026-04-16T15:00:00.000Z', 'evt_2'] },
+    });
+    expect(stored.name).toBe('Maria');
+    expect(stored.stamps).toEqual({});
+  });
+
   it('normalizes emails: trimmed, lower-case, and only addresses', () => {
     expect(normalizeEmail('  Maria.Souza@Example.COM ')).toBe('maria.souza@example.com');
     expect(normalizeEmail('not an address')).toBeNull();

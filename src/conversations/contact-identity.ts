@@ -1,5 +1,6 @@
 import type { CanonicalEvent } from '../canonical/canonical-event';
 import type { ContactJoinMode } from '../config/settings';
+import type { StoredIdentity } from './contacts.repository';
 import { compareStamps, copiedStamps, Stamp } from './conversation-state';
 import { pgIndexed, pgText } from './pg-values';
 import { keptIfSame } from './same-value';
@@ -118,31 +119,59 @@ export function mergeIdentity<T extends IdentityState>(
   return { state, changed: state !== current };
 }
 
-/** What a stored identity holds besides its fields (StoredIdentity). */
-const STORED_IDS = ['id', 'contactId', 'sourceId', 'externalId', 'autoJoin'] as const;
+/** What a stored identity holds besides its fields. */
+type IdentityIds = Pick<
+  StoredIdentity,
+  'id' | 'contactId' | 'sourceId' | 'externalId' | 'autoJoin'
+>;
 
 /**
- * A copy to change, with whatever else `current` holds (a stored identity's ids). Spelled out,
- * not spread: identities read, remembered and made here come in several object shapes, and a
- * spread of them takes V8's slow path at every event.
+ * `fields` with `stamps`, and a stored identity's `ids` when given: one object shape for every
+ * identity. Spelled out, not spread: identities read, remembered and made here come in several
+ * shapes, and a spread of them takes V8's slow path at every event.
  */
-function copiedIdentity<T extends IdentityState>(current: T): T {
-  const copy: IdentityState = {
-    name: current.name,
-    email: current.email,
-    emailNormalized: current.emailNormalized,
-    phone: current.phone,
-    phoneE164: current.phoneE164,
-    description: current.description,
-    avatarUrl: current.avatarUrl,
-    attributes: current.attributes,
-    stamps: copiedStamps(current.stamps),
+export function identityOf(fields: IdentityFields, stamps: IdentityState['stamps']): IdentityState;
+export function identityOf(
+  fields: IdentityFields,
+  stamps: IdentityState['stamps'],
+  ids: IdentityIds,
+): StoredIdentity;
+export function identityOf(
+  fields: IdentityFields,
+  stamps: IdentityState['stamps'],
+  ids?: IdentityIds,
+): IdentityState | StoredIdentity {
+  const identity: IdentityState & Partial<IdentityIds> = {
+    name: fields.name,
+    email: fields.email,
+    emailNormalized: fields.emailNormalized,
+    phone: fields.phone,
+    phoneE164: fields.phoneE164,
+    description: fields.description,
+    avatarUrl: fields.avatarUrl,
+    attributes: fields.attributes,
+    stamps,
   };
-  const ids = current as Partial<Record<(typeof STORED_IDS)[number], unknown>>;
-  if (ids.id !== undefined) {
-    for (const key of STORED_IDS) (copy as unknown as Record<string, unknown>)[key] = ids[key];
+  if (ids) {
+    // Added in this order always, so stored identities share one shape too.
+    identity.id = ids.id;
+    identity.contactId = ids.contactId;
+    identity.sourceId = ids.sourceId;
+    identity.externalId = ids.externalId;
+    identity.autoJoin = ids.autoJoin;
   }
-  return copy as T;
+  return identity;
+}
+
+/** A copy to change, a stored identity's ids kept. */
+function copiedIdentity<T extends IdentityState>(current: T): T {
+  const stamps = copiedStamps(current.stamps);
+  const stored = current as IdentityState & Partial<IdentityIds>;
+  return (
+    stored.id !== undefined
+      ? identityOf(current, stamps, stored as IdentityIds)
+      : identityOf(current, stamps)
+  ) as T;
 }
 
 /** The values an identity may join others by, under the join mode, as `email:…` / `phone:…`. */

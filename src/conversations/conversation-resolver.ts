@@ -10,6 +10,7 @@ import {
   IdentityInput,
   IdentityState,
   identityInputOf,
+  identityOf,
   joinKeysOf,
   mergeIdentity,
 } from './contact-identity';
@@ -662,25 +663,13 @@ function storedOf(plan: {
   input: IdentityInput;
   state: IdentityState;
 }): StoredIdentity {
-  const { state } = plan;
-  // Spelled out, not spread: one object shape for every identity (a spread of the state gave
-  // each a shape of its own, a slow property definition per field, per new person).
-  return {
-    name: state.name,
-    email: state.email,
-    emailNormalized: state.emailNormalized,
-    phone: state.phone,
-    phoneE164: state.phoneE164,
-    description: state.description,
-    avatarUrl: state.avatarUrl,
-    attributes: state.attributes,
-    stamps: state.stamps,
+  return identityOf(plan.state, plan.state.stamps, {
     id: plan.identityId,
     contactId: plan.contactId,
     sourceId: plan.input.sourceId,
     externalId: plan.input.externalId,
     autoJoin: true,
-  };
+  });
 }
 
 interface IdentityRead {

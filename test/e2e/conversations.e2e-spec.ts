@@ -1,4 +1,5 @@
 import { newId } from '../../src/common/ids';
+import type { Settings } from '../../src/config/settings';
 import { ContactsRepository } from '../../src/conversations/contacts.repository';
 import { ConversationResolver } from '../../src/conversations/conversation-resolver';
 import { ConversationsRepository } from '../../src/conversations/conversations.repository';
@@ -690,13 +691,16 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     expect((await app.admin('GET', '/api/conversations/conv_nope')).status).toBe(404);
   });
 
-  /** Another worker process: its own resolver (and memory) and writer. */
-  function anotherWorker(): { resolver: ConversationResolver; service: StoreAndRouteService } {
+  /** Another worker process: its own resolver (and memory) and writer, its own settings. */
+  function anotherWorker(settings: Partial<Settings> = {}): {
+    resolver: ConversationResolver;
+    service: StoreAndRouteService;
+  } {
     const context = app.running.context;
     const resolver = new ConversationResolver(
       context.get(ConversationsRepository),
       context.get(ContactsRepository),
-      app.settings,
+      Object.assign(Object.create(app.settings) as Settings, settings),
     );
     const writer = new StoredEventWriter(
       app.dataSource,
@@ -799,6 +803,28 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
       messageCounts: { inbound: 2, outbound: 0, internal: 0 },
       lastMessage: { externalId: '9502', text: 'Thanks' },
     });
+  });
+
+  it('remembers as many conversations as CONVERSATION_MEMORY_SIZE says, none at 0', async () => {
+    const sized = anotherWorker();
+    const forgetful = anotherWorker({ CONVERSATION_MEMORY_SIZE: 0 });
+    const message = (conversation: number, id: number, at: string) =>
+      jobOf(cw, 'chatwoot', messageEvent('message_created.json', conversation, id, 'Hi', at));
+    await sized.service.storeAndRoute(message(5101, 9601, '2026-04-20T10:00:00.000Z'));
+    await forgetful.service.storeAndRoute(message(5102, 9611, '2026-04-20T10:00:00.000Z'));
+
+    const sizedNext = await sized.resolver.resolve(
+      eventOf(message(5101, 9602, '2026-04-20T10:01:00.000Z')),
+    );
+    const forgetfulNext = await forgetful.resolver.resolve(
+      eventOf(message(5102, 9612, '2026-04-20T10:01:00.000Z')),
+    );
+    expect(sizedNext.remembered).toBe(true);
+    // Read instead: the same ids as the worker that remembers would give.
+    expect(forgetfulNext).toMatchObject({ remembered: false });
+    expect(forgetfulNext.conversationId).toBe(
+      (await conversationByKey(`chatwoot:${cw.id}:5102`)).id,
+    );
   });
 
   it('gives the next event of a remembered visitor the contact a merge by hand moved it to', async () => {

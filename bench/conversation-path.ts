@@ -10,8 +10,8 @@
  * Run with `npm run bench:conversation-path`; prints µs per event.
  */
 import { readFileSync } from 'node:fs';
-import { buildCanonicalEvent } from '../src/canonical/build-event';
 import type { CanonicalEvent } from '../src/canonical/canonical-event';
+import type { JsonRecord } from '../src/canonical/coerce';
 import type { Settings } from '../src/config/settings';
 import { ContactsRepository } from '../src/conversations/contacts.repository';
 import { ConversationResolver } from '../src/conversations/conversation-resolver';
@@ -19,8 +19,9 @@ import { emptyConversationState } from '../src/conversations/conversation-state'
 import { ConversationsRepository } from '../src/conversations/conversations.repository';
 import type { EventsRepository, StatementCompanion } from '../src/events/events.repository';
 import { StoredEventWriter } from '../src/ingest/stored-event-writer';
-import { ChatwootNormalizer } from '../src/sources/chatwoot/chatwoot.normalizer';
-import { JivoNormalizer } from '../src/sources/jivo/jivo.normalizer';
+import { SOURCE_PLUGINS } from '../src/sources/source-plugins';
+import { SourceRegistry } from '../src/sources/source-registry';
+import { canonicalEventOf } from '../src/ingest/canonical-of';
 import type { DataSource } from 'typeorm';
 import { JIVO_FIXTURE } from './lib/payloads';
 import { join } from 'node:path';
@@ -92,9 +93,23 @@ async function main(): Promise<void> {
     settings,
   );
 
-  const fixture = JSON.parse(readFileSync(JIVO_FIXTURE, 'utf8')) as Record<string, unknown>;
-  const normalizer = new JivoNormalizer();
+  const registry = new SourceRegistry(SOURCE_PLUGINS.map((plugin) => new plugin()));
   let eventNumber = 0;
+  /** The payload as the ingest worker makes it into a canonical event. */
+  const canonical = (kind: 'jivo' | 'chatwoot', payload: JsonRecord): CanonicalEvent => {
+    const job = {
+      eventId: `evt_${String(eventNumber++).padStart(26, '0')}`,
+      sourceId: `src_bench_${kind}`,
+      sourceKind: kind,
+      sourceDeliveryId: null,
+      receivedAt: new Date().toISOString(),
+      rawBody: '',
+    };
+    const outcome = canonicalEventOf(job, payload, registry);
+    if (outcome.status !== 'ok') throw new Error(`${kind} fixture: ${outcome.reason}`);
+    return outcome.event;
+  };
+  const fixture = JSON.parse(readFileSync(JIVO_FIXTURE, 'utf8')) as Record<string, unknown>;
   const eventOf = (visitor: number): CanonicalEvent => {
     const payload = {
       ...fixture,
@@ -106,16 +121,9 @@ async function main(): Promise<void> {
         phone: `+14089${String(visitor % 1_000_000).padStart(6, '0')}`,
       },
     };
-    const normalized = normalizer.normalize(payload, { sourceId: 'src_bench', kind: 'jivo' });
-    if (normalized.status !== 'ok') throw new Error('fixture did not normalize');
-    return buildCanonicalEvent(normalized.event, {
-      id: `evt_${String(eventNumber++).padStart(26, '0')}`,
-      receivedAt: new Date().toISOString(),
-      source: { kind: 'jivo', id: 'src_bench', deliveryId: null },
-    });
+    return canonical('jivo', payload);
   };
   const message = JSON.parse(readFileSync(CHATWOOT_MESSAGE, 'utf8')) as Record<string, unknown>;
-  const chatwoot = new ChatwootNormalizer();
   let messageId = 1_000_000;
   const messageEventOf = (conversation: number): CanonicalEvent => {
     // One person per conversation, as the fixture's sender with an id and address of its own.
@@ -136,13 +144,7 @@ async function main(): Promise<void> {
         meta: { ...snapshot.meta, sender: { ...sender, type: 'contact' } },
       },
     };
-    const normalized = chatwoot.normalize(payload, { sourceId: 'src_bench_cw', kind: 'chatwoot' });
-    if (normalized.status !== 'ok') throw new Error('fixture did not normalize');
-    return buildCanonicalEvent(normalized.event, {
-      id: `evt_${String(eventNumber++).padStart(26, '0')}`,
-      receivedAt: new Date().toISOString(),
-      source: { kind: 'chatwoot', id: 'src_bench_cw', deliveryId: null },
-    });
+    return canonical('chatwoot', payload);
   };
   const store = async (event: CanonicalEvent) => {
     const ids = await resolver.resolve(event);

@@ -10,6 +10,7 @@
  * Run with `npm run bench:conversation-path`; prints µs per event.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CanonicalEvent } from '../src/canonical/canonical-event';
 import type { JsonRecord } from '../src/canonical/coerce';
 import type { Settings } from '../src/config/settings';
@@ -18,17 +19,21 @@ import { ConversationResolver } from '../src/conversations/conversation-resolver
 import { emptyConversationState } from '../src/conversations/conversation-state';
 import { ConversationsRepository } from '../src/conversations/conversations.repository';
 import type { EventsRepository, StatementCompanion } from '../src/events/events.repository';
+import { canonicalEventOf } from '../src/ingest/canonical-of';
 import { StoredEventWriter } from '../src/ingest/stored-event-writer';
 import { SOURCE_PLUGINS } from '../src/sources/source-plugins';
 import { SourceRegistry } from '../src/sources/source-registry';
-import { canonicalEventOf } from '../src/ingest/canonical-of';
 import type { DataSource } from 'typeorm';
 import { JIVO_FIXTURE } from './lib/payloads';
-import { join } from 'node:path';
 import { PROJECT_ROOT } from './lib/report';
 
 /** Events resolved together: ~15 is what the ingest worker batches under the e2e load. */
 const BATCH = Number(process.env.BENCH_PATH_BATCH ?? 15);
+if (!Number.isInteger(BATCH) || BATCH < 1) {
+  throw new Error(
+    `BENCH_PATH_BATCH: expected a whole number of events ≥ 1, got ${process.env.BENCH_PATH_BATCH}`,
+  );
+}
 const TIMED_EVENTS = 30_000;
 const ROUNDS = Math.ceil(TIMED_EVENTS / BATCH);
 const RETURNING_VISITORS = 5_000;

@@ -276,9 +276,7 @@ export class EventsRepository {
     companion?: StatementCompanion,
   ): Promise<InsertedRound> {
     const column = <T>(pick: (event: EventToStore) => T) => round.map(pick);
-    const deliveries = round.flatMap((event) =>
-      event.deliveries.map((delivery) => ({ ...delivery, eventId: event.id })),
-    );
+    const deliveries = deliveryColumns(round);
     const params: unknown[] = [
       column((event) => event.id),
       column((event) => event.sourceId),
@@ -291,11 +289,11 @@ export class EventsRepository {
       column((event) => event.conversationKey),
       column((event) => event.occurredAt),
       column((event) => event.receivedAt),
-      deliveries.map((delivery) => delivery.id),
-      deliveries.map((delivery) => delivery.eventId),
-      deliveries.map((delivery) => delivery.subscriptionId),
+      deliveries.ids,
+      deliveries.eventIds,
+      deliveries.subscriptionIds,
       column((event) => event.conversationId),
-      deliveries.map((delivery) => delivery.laneKey),
+      deliveries.laneKeys,
       ...(companion ? [companion.failure, ...companion.params] : []),
     ];
     // The bodies and canonical JSON, kilobytes each, go as parameters of their own: in a text[]
@@ -366,4 +364,23 @@ export class EventsRepository {
     }
     return inserted;
   }
+}
+
+/** The round's deliveries as the statement's columns, each beside its event's id. */
+function deliveryColumns(round: EventToStore[]) {
+  const columns = {
+    ids: [] as string[],
+    eventIds: [] as string[],
+    subscriptionIds: [] as string[],
+    laneKeys: [] as (string | null)[],
+  };
+  for (const event of round) {
+    for (const delivery of event.deliveries) {
+      columns.ids.push(delivery.id);
+      columns.eventIds.push(event.id);
+      columns.subscriptionIds.push(delivery.subscriptionId);
+      columns.laneKeys.push(delivery.laneKey);
+    }
+  }
+  return columns;
 }

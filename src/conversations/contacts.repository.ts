@@ -37,8 +37,11 @@ export interface IdentitiesWithSharing {
   sharing: SharedContact[][];
   /** The ids of the new identities inserted (`insertIfAlone`). */
   inserted: Set<string>;
-  /** The candidates of `insertIfAlone` nothing stored shared anything with when read. */
-  alone: Set<number>;
+  /**
+   * The candidates of `insertIfAlone` whose contact was made but whose identity was not: another
+   * worker stored it first.
+   */
+  orphaned: Set<number>;
 }
 
 /**
@@ -197,7 +200,8 @@ export class ContactsRepository {
         return `SELECT 'inserted' AS kind, NULL::int AS idx, jsonb_build_object('id', id) AS row
          FROM alone_identity
        UNION ALL
-       SELECT 'alone', idx, NULL FROM alone
+       SELECT 'orphaned', idx, NULL FROM alone
+        WHERE identity_id NOT IN (SELECT id FROM alone_identity)
        UNION ALL
        SELECT 'identity', NULL, to_jsonb(found)
          FROM (SELECT ${IDENTITY_COLUMNS} FROM contact_identities
@@ -249,15 +253,15 @@ export class ContactsRepository {
         const identities: StoredIdentity[] = [];
         const sharing = candidates.map(() => [] as SharedContact[]);
         const inserted = new Set<string>();
-        const alone = new Set<number>();
+        const orphaned = new Set<number>();
         for (const { kind, idx, row } of rows) {
           if (kind === 'identity') identities.push(row as unknown as StoredIdentity);
           else if (kind === 'sharing') sharing[idx!].push(row as unknown as SharedContact);
           else if (kind === 'inserted') inserted.add(String(row.id));
-          else if (kind === 'alone') alone.add(idx!);
+          else if (kind === 'orphaned') orphaned.add(idx!);
         }
         for (const list of sharing) list.sort((a, b) => (a.contactId < b.contactId ? -1 : 1));
-        return { identities, sharing, inserted, alone };
+        return { identities, sharing, inserted, orphaned };
       },
     };
   }

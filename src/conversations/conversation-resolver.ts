@@ -428,7 +428,7 @@ export class ConversationResolver {
         const stored = storedOf(plan);
         byKey.set(identityKey(stored), stored);
         if (joinKeysOf(stored, mode).length > 0) unchecked.add(stored.id);
-      } else if (read.alone.has(plan.idx)) {
+      } else if (read.orphaned.has(plan.idx)) {
         // Its contact was made, but another worker stored the identity first.
         orphans.push(plan.contactId);
         slow.push(plan.input);

@@ -432,6 +432,61 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     expect(stored).toBe(jobs.length);
   });
 
+  it('leaves no empty contact when two workers store the same new visitor at the same moment', async () => {
+    // Both reads find the visitor new and make it a contact; one identity insert wins, and the
+    // other worker removes the contact it made for nothing. Whether two reads overlap is up to
+    // timing: rounds go on until one did (the removal ran), at most 8.
+    const workers = [app.running.context.get(StoreAndRouteService), anotherWorker().service];
+    const removals = jest.spyOn(ContactsRepository.prototype, 'deleteEmptyContacts');
+    const jobFor = (chat: number, visitor: number) => {
+      const payload = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
+      payload.chat_id = chat;
+      payload.visitor = {
+        ...payload.visitor,
+        number: visitor,
+        email: `twice-${visitor}@example.com`,
+        phone: null,
+      };
+      return jobOf(jivo, 'jivo', JSON.stringify(payload));
+    };
+    const visitors: number[] = [];
+    const jobs: { eventId: string }[] = [];
+    try {
+      for (let round = 0; round < 8 && removals.mock.calls.length === 0; round++) {
+        const batch = Array.from({ length: 25 }, (_, index) => 61000 + round * 25 + index);
+        const pairs = batch.flatMap((visitor) =>
+          workers.map((worker, side) => ({
+            worker,
+            job: jobFor(62000 + visitor * 2 + side, visitor),
+          })),
+        );
+        await Promise.all(pairs.map(({ worker, job }) => worker.storeAndRoute(job)));
+        visitors.push(...batch);
+        jobs.push(...pairs.map(({ job }) => job));
+      }
+      expect(removals).toHaveBeenCalled();
+    } finally {
+      removals.mockRestore();
+    }
+    const rows = (await app.dataSource.query(
+      `SELECT external_id, count(*)::int AS identities FROM contact_identities
+        WHERE source_id = $1 AND external_id = ANY($2::text[]) GROUP BY external_id`,
+      [jivo.id, visitors.map(String)],
+    )) as { external_id: string; identities: number }[];
+    expect(rows).toHaveLength(visitors.length);
+    expect(rows.every((row) => row.identities === 1)).toBe(true);
+    const [{ empty }] = (await app.dataSource.query(
+      `SELECT count(*)::int AS empty FROM contacts c
+        WHERE NOT EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id)`,
+    )) as { empty: number }[];
+    expect(empty).toBe(0);
+    const [{ stored }] = (await app.dataSource.query(
+      `SELECT count(*)::int AS stored FROM events WHERE id = ANY($1::text[])`,
+      [jobs.map((job) => job.eventId)],
+    )) as { stored: number }[];
+    expect(stored).toBe(jobs.length);
+  });
+
   it('joins a new identity to one another worker stored with its email after the read, before the event', async () => {
     const resolver = app.running.context.get(ConversationResolver);
     const writer = app.running.context.get(StoredEventWriter);

@@ -400,15 +400,12 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     // identity when it reads, so only the look after the insert (in the events' statement)
     // can join them.
     const workers = [app.running.context.get(StoreAndRouteService), anotherWorker().service];
-    const jobFor = (chat: number, email: string) => {
-      const payload = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
-      payload.chat_id = chat;
-      payload.visitor = { ...payload.visitor, number: chat, email, phone: null };
-      return jobOf(jivo, 'jivo', JSON.stringify(payload));
-    };
     const pairs = Array.from({ length: 25 }, (_, index) => `race-${index}@example.com`);
     const jobs = pairs.flatMap((email, index) =>
-      workers.map((worker, side) => ({ worker, job: jobFor(56000 + index * 2 + side, email) })),
+      workers.map((worker, side) => {
+        const chat = 56000 + index * 2 + side;
+        return { worker, job: acceptedJob(chat, { number: chat, email, phone: null }) };
+      }),
     );
     await Promise.all(jobs.map(({ worker, job }) => worker.storeAndRoute(job)));
     const rows = (await app.dataSource.query(
@@ -420,16 +417,8 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     )) as { email: string; identities: number; contacts: number }[];
     expect(rows).toHaveLength(pairs.length);
     expect(rows.every((row) => row.identities === 2 && row.contacts === 1)).toBe(true);
-    const [{ empty }] = (await app.dataSource.query(
-      `SELECT count(*)::int AS empty FROM contacts c
-        WHERE NOT EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id)`,
-    )) as { empty: number }[];
-    expect(empty).toBe(0);
-    const [{ stored }] = (await app.dataSource.query(
-      `SELECT count(*)::int AS stored FROM events WHERE id = ANY($1::text[])`,
-      [jobs.map(({ job }) => job.eventId)],
-    )) as { stored: number }[];
-    expect(stored).toBe(jobs.length);
+    expect(await emptyContacts()).toBe(0);
+    expect(await storedEvents(jobs.map(({ job }) => job.eventId))).toBe(jobs.length);
   });
 
   it('leaves no empty contact when two workers store the same new visitor at the same moment', async () => {
@@ -438,17 +427,6 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     // timing: rounds go on until one did (the removal ran), at most 8.
     const workers = [app.running.context.get(StoreAndRouteService), anotherWorker().service];
     const removals = jest.spyOn(ContactsRepository.prototype, 'deleteEmptyContacts');
-    const jobFor = (chat: number, visitor: number) => {
-      const payload = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
-      payload.chat_id = chat;
-      payload.visitor = {
-        ...payload.visitor,
-        number: visitor,
-        email: `twice-${visitor}@example.com`,
-        phone: null,
-      };
-      return jobOf(jivo, 'jivo', JSON.stringify(payload));
-    };
     const visitors: number[] = [];
     const jobs: { eventId: string }[] = [];
     try {
@@ -457,7 +435,11 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
         const pairs = batch.flatMap((visitor) =>
           workers.map((worker, side) => ({
             worker,
-            job: jobFor(62000 + visitor * 2 + side, visitor),
+            job: acceptedJob(62000 + visitor * 2 + side, {
+              number: visitor,
+              email: `twice-${visitor}@example.com`,
+              phone: null,
+            }),
           })),
         );
         await Promise.all(pairs.map(({ worker, job }) => worker.storeAndRoute(job)));
@@ -475,26 +457,15 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     )) as { external_id: string; identities: number }[];
     expect(rows).toHaveLength(visitors.length);
     expect(rows.every((row) => row.identities === 1)).toBe(true);
-    const [{ empty }] = (await app.dataSource.query(
-      `SELECT count(*)::int AS empty FROM contacts c
-        WHERE NOT EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id)`,
-    )) as { empty: number }[];
-    expect(empty).toBe(0);
-    const [{ stored }] = (await app.dataSource.query(
-      `SELECT count(*)::int AS stored FROM events WHERE id = ANY($1::text[])`,
-      [jobs.map((job) => job.eventId)],
-    )) as { stored: number }[];
-    expect(stored).toBe(jobs.length);
+    expect(await emptyContacts()).toBe(0);
+    expect(await storedEvents(jobs.map((job) => job.eventId))).toBe(jobs.length);
   });
 
   it('joins a new identity to one another worker stored with its email after the read, before the event', async () => {
     const resolver = app.running.context.get(ConversationResolver);
     const writer = app.running.context.get(StoredEventWriter);
     const service = app.running.context.get(StoreAndRouteService);
-    const payload = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
-    payload.chat_id = 59101;
-    payload.visitor = { ...payload.visitor, number: 59101, email: 'late@example.com', phone: null };
-    const job = jobOf(jivo, 'jivo', JSON.stringify(payload));
+    const job = acceptedJob(59101, { number: 59101, email: 'late@example.com', phone: null });
     const ids = await resolver.resolve(eventOf(job));
     expect(ids.joinCheck?.id).toBe(ids.identityId);
     // Another worker's identity with the same email, in a contact of its own, committed after
@@ -790,6 +761,32 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     };
   }
 
+  /** A Jivo `chat_accepted` job for `chat`, its visitor's fields changed by `visitor`. */
+  function acceptedJob(chat: number, visitor: Json) {
+    const payload = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
+    payload.chat_id = chat;
+    payload.visitor = { ...payload.visitor, ...visitor };
+    return jobOf(jivo, 'jivo', JSON.stringify(payload));
+  }
+
+  /** Contacts no identity belongs to (a contact made for an identity another worker stored). */
+  async function emptyContacts(): Promise<number> {
+    const [{ empty }] = (await app.dataSource.query(
+      `SELECT count(*)::int AS empty FROM contacts c
+        WHERE NOT EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = c.id)`,
+    )) as { empty: number }[];
+    return empty;
+  }
+
+  /** How many of these events are stored. */
+  async function storedEvents(eventIds: string[]): Promise<number> {
+    const [{ stored }] = (await app.dataSource.query(
+      `SELECT count(*)::int AS stored FROM events WHERE id = ANY($1::text[])`,
+      [eventIds],
+    )) as { stored: number }[];
+    return stored;
+  }
+
   function eventOf(job: ReturnType<typeof jobOf>) {
     const normalized = normalizedOf(job, app.running.context.get(SourceRegistry));
     if (normalized.status !== 'ok') throw new Error(normalized.reason);
@@ -886,10 +883,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     const service = app.running.context.get(StoreAndRouteService);
     const resolver = app.running.context.get(ConversationResolver);
     const visitorJob = (visitor: number) => {
-      const payload = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
-      payload.chat_id = visitor;
-      payload.visitor = { ...payload.visitor, number: visitor, email: null, phone: null };
-      return jobOf(jivo, 'jivo', JSON.stringify(payload));
+      return acceptedJob(visitor, { number: visitor, email: null, phone: null });
     };
     await service.storeAndRoute(visitorJob(58001));
     await service.storeAndRoute(visitorJob(58002));

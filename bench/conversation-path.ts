@@ -16,8 +16,10 @@ import type { JsonRecord } from '../src/canonical/coerce';
 import type { Settings } from '../src/config/settings';
 import { ContactsRepository } from '../src/conversations/contacts.repository';
 import { ConversationResolver } from '../src/conversations/conversation-resolver';
-import { emptyConversationState } from '../src/conversations/conversation-state';
-import { ConversationsRepository } from '../src/conversations/conversations.repository';
+import {
+  ConversationsRepository,
+  madeSnapshot,
+} from '../src/conversations/conversations.repository';
 import type { EventsRepository, StatementCompanion } from '../src/events/events.repository';
 import { canonicalEventOf } from '../src/ingest/canonical-of';
 import { StoredEventWriter } from '../src/ingest/stored-event-writer';
@@ -51,19 +53,7 @@ class InProcessConversations extends ConversationsRepository {
     conversations: { key: string }[],
     withRead?: { params: unknown[]; read(rows: unknown[]): T },
   ) {
-    const snapshots = new Map(
-      conversations.map(({ key }) => [
-        key,
-        {
-          id: `conv_${key}`,
-          version: '0',
-          state: emptyConversationState(),
-          lastMessage: null,
-          messages: new Map(),
-          storedMessageIds: new Set<string>(),
-        },
-      ]),
-    );
+    const snapshots = new Map(conversations.map(({ key }) => [key, madeSnapshot(`conv_${key}`)]));
     // The rows Postgres answers, as JSON text the driver parses.
     const plans = JSON.parse(String(withRead?.params[5] ?? '[]')) as { identity_id: string }[];
     const rows = JSON.parse(

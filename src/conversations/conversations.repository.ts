@@ -595,7 +595,7 @@ function messageOfRow(row: MessageRow): MessageState {
 }
 
 /** A row just inserted: its columns' defaults are the empty state, at version 0. */
-function madeSnapshot(id: string): ConversationSnapshot {
+export function madeSnapshot(id: string): ConversationSnapshot {
   return {
     id,
     version: '0',

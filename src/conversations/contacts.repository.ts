@@ -527,7 +527,9 @@ export class ContactsRepository {
    * of the events' insert statement: each written only if it is still in the contact and has
    * the field stamps read (or already the ones written, by an earlier statement of the same
    * update), else the whole statement fails with `failure`. A contact whose name, email and
-   * phone stay is not rewritten. No lock is held after it.
+   * phone stay is not rewritten. The identities are locked in id order first (known_locked),
+   * as everywhere else, whatever plan the update gets: two statements never deadlock on them.
+   * No lock is held after it.
    */
   knownIdentitiesCompanion(writes: KnownIdentityWrite[], failure: string): StatementCompanion {
     return {
@@ -537,6 +539,9 @@ export class ContactsRepository {
             id text, contact_id text, name text, email text, email_normalized text, phone text,
             phone_e164 text, description text, avatar_url text, attributes jsonb,
             field_stamps jsonb, read_stamps jsonb)
+        ), known_locked AS MATERIALIZED (
+          SELECT i.id FROM contact_identities i WHERE i.id IN (SELECT id FROM known_input)
+           ORDER BY i.id FOR UPDATE
         ), known_written AS (
           SELECT i.id FROM contact_identities i JOIN known_input u ON u.id = i.id
            WHERE i.contact_id = u.contact_id AND i.field_stamps = u.field_stamps
@@ -546,7 +551,7 @@ export class ContactsRepository {
                  phone_e164 = u.phone_e164, description = u.description,
                  avatar_url = u.avatar_url, attributes = u.attributes,
                  field_stamps = u.field_stamps, updated_at = now()
-            FROM known_input u
+            FROM known_input u JOIN known_locked l ON l.id = u.id
            WHERE i.id = u.id AND i.contact_id = u.contact_id AND i.field_stamps = u.read_stamps
           RETURNING i.id, i.contact_id, u.name, u.email, u.phone_e164
         ), known_contact AS (

@@ -448,9 +448,21 @@ export class ConversationsRepository {
       });
     }
     if (stateRows.length === 0) return undefined;
+    // Rows locked in key order, as lockedSnapshots and every other batch's statement lock them
+    // (conversation_locked, whatever plan the update gets): in the batch's order, or the
+    // table's, two statements (or one and a locked read) could deadlock.
+    messageRows.sort(
+      (a, b) =>
+        compareText(a.conversation_id, b.conversation_id) ||
+        compareText(a.external_id, b.external_id),
+    );
     return {
       ctes: (first) => `
-        conversation_state AS (
+        conversation_locked AS MATERIALIZED (
+          SELECT c.id FROM conversations c
+           WHERE c.id = ANY($${first + 3}::text[])
+           ORDER BY c.id FOR UPDATE
+        ), conversation_state AS (
           UPDATE conversations c SET
             status = s.status, ended_at = s.ended_at, channel = s.channel,
             channel_type = s.channel->>'type', team = s.team, assignee = s.assignee,
@@ -472,6 +484,7 @@ export class ConversationsRepository {
              contact_external_id text, first_activity_at timestamptz,
              last_activity_at timestamptz, messages_inbound int, messages_outbound int,
              messages_internal int, field_stamps jsonb, last_message jsonb)
+           JOIN conversation_locked l ON l.id = s.id
           WHERE c.id = s.id AND c.state_version = s.expected_version
           RETURNING c.id
         ), conversation_message AS (
@@ -491,7 +504,12 @@ export class ConversationsRepository {
             deleted = excluded.deleted, status = excluded.status,
             first_seen_at = excluded.first_seen_at, field_stamps = excluded.field_stamps
         )`,
-      params: [pgJson(stateRows), pgJson(messageRows), stateRows.length],
+      params: [
+        pgJson(stateRows),
+        pgJson(messageRows),
+        stateRows.length,
+        stateRows.map((row) => row.id),
+      ],
       holds: (first) => `(SELECT count(*) FROM conversation_state) = $${first + 2}`,
       failure: CHANGED_CONCURRENTLY,
     };
@@ -652,6 +670,10 @@ function stateRowOf(
     field_stamps: { fields: state.stamps, agents: agentStamps },
     last_message: lastMessage,
   };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function messageRowOf(conversationId: string, message: MessageState) {

@@ -857,6 +857,44 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     });
   });
 
+  /**
+   * Locks `lower` of `table` as another worker's fallback transaction does (in id order, here
+   * one row at a time), runs `statement` (one events statement updating both rows, `higher`'s
+   * event first), and once it waits on `lower`, locks `higher`. A statement that took its
+   * locks in its batch's order, or the table's, holds `higher` already: a deadlock.
+   */
+  async function lockCrosswise(
+    table: 'conversations' | 'contact_identities',
+    lower: string,
+    higher: string,
+    statement: () => Promise<unknown>,
+  ): Promise<void> {
+    expect(lower < higher).toBe(true);
+    // The lower row's newest version now lies after the higher one: the table's order is not
+    // the ids' order either.
+    await app.dataSource.query(`UPDATE ${table} SET updated_at = now() WHERE id = $1`, [lower]);
+    const locker = app.dataSource.createQueryRunner();
+    await locker.connect();
+    await locker.startTransaction();
+    try {
+      await locker.query(`SELECT id FROM ${table} WHERE id = $1 FOR UPDATE`, [lower]);
+      const stored = statement();
+      await waitFor(async () => {
+        const waiting = (await app.dataSource.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND query LIKE 'WITH event AS%'`,
+        )) as { n: number }[];
+        return waiting[0].n > 0;
+      });
+      await locker.query(`SELECT id FROM ${table} WHERE id = $1 FOR UPDATE`, [higher]);
+      await locker.commitTransaction();
+      await stored;
+    } finally {
+      if (locker.isTransactionActive) await locker.rollbackTransaction();
+      await locker.release();
+    }
+  }
+
   it('updates the conversations of a statement in id order, so a transaction locking them in that order waits instead of deadlocking', async () => {
     const { service } = anotherWorker();
     const message = (conversation: number, id: number, at: string) =>
@@ -865,39 +903,14 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     await service.storeAndRoute(message(5202, 9711, '2026-04-21T10:00:00.000Z'));
     const lower = (await conversationByKey(`chatwoot:${cw.id}:5201`)).id as string;
     const higher = (await conversationByKey(`chatwoot:${cw.id}:5202`)).id as string;
-    expect(lower < higher).toBe(true);
-    // The lower row's newest version now lies after the higher one: the table's order is not
-    // the ids' order either.
-    await app.dataSource.query(`UPDATE conversations SET updated_at = now() WHERE id = $1`, [
-      lower,
-    ]);
 
-    // What the fallback of another worker's statement does: lock in id order, here one at a time.
-    const locker = app.dataSource.createQueryRunner();
-    await locker.connect();
-    await locker.startTransaction();
-    try {
-      await locker.query(`SELECT id FROM conversations WHERE id = $1 FOR UPDATE`, [lower]);
-      // One statement for both (resolved from memory together), the higher id's event first.
-      const stored = Promise.all([
+    // One statement for both (resolved from memory together).
+    await lockCrosswise('conversations', lower, higher, () =>
+      Promise.all([
         service.storeAndRoute(message(5202, 9712, '2026-04-21T10:01:00.000Z')),
         service.storeAndRoute(message(5201, 9702, '2026-04-21T10:01:00.000Z')),
-      ]);
-      await waitFor(async () => {
-        const waiting = (await app.dataSource.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-            WHERE wait_event_type = 'Lock' AND query LIKE 'WITH event AS%'`,
-        )) as { n: number }[];
-        return waiting[0].n > 0;
-      });
-      // Locked in the batch's order, the statement would hold the higher row already: deadlock.
-      await locker.query(`SELECT id FROM conversations WHERE id = $1 FOR UPDATE`, [higher]);
-      await locker.commitTransaction();
-      await stored;
-    } finally {
-      if (locker.isTransactionActive) await locker.rollbackTransaction();
-      await locker.release();
-    }
+      ]),
+    );
     for (const chat of [5201, 5202]) {
       expect(await conversationByKey(`chatwoot:${cw.id}:${chat}`)).toMatchObject({
         messageCounts: { inbound: 2, outbound: 0, internal: 0 },
@@ -918,37 +931,18 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
           [jivo.id, String(number)],
         )) as { id: string; name: string }[]
       )[0];
-    const lower = (await identityOf(63001)).id;
-    const higher = (await identityOf(63002)).id;
-    expect(lower < higher).toBe(true);
-    await app.dataSource.query(`UPDATE contact_identities SET updated_at = now() WHERE id = $1`, [
-      lower,
-    ]);
 
-    const locker = app.dataSource.createQueryRunner();
-    await locker.connect();
-    await locker.startTransaction();
-    try {
-      await locker.query(`SELECT id FROM contact_identities WHERE id = $1 FOR UPDATE`, [lower]);
-      // Both renamed in one statement (resolved from memory together), the higher id first.
-      const stored = Promise.all([
-        service.storeAndRoute(visitor(64004, 63002, 'Bobby')),
-        service.storeAndRoute(visitor(64003, 63001, 'Anna')),
-      ]);
-      await waitFor(async () => {
-        const waiting = (await app.dataSource.query(
-          `SELECT count(*)::int AS n FROM pg_stat_activity
-            WHERE wait_event_type = 'Lock' AND query LIKE 'WITH event AS%'`,
-        )) as { n: number }[];
-        return waiting[0].n > 0;
-      });
-      await locker.query(`SELECT id FROM contact_identities WHERE id = $1 FOR UPDATE`, [higher]);
-      await locker.commitTransaction();
-      await stored;
-    } finally {
-      if (locker.isTransactionActive) await locker.rollbackTransaction();
-      await locker.release();
-    }
+    // Both renamed in one statement (resolved from memory together).
+    await lockCrosswise(
+      'contact_identities',
+      (await identityOf(63001)).id,
+      (await identityOf(63002)).id,
+      () =>
+        Promise.all([
+          service.storeAndRoute(visitor(64004, 63002, 'Bobby')),
+          service.storeAndRoute(visitor(64003, 63001, 'Anna')),
+        ]),
+    );
     expect((await identityOf(63001)).name).toBe('Anna');
     expect((await identityOf(63002)).name).toBe('Bobby');
   });

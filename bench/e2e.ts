@@ -17,6 +17,7 @@ import { CPU_PROFILE_PRELOAD, printProfileSummary } from './lib/profile-summary'
 import { printTable, RESULTS_DIR, verdict, writeResults } from './lib/report';
 import { RouterEnvironment, startRouterApi, startRouterWorker } from './lib/router';
 import { RssSampler } from './lib/rss';
+import { serviceCpuMs } from './lib/service-cpu';
 import { ArrivalSink } from './lib/sink';
 import { round, sleep, summarize } from './lib/stats';
 
@@ -37,7 +38,10 @@ export interface E2eRun {
   latencyP99Ms: number;
   latencyMaxMs: number;
   duplicates: number;
-  /** CPU time each process used per delivery, in µs, ingest side then delivery side. */
+  /**
+   * CPU time each process used per delivery, in µs, ingest side then delivery side, then the
+   * Postgres and Redis servers (all their work meanwhile; Postgres when it runs on this machine).
+   */
   cpuUsPerDelivery: { process: string; us: number }[];
 }
 
@@ -99,7 +103,10 @@ export async function measure(
   };
 }
 
-/** Runs a measurement while sampling the processes' RSS and counting their CPU time. */
+/**
+ * Runs a measurement while sampling the processes' RSS and counting their CPU time, and the
+ * Postgres and Redis servers'.
+ */
 export async function withSamplers(
   ctx: BenchContext,
   benchmark: string,
@@ -108,12 +115,22 @@ export async function withSamplers(
 ): Promise<E2eRun> {
   const samplers = processes.map((child) => new RssSampler(child.name, child.pid, 250).start());
   const cpuBefore = processes.map((child) => readCpuMs(child.pid));
+  const servicesBefore = await serviceCpuMs(ctx.config.redisUrl);
   try {
     const run = await work();
+    const perDelivery = (ms: number) => round((ms * 1000) / Math.max(run.deliveries, 1));
     const cpuUsPerDelivery = processes.map((child, index) => ({
       process: child.name,
-      us: round(((readCpuMs(child.pid) - cpuBefore[index]) * 1000) / Math.max(run.deliveries, 1)),
+      us: perDelivery(readCpuMs(child.pid) - cpuBefore[index]),
     }));
+    const servicesAfter = await serviceCpuMs(ctx.config.redisUrl);
+    for (const service of ['postgres', 'redis'] as const) {
+      const before = servicesBefore[service];
+      const after = servicesAfter[service];
+      if (before !== null && after !== null) {
+        cpuUsPerDelivery.push({ process: service, us: perDelivery(after - before) });
+      }
+    }
     return { ...run, cpuUsPerDelivery };
   } finally {
     for (const sampler of samplers) {

@@ -448,9 +448,9 @@ export class ConversationsRepository {
       });
     }
     if (stateRows.length === 0) return undefined;
-    // Rows locked in key order, as lockedSnapshots and every other batch's statement lock them
-    // (conversation_locked, whatever plan the update gets): in the batch's order, or the
-    // table's, two statements (or one and a locked read) could deadlock.
+    // Conversations are locked in id order (conversation_locked, whatever plan the update gets)
+    // and messages upserted in key order, as every other batch's statement and lockedSnapshots
+    // take them: in the batch's order, or the table's, two statements could deadlock.
     messageRows.sort(
       (a, b) =>
         compareText(a.conversation_id, b.conversation_id) ||

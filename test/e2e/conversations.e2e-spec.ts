@@ -858,26 +858,29 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
   });
 
   /**
-   * Locks `lower` of `table` as another worker's fallback transaction does (in id order, here
-   * one row at a time), runs `statement` (one events statement updating both rows, `higher`'s
-   * event first), and once it waits on `lower`, locks `higher`. A statement that took its
-   * locks in its batch's order, or the table's, holds `higher` already: a deadlock.
+   * Locks the `lower` row of `table` (its `key` columns' values) as another worker's fallback
+   * transaction does (in key order, here one row at a time), runs `statement` (one events
+   * statement writing both rows, `higher`'s event first), and once it waits on `lower`, locks
+   * `higher`. A statement that took its locks in its batch's order, or the table's, holds
+   * `higher` already: a deadlock.
    */
   async function lockCrosswise(
-    table: 'conversations' | 'contact_identities',
-    lower: string,
-    higher: string,
+    table: 'conversations' | 'contact_identities' | 'conversation_messages',
+    key: string[],
+    lower: string[],
+    higher: string[],
     statement: () => Promise<unknown>,
   ): Promise<void> {
-    expect(lower < higher).toBe(true);
+    expect(lower.join('\n') < higher.join('\n')).toBe(true);
+    const where = key.map((column, index) => `${column} = $${index + 1}`).join(' AND ');
     // The lower row's newest version now lies after the higher one: the table's order is not
-    // the ids' order either.
-    await app.dataSource.query(`UPDATE ${table} SET updated_at = now() WHERE id = $1`, [lower]);
+    // the keys' order either.
+    await app.dataSource.query(`UPDATE ${table} SET ${key[0]} = ${key[0]} WHERE ${where}`, lower);
     const locker = app.dataSource.createQueryRunner();
     await locker.connect();
     await locker.startTransaction();
     try {
-      await locker.query(`SELECT id FROM ${table} WHERE id = $1 FOR UPDATE`, [lower]);
+      await locker.query(`SELECT 1 FROM ${table} WHERE ${where} FOR UPDATE`, lower);
       const stored = statement();
       await waitFor(async () => {
         const waiting = (await app.dataSource.query(
@@ -886,7 +889,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
         )) as { n: number }[];
         return waiting[0].n > 0;
       });
-      await locker.query(`SELECT id FROM ${table} WHERE id = $1 FOR UPDATE`, [higher]);
+      await locker.query(`SELECT 1 FROM ${table} WHERE ${where} FOR UPDATE`, higher);
       await locker.commitTransaction();
       await stored;
     } finally {
@@ -905,7 +908,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     const higher = (await conversationByKey(`chatwoot:${cw.id}:5202`)).id as string;
 
     // One statement for both (resolved from memory together).
-    await lockCrosswise('conversations', lower, higher, () =>
+    await lockCrosswise('conversations', ['id'], [lower], [higher], () =>
       Promise.all([
         service.storeAndRoute(message(5202, 9712, '2026-04-21T10:01:00.000Z')),
         service.storeAndRoute(message(5201, 9702, '2026-04-21T10:01:00.000Z')),
@@ -914,6 +917,51 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     for (const chat of [5201, 5202]) {
       expect(await conversationByKey(`chatwoot:${cw.id}:${chat}`)).toMatchObject({
         messageCounts: { inbound: 2, outbound: 0, internal: 0 },
+      });
+    }
+  });
+
+  it('upserts the messages of a statement in key order, so a transaction locking them in that order waits instead of deadlocking', async () => {
+    const { service } = anotherWorker();
+    const created = (conversation: number, id: number) =>
+      jobOf(
+        cw,
+        'chatwoot',
+        messageEvent('message_created.json', conversation, id, 'Hi', '2026-04-22T10:00:00.000Z'),
+      );
+    const edited = (conversation: number, id: number) =>
+      jobOf(
+        cw,
+        'chatwoot',
+        messageEvent(
+          'message_updated.json',
+          conversation,
+          id,
+          'Hi (edited)',
+          '2026-04-22T10:00:00.000Z',
+          '2026-04-22T10:05:00.000Z',
+        ),
+      );
+    await service.storeAndRoute(created(5301, 9801));
+    await service.storeAndRoute(created(5302, 9811));
+    const lower = (await conversationByKey(`chatwoot:${cw.id}:5301`)).id as string;
+    const higher = (await conversationByKey(`chatwoot:${cw.id}:5302`)).id as string;
+
+    // Both edited in one statement (resolved from memory together).
+    await lockCrosswise(
+      'conversation_messages',
+      ['conversation_id', 'external_id'],
+      [lower, '9801'],
+      [higher, '9811'],
+      () =>
+        Promise.all([
+          service.storeAndRoute(edited(5302, 9811)),
+          service.storeAndRoute(edited(5301, 9801)),
+        ]),
+    );
+    for (const chat of [5301, 5302]) {
+      expect(await conversationByKey(`chatwoot:${cw.id}:${chat}`)).toMatchObject({
+        lastMessage: { text: 'Hi (edited)' },
       });
     }
   });
@@ -935,8 +983,9 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     // Both renamed in one statement (resolved from memory together).
     await lockCrosswise(
       'contact_identities',
-      (await identityOf(63001)).id,
-      (await identityOf(63002)).id,
+      ['id'],
+      [(await identityOf(63001)).id],
+      [(await identityOf(63002)).id],
       () =>
         Promise.all([
           service.storeAndRoute(visitor(64004, 63002, 'Bobby')),

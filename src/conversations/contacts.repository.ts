@@ -102,6 +102,35 @@ function insertIdentitiesFrom(cte: string): string {
   RETURNING id`;
 }
 
+/**
+ * CTEs that fill the empty name, email and phone of the contacts new identities joined
+ * (`cte`: the planned identities with `contact_id`, `name`, `email`, `phone_e164` and a
+ * `joins` flag; `inserted`: the CTE returning the ids inserted), each from its first joining
+ * identity that has one. Only a contact with a field to fill is locked, in id order.
+ */
+function joinedContactsFilled(cte: string, inserted: string): string {
+  const first = (column: string) =>
+    `(array_agg(j.${column} ORDER BY j.identity_id) FILTER (WHERE j.${column} IS NOT NULL))[1]`;
+  return `joined_fill AS (
+         SELECT j.contact_id, ${first('name')} AS name, ${first('email')} AS email,
+                ${first('phone_e164')} AS phone_e164
+           FROM ${cte} j JOIN ${inserted} ON ${inserted}.id = j.identity_id
+          WHERE j.joins
+          GROUP BY j.contact_id
+       ), joined_locked AS MATERIALIZED (
+         SELECT c.id FROM contacts c JOIN joined_fill f ON f.contact_id = c.id
+          WHERE (c.name IS NULL AND f.name IS NOT NULL)
+             OR (c.email IS NULL AND f.email IS NOT NULL)
+             OR (c.phone_e164 IS NULL AND f.phone_e164 IS NOT NULL)
+          ORDER BY c.id FOR UPDATE OF c
+       ), joined_filled AS (
+         UPDATE contacts c SET name = coalesce(c.name, f.name), email = coalesce(c.email, f.email),
+                phone_e164 = coalesce(c.phone_e164, f.phone_e164), updated_at = now()
+           FROM joined_fill f JOIN joined_locked l ON l.id = f.contact_id
+          WHERE c.id = f.contact_id
+       )`;
+}
+
 const IDENTITY_COLUMNS = `id, contact_id AS "contactId", source_id AS "sourceId",
   external_id AS "externalId", name, email, email_normalized AS "emailNormalized", phone,
   phone_e164 AS "phoneE164", description, avatar_url AS "avatarUrl", attributes,
@@ -347,8 +376,9 @@ export class ContactsRepository {
 
   /**
    * New identities in one statement, each in the contact planned for it (made here when
-   * `createContact`), with the log lines saying why. Answers the ids inserted: an identity
-   * another worker stored first is not (and a contact made for it alone is removed).
+   * `createContact`; a contact joined gets the name, email and phone it lacks), with the log
+   * lines saying why. Answers the ids inserted: an identity another worker stored first is not
+   * (and a contact made for it alone is removed).
    */
   async insertIdentities(
     manager: EntityManager = this.dataSource.manager,
@@ -378,7 +408,9 @@ export class ContactsRepository {
          INSERT INTO contact_links (contact_id, identity_id, reason, value, event_id)
          SELECT plan.contact_id, plan.identity_id, plan.reason, plan.value, plan.event_id
            FROM plan JOIN identity ON identity.id = plan.identity_id
-       )
+       ), joining AS (
+         SELECT *, NOT create_contact AS joins FROM plan
+       ), ${joinedContactsFilled('joining', 'identity')}
        SELECT id FROM identity`,
       [
         pgJson(
@@ -430,9 +462,9 @@ export class ContactsRepository {
 
   /**
    * A new identity, in the contact given or in a new contact (which then takes its name, email
-   * and phone), with the log line saying why. Joining leaves the contact's row alone (no lock
-   * on it), so identities joining one contact do not queue behind each other. Null when another
-   * worker stored the same identity first.
+   * and phone), with the log line saying why. Joining fills only what the contact lacks of
+   * them, and locks its row only then, so identities joining one contact do not queue behind
+   * each other. Null when another worker stored the same identity first.
    */
   async insertIdentity(
     manager: EntityManager,
@@ -456,7 +488,10 @@ export class ContactsRepository {
        ), link AS (
          INSERT INTO contact_links (contact_id, identity_id, reason, value, event_id)
          SELECT $2, id, $6, $7, $8 FROM identity
-       )
+       ), joining AS (
+         SELECT $1::text AS identity_id, $2::text AS contact_id, $9::text AS name,
+                $10::text AS email, $13::text AS phone_e164, NOT $18::boolean AS joins
+       ), ${joinedContactsFilled('joining', 'identity')}
        SELECT id FROM identity`,
       [
         identityId,

@@ -395,6 +395,85 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     ]);
   });
 
+  it('fills in what a contact lacks from the identities that join it, and keeps what it has', async () => {
+    // A website visitor who gave only an email; later the same email on WhatsApp, with a
+    // name and a phone.
+    const visitor = JSON.parse(fixtureText('jivo', 'chat_accepted.json')) as Json;
+    visitor.chat_id = 56601;
+    visitor.visitor = { number: 56601, email: 'ana.lima@example.com' };
+    await app.post(`/webhooks/jivo/${jivo.token}`, JSON.stringify(visitor));
+    await app.drainQueues();
+    const [made] = (await app.admin('GET', '/api/contacts?email=ana.lima@example.com')).body.data;
+    expect(made).toMatchObject({ name: null, email: 'ana.lima@example.com', phoneE164: null });
+
+    const person = {
+      ...PERSON,
+      id: 56602,
+      name: 'Ana Lima',
+      email: 'ANA.LIMA@example.com',
+      phone_number: '+55 (11) 91234-5678',
+    };
+    await sendChatwoot(
+      chatwoot('message_created.json', (payload) => {
+        payload.id = 96601;
+        payload.sender = person;
+        payload.conversation.id = 6601;
+        payload.conversation.meta = { ...payload.conversation.meta, sender: person };
+        payload.conversation.messages = [];
+      }),
+    );
+    const joined = (await app.admin('GET', `/api/contacts/${made.id}`)).body;
+    expect(joined.identities).toHaveLength(2);
+    expect(joined).toMatchObject({
+      name: 'Ana Lima',
+      email: 'ana.lima@example.com',
+      phoneE164: '+5511912345678',
+    });
+    expect(joined.updatedAt > made.updatedAt).toBe(true);
+    const byPhone = await app.admin('GET', '/api/contacts?phone=%2B5511912345678');
+    expect(byPhone.body.data.map((contact: Json) => contact.id)).toEqual([made.id]);
+
+    // One identity joining a contact under locks (insertIdentity) fills it the same way; a
+    // field the contact has is not replaced.
+    const contacts = app.running.context.get(ContactsRepository);
+    const input = {
+      sourceId: jivo.id,
+      sourceKind: 'jivo',
+      externalId: '56603',
+      fields: { name: 'A. Lima', description: 'VIP' },
+      stamp: ['2026-04-10T09:00:00.000Z', 'evt_56603'] as [string, string],
+      eventId: 'evt_56603',
+    };
+    const state = {
+      name: 'A. Lima',
+      email: null,
+      emailNormalized: null,
+      phone: null,
+      phoneE164: null,
+      description: 'VIP',
+      avatarUrl: null,
+      attributes: {},
+      stamps: {},
+    };
+    const [bare] = (await app.dataSource.query(
+      `INSERT INTO contacts (id, name, email, phone_e164) VALUES ($1, NULL, 'x@example.com', NULL)
+       RETURNING id`,
+      [newId('ct')],
+    )) as { id: string }[];
+    await app.dataSource.transaction((manager) =>
+      contacts.insertIdentity(manager, input, state, {
+        contactId: bare.id,
+        reason: 'email',
+        value: 'x@example.com',
+      }),
+    );
+    const [filled] = (await app.dataSource.query(
+      `SELECT name, email, phone_e164 FROM contacts WHERE id = $1`,
+      [bare.id],
+    )) as Json[];
+    expect(filled).toEqual({ name: 'A. Lima', email: 'x@example.com', phone_e164: null });
+  });
+
   it('makes one contact of new identities sharing an email that two workers store at the same moment', async () => {
     // Two workers, each with its own resolver and writer: neither sees the other's uncommitted
     // identity when it reads, so only the look after the insert (in the events' statement)

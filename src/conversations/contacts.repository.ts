@@ -757,6 +757,18 @@ export class ContactsRepository {
         WHERE contact_identity_id = $2`,
       [contactId, identity.id],
     );
+    // The contact it leaves shows its remaining identities' name, email and phone (each from
+    // the oldest that has one), not the split one's.
+    const firstOf = (column: string) =>
+      `(SELECT i.${column} FROM contact_identities i
+         WHERE i.contact_id = c.id AND i.${column} IS NOT NULL
+         ORDER BY i.created_at, i.id LIMIT 1)`;
+    await manager.query(
+      `UPDATE contacts c SET name = ${firstOf('name')}, email = ${firstOf('email')},
+              phone_e164 = ${firstOf('phone_e164')}, updated_at = now()
+        WHERE c.id = $1`,
+      [identity.contactId],
+    );
     await manager.query(
       `INSERT INTO contact_links (contact_id, identity_id, other_contact_id, reason)
        VALUES ($1, $2, $3, 'split')`,

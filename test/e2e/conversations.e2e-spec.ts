@@ -761,6 +761,19 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     );
     const still = (await app.admin('GET', `/api/contacts/${joined}`)).body;
     expect(still.identities.map((i: Json) => i.sourceKind)).toEqual(['jivo']);
+    // The contact left behind shows what its own identity says, not the split one's.
+    const [jivoIdentity] = still.identities;
+    expect(jivoIdentity.name).not.toBe(whatsappIdentity.name);
+    expect(still).toMatchObject({
+      name: jivoIdentity.name,
+      email: jivoIdentity.email,
+      phoneE164: jivoIdentity.phoneE164,
+    });
+    expect(split.body).toMatchObject({
+      name: whatsappIdentity.name,
+      email: whatsappIdentity.email,
+      phoneE164: whatsappIdentity.phoneE164,
+    });
 
     expect(
       (await app.admin('POST', `/api/contacts/${joined}/split`, { identityId: 'cti_nope' })).status,

@@ -131,6 +131,13 @@ function joinedContactsFilled(cte: string, inserted: string): string {
        )`;
 }
 
+/** A planned contact's field (`p`), else the first planned identity joining it that has one. */
+function plannedFirst(column: string): string {
+  return `coalesce(p.${column}, (SELECT j.${column} FROM plan j
+                    WHERE j.contact_id = p.contact_id AND j.${column} IS NOT NULL
+                    ORDER BY j.identity_id LIMIT 1))`;
+}
+
 const IDENTITY_COLUMNS = `id, contact_id AS "contactId", source_id AS "sourceId",
   external_id AS "externalId", name, email, email_normalized AS "emailNormalized", phone,
   phone_e164 AS "phoneE164", description, avatar_url AS "avatarUrl", attributes,
@@ -400,8 +407,11 @@ export class ContactsRepository {
            phone text, phone_e164 text, description text, avatar_url text, attributes jsonb,
            field_stamps jsonb, reason text, value text, event_id text)
        ), contact AS (
+         -- A contact made here takes what it lacks from the identities joining it here too.
          INSERT INTO contacts (id, name, email, phone_e164)
-         SELECT contact_id, name, email, phone_e164 FROM plan WHERE create_contact
+         SELECT p.contact_id, ${plannedFirst('name')}, ${plannedFirst('email')},
+                ${plannedFirst('phone_e164')}
+           FROM plan p WHERE p.create_contact
        ), identity AS (
          ${insertIdentitiesFrom('plan')}
        ), link AS (

@@ -1,5 +1,6 @@
 import { newId } from '../../src/common/ids';
 import type { Settings } from '../../src/config/settings';
+import type { IdentityState } from '../../src/conversations/contact-identity';
 import { ContactsRepository } from '../../src/conversations/contacts.repository';
 import { ConversationResolver } from '../../src/conversations/conversation-resolver';
 import { ConversationsRepository } from '../../src/conversations/conversations.repository';
@@ -444,7 +445,7 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
       stamp: ['2026-04-10T09:00:00.000Z', 'evt_56603'] as [string, string],
       eventId: 'evt_56603',
     };
-    const state = {
+    const state: IdentityState = {
       name: 'A. Lima',
       email: null,
       emailNormalized: null,
@@ -472,6 +473,41 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
       [bare.id],
     )) as Json[];
     expect(filled).toEqual({ name: 'A. Lima', email: 'x@example.com', phone_e164: null });
+
+    // Two new identities of one batch, the second joining the contact the first makes: the
+    // contact is made with what either has.
+    const planned = (externalId: string, fields: Partial<IdentityState>) => ({
+      input: { ...input, externalId, eventId: `evt_${externalId}` },
+      state: { ...state, name: null, description: null, ...fields },
+      reason: 'email' as const,
+      value: 'pair.lima@example.com',
+    });
+    const madeHere = newId('ct');
+    const first = planned('56604', {
+      email: 'pair.lima@example.com',
+      emailNormalized: 'pair.lima@example.com',
+    });
+    const second = planned('56605', {
+      email: 'PAIR.LIMA@example.com',
+      emailNormalized: 'pair.lima@example.com',
+      phone: '+55 11 90000-1111',
+      phoneE164: '+5511900001111',
+      name: 'Pair Lima',
+    });
+    const inserted = await contacts.insertIdentities(undefined, [
+      { ...first, identityId: newId('cti'), contactId: madeHere, createContact: true },
+      { ...second, identityId: newId('cti'), contactId: madeHere, createContact: false },
+    ]);
+    expect(inserted.size).toBe(2);
+    const [pair] = (await app.dataSource.query(
+      `SELECT name, email, phone_e164 FROM contacts WHERE id = $1`,
+      [madeHere],
+    )) as Json[];
+    expect(pair).toEqual({
+      name: 'Pair Lima',
+      email: 'pair.lima@example.com',
+      phone_e164: '+5511900001111',
+    });
   });
 
   it('makes one contact of new identities sharing an email that two workers store at the same moment', async () => {

@@ -8,11 +8,10 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsOptional, IsString } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import { ApiAdminAuth, ApiErrorResponse, ApiPageResponse } from '../common/openapi';
 import { ERROR_EXAMPLES, EXAMPLE_IDS, EXAMPLE_TIMESTAMP } from '../common/openapi-examples';
-import { PageQuery } from '../common/pagination';
+import { IsInstant, PageQuery } from '../common/pagination';
 import { DeliveriesService } from './deliveries.service';
 import { DELIVERY_STATUSES, DeliveryStatus } from './delivery.entity';
 import { DeliveryView } from './dto/delivery.response';
@@ -61,8 +60,7 @@ export class RedriveDeliveriesDto {
     example: EXAMPLE_TIMESTAMP,
   })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate()
+  @IsInstant()
   since?: Date;
 }
 

@@ -7,12 +7,10 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
-  IsDate,
   IsIn,
   IsNotEmpty,
   IsOptional,
@@ -21,7 +19,7 @@ import {
 } from 'class-validator';
 import { ApiAdminAuth, ApiErrorResponse, ApiPageResponse } from '../common/openapi';
 import { ERROR_EXAMPLES, EXAMPLE_IDS, EXAMPLE_TIMESTAMP } from '../common/openapi-examples';
-import { PageQuery } from '../common/pagination';
+import { IsInstant, PageQuery } from '../common/pagination';
 import { DeliveryView } from '../delivery/dto/delivery.response';
 import { EventDetail, EventSummary } from './dto/event.response';
 import { EventsService } from './events.service';
@@ -52,14 +50,12 @@ export class EventListQueryDto extends PageQuery {
     example: EXAMPLE_TIMESTAMP,
   })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate()
+  @IsInstant()
   since?: Date;
 
   @ApiPropertyOptional({ description: 'Received before (ISO 8601)', example: EXAMPLE_TIMESTAMP })
   @IsOptional()
-  @Type(() => Date)
-  @IsDate()
+  @IsInstant()
   until?: Date;
 
   @ApiPropertyOptional({

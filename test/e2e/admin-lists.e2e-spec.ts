@@ -75,4 +75,25 @@ describe('admin lists page with cursor and limit', () => {
       }
     });
   });
+
+  it.each([
+    ['/api/events', 'since'],
+    ['/api/events', 'until'],
+    ['/api/conversations', 'since'],
+    ['/api/conversations', 'until'],
+  ])(
+    'names a time filter of %s that is no instant, with the form it takes',
+    async (path, field) => {
+      const bad = await app.admin('GET', `${path}?${field}=yesterday`);
+      expect(bad.status).toBe(400);
+      expect(bad.body.details).toEqual([
+        {
+          field,
+          problems: [`${field} must be an ISO 8601 date-time, such as 2026-04-16T14:05:40Z`],
+        },
+      ]);
+      const good = await app.admin('GET', `${path}?${field}=2026-04-16T14:05:40Z`);
+      expect(good.status).toBe(200);
+    },
+  );
 });

@@ -4,15 +4,15 @@ import { Type } from 'class-transformer';
 import { IsDate, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 
 export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
 
-/** A query parameter holding an instant: ISO 8601 text, read as a Date, or a 400 that says so. */
+/** A field holding an instant: ISO 8601 text, read as a Date, or a 400 that says so. */
 export function IsInstant(): PropertyDecorator {
   return applyDecorators(
     Type(() => Date),
     IsDate({ message: '$property must be an ISO 8601 date-time, such as 2026-04-16T14:05:40Z' }),
   );
 }
-export const MAX_PAGE_SIZE = 200;
 
 /** `?cursor=&limit=` of every list route. */
 export class PageQuery {

@@ -96,4 +96,18 @@ describe('admin lists page with cursor and limit', () => {
       expect(good.status).toBe(200);
     },
   );
+
+  it('names a bulk retry whose since is no instant, with the form it takes', async () => {
+    const bad = await app.admin('POST', '/api/deliveries/retry', {
+      status: 'dead',
+      since: 'yesterday',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details).toEqual([
+      {
+        field: 'since',
+        problems: ['since must be an ISO 8601 date-time, such as 2026-04-16T14:05:40Z'],
+      },
+    ]);
+  });
 });

@@ -209,8 +209,8 @@ export class ContactsRepository {
            phone_e164 text, description text, avatar_url text, attributes jsonb,
            field_stamps jsonb, event_id text, join_email text, join_phone text)
        ), alone AS (
-         -- Index probes per planned identity: as an EXISTS, Postgres may hash every identity's
-         -- email and phone instead, a scan of the whole table at each read.
+         -- Index probes per planned identity (LIMIT keeps each a probe): as a join or EXISTS,
+         -- a plan made while the table was small hashes all of it, at every read after.
          SELECT p.* FROM alone_plan p
            LEFT JOIN LATERAL (SELECT true AS taken FROM contact_identities i
                                WHERE i.email_normalized = p.join_email AND i.auto_join
@@ -218,9 +218,10 @@ export class ContactsRepository {
            LEFT JOIN LATERAL (SELECT true AS taken FROM contact_identities i
                                WHERE i.phone_e164 = p.join_phone AND i.auto_join
                                LIMIT 1) by_phone ON true
-          WHERE by_email.taken IS NULL AND by_phone.taken IS NULL
-            AND NOT EXISTS (SELECT 1 FROM contact_identities i
-                             WHERE i.source_id = p.source_id AND i.external_id = p.external_id)
+           LEFT JOIN LATERAL (SELECT true AS taken FROM contact_identities i
+                               WHERE i.source_id = p.source_id AND i.external_id = p.external_id
+                               LIMIT 1) stored ON true
+          WHERE by_email.taken IS NULL AND by_phone.taken IS NULL AND stored.taken IS NULL
        ), alone_contact AS (
          INSERT INTO contacts (id, name, email, phone_e164)
          SELECT contact_id, name, email, phone_e164 FROM alone
@@ -240,10 +241,11 @@ export class ContactsRepository {
         WHERE identity_id NOT IN (SELECT id FROM alone_identity)
        UNION ALL
        SELECT 'identity', NULL, to_jsonb(found)
-         FROM (SELECT ${IDENTITY_COLUMNS} FROM contact_identities
-                WHERE (source_id, external_id) IN
-                      (SELECT * FROM unnest(${$(0)}::text[], ${$(1)}::text[])))
-              found
+         FROM (SELECT DISTINCT * FROM unnest(${$(0)}::text[], ${$(1)}::text[])
+                 AS k (source_id, external_id)) k
+         CROSS JOIN LATERAL (SELECT ${IDENTITY_COLUMNS} FROM contact_identities i
+                              WHERE i.source_id = k.source_id AND i.external_id = k.external_id
+                              LIMIT 1) found
        UNION ALL
        SELECT 'sharing', i.idx, to_jsonb(s)
          FROM unnest(${$(2)}::int[], ${$(3)}::text[], ${$(4)}::text[]) AS i (idx, email, phone)

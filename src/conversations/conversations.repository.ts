@@ -292,7 +292,9 @@ export class ConversationsRepository {
                            FROM (SELECT m.external_id FROM conversation_messages m
                                   WHERE m.conversation_id = c.id
                                   LIMIT ${MESSAGE_IDS_LISTED + 1}) listed) AS message_ids
-                   FROM conversations c JOIN input ON input.key = c.key) state
+                   FROM input
+                   CROSS JOIN LATERAL (SELECT * FROM conversations c WHERE c.key = input.key
+                                        LIMIT 1) c) state
          ${other ? `UNION ALL ${other.sql(7)}` : ''}`,
         [
           missing.map(() => newId('conv')),

@@ -7,7 +7,7 @@
  */
 import { BenchContext } from './lib/context';
 import { BenchmarkName, loadBenchConfig } from './lib/config';
-import { autovacuumWarning, recreateDatabase } from './lib/database';
+import { recreateDatabase } from './lib/database';
 import { stopAll } from '../test/support/processes';
 import { deletePrefix } from './lib/redis-keys';
 import { runActionsBenchmark } from './actions';
@@ -45,8 +45,6 @@ async function main(): Promise<void> {
   stopChildrenOnSignal();
   const ctx = new BenchContext(config);
   await recreateDatabase(config.postgresUrl, config.database);
-  const warning = await autovacuumWarning(config.postgresUrl);
-  if (warning) console.log(`Note: ${warning}\n`);
   try {
     for (const name of config.only) await BENCHMARKS[name](ctx);
   } finally {

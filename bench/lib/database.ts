@@ -22,22 +22,6 @@ export async function recreateDatabase(serverUrl: string, database: string): Pro
   });
 }
 
-/**
- * A warning when the server runs with autovacuum off (as CI machines often do): the tables the
- * bench fills are then never vacuumed, and long passes overstate Postgres's cost (README, tenth
- * pass); null when autovacuum is on.
- */
-export async function autovacuumWarning(serverUrl: string): Promise<string | null> {
-  const setting = await withClient(`${serverUrl}/postgres`, async (client) => {
-    const { rows } = await client.query<{ autovacuum: string }>('SHOW autovacuum');
-    return rows[0].autovacuum;
-  });
-  return setting === 'on'
-    ? null
-    : 'Postgres runs with autovacuum off: nothing the bench writes is vacuumed, so long passes ' +
-        "overstate Postgres's CPU per delivery (bench/README.md, tenth pass).";
-}
-
 export interface AttemptCounts {
   events: number;
   deliveries: number;

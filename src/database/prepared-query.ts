@@ -22,6 +22,9 @@ interface PgClient {
  * A statement run as a named prepared statement on its connection: Postgres parses its text
  * once per connection instead of at every run, and plans it once when it settles on a generic
  * plan (for the long statements of the hot path, much of what the statement costs Postgres).
+ * That plan is kept for the connection's life, however the tables grow after it was made:
+ * write each lookup so that no estimate can make it a scan (a `LATERAL … LIMIT 1` probe, as in
+ * the conversation read; test/e2e/read-plans.e2e-spec.ts checks that one).
  * For texts that do not vary with their input; inside `manager`'s transaction when it has one.
  */
 export async function preparedQuery<T>(

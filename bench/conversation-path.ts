@@ -18,7 +18,9 @@ import { ContactsRepository } from '../src/conversations/contacts.repository';
 import { ConversationResolver } from '../src/conversations/conversation-resolver';
 import {
   ConversationsRepository,
+  ConversationToRead,
   madeSnapshot,
+  plannedSnapshot,
 } from '../src/conversations/conversations.repository';
 import type { EventsRepository, StatementCompanion } from '../src/events/events.repository';
 import { canonicalEventOf } from '../src/ingest/canonical-of';
@@ -50,10 +52,16 @@ class InProcessConversations extends ConversationsRepository {
   }
 
   override async snapshotsOfKeys<T>(
-    conversations: { key: string }[],
+    conversations: ConversationToRead[],
     withRead?: { params: unknown[]; read(rows: unknown[]): T },
+    planMissing = false,
   ) {
-    const snapshots = new Map(conversations.map(({ key }) => [key, madeSnapshot(`conv_${key}`)]));
+    const snapshots = new Map(
+      conversations.map((row) => [
+        row.key,
+        planMissing ? plannedSnapshot(`conv_${row.key}`, row) : madeSnapshot(`conv_${row.key}`),
+      ]),
+    );
     // The rows Postgres answers, as JSON text the driver parses.
     const plans = JSON.parse(String(withRead?.params[5] ?? '[]')) as { identity_id: string }[];
     const rows = JSON.parse(

@@ -16,6 +16,7 @@ function snapshot(id: string, version: number, messageIds: string[] = []): Conve
     lastMessage: null,
     messages: new Map(messageIds.map((externalId) => [externalId, message(externalId)])),
     storedMessageIds: new Set(messageIds),
+    toInsert: null,
   };
 }
 

@@ -144,7 +144,7 @@ export class ConversationResolver {
   ): Promise<ResolvedIds[]> {
     const remembered = fromMemory ? this.fromMemory(events) : events.map(() => null);
     const toRead = events.filter((_, index) => remembered[index] === null);
-    const read = toRead.length > 0 ? await this.readMany(toRead) : [];
+    const read = toRead.length > 0 ? await this.readMany(toRead, fromMemory) : [];
     let next = 0;
     return remembered.map((ids) => ids ?? read[next++]);
   }
@@ -280,7 +280,10 @@ export class ConversationResolver {
     });
   }
 
-  private async readMany(events: readonly CanonicalEvent[]): Promise<ResolvedIds[]> {
+  private async readMany(
+    events: readonly CanonicalEvent[],
+    planNewConversations: boolean,
+  ): Promise<ResolvedIds[]> {
     const inputs = events.map((event) => identityInputOf(event));
     const keys = events.map((event) => pgIndexed(event.conversation?.key));
     const conversations = events.flatMap((event, index) => {
@@ -297,8 +300,10 @@ export class ConversationResolver {
           ]
         : [];
     });
-    // The identities and the conversations are read (and new conversations made) in one
-    // statement: the worker's round trips, not Postgres, are most of what an event costs.
+    // The identities and the conversations are read in one statement: the worker's round
+    // trips, not Postgres, are most of what an event costs. A new conversation is inserted by
+    // the events' statement, with its state; on a second try (another worker inserted it
+    // first), by the read.
     const identityRead = this.identityRead(inputs.filter((input) => input !== null));
     let snapshots = new Map<string, ConversationSnapshot>();
     let read: IdentitiesWithSharing | undefined;
@@ -306,6 +311,7 @@ export class ConversationResolver {
       ({ snapshots, read } = await this.conversations.snapshotsOfKeys(
         conversations,
         identityRead?.part,
+        planNewConversations,
       ));
     }
     const deferred = new Map<string, KnownIdentityWrite>();

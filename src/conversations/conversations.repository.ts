@@ -146,7 +146,10 @@ function ownedMessages(plan: PlannedConversation): Map<string, MessageState> {
   return plan.messages;
 }
 
-/** The error text of a write whose conversation moved since it was read. */
+/**
+ * The error text of a write whose conversation moved since it was read, or was inserted by
+ * another worker after a read that found none.
+ */
 export const CHANGED_CONCURRENTLY = 'conversation state changed concurrently';
 
 /** The columns a conversation's state is read from. */
@@ -187,6 +190,25 @@ export interface ConversationSnapshot {
    * `messages` nor here is not stored.
    */
   storedMessageIds: MessageIds | null;
+  /**
+   * Not stored yet: the read found no row for the key and planned this one, which the event's
+   * statement inserts with its state (companionFor). Null once stored.
+   */
+  toInsert: ConversationToInsert | null;
+}
+
+/** What a conversation's row is keyed by, beside its state. */
+export interface ConversationToInsert {
+  key: string;
+  sourceId: string;
+  sourceKind: string;
+  externalId: string;
+}
+
+/** A conversation an event belongs to, as the read asks for it. */
+export interface ConversationToRead extends ConversationToInsert {
+  /** The native ids of the messages the events carry (their stored states are read). */
+  messageIds: string[];
 }
 
 /** A conversation read lists its messages' ids up to this many (what a worker remembers). */
@@ -242,14 +264,13 @@ export class ConversationsRepository {
    * read of another owner, goes in the same statement (one round trip for the worker).
    */
   async snapshotsOfKeys<T = undefined>(
-    conversations: {
-      key: string;
-      sourceId: string;
-      sourceKind: string;
-      externalId: string;
-      messageIds: string[];
-    }[],
+    conversations: ConversationToRead[],
     withRead?: StatementReadPart<T>,
+    /**
+     * A key with no row gets one planned (`toInsert`), which the events' statement inserts
+     * with its state, instead of an empty row inserted now and updated then.
+     */
+    planMissing = false,
   ): Promise<{ snapshots: Map<string, ConversationSnapshot>; read: T | undefined }> {
     const snapshots = new Map<string, ConversationSnapshot>();
     const byKey = new Map<string, (typeof conversations)[number]>();
@@ -264,24 +285,33 @@ export class ConversationsRepository {
     let missing = [...byKey.values()];
     for (let attempt = 0; missing.length > 0 && attempt < 5; attempt++) {
       const other = attempt === 0 ? withRead : undefined;
+      const ids = missing.map(() => newId('conv'));
       const rows = await preparedQuery<KindedRow>(
         this.dataSource,
         `WITH input AS (
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                                 $6::text[])
              AS i (id, key, source_id, source_kind, external_id, message_ids)
-         ), inserted AS (
+         )${
+           planMissing
+             ? ''
+             : `, inserted AS (
            INSERT INTO conversations (id, key, source_id, source_kind, external_id)
            SELECT id, key, source_id, source_kind, external_id FROM input ORDER BY key
            ON CONFLICT (key) DO NOTHING
            RETURNING id, key
-         )${other ? `, ${other.ctes(7)}` : ''}
-         -- A row made now holds its columns' defaults, the empty state: only its id comes back.
+         )`
+         }${other ? `, ${other.ctes(7)}` : ''}
+         ${
+           planMissing
+             ? ''
+             : `-- A row made now holds its columns' defaults, the empty state: only its id comes back.
          SELECT 'conversation' AS kind, NULL::int AS idx,
                 jsonb_build_object('id', id, 'key', key, 'made', true) AS row
            FROM inserted
-         UNION ALL
-         SELECT 'conversation', NULL, to_jsonb(state)
+         UNION ALL`
+         }
+         SELECT 'conversation' AS kind, NULL::int AS idx, to_jsonb(state) AS row
            FROM (SELECT ${STATE_COLUMNS.map((column) => `c.${column}`).join(', ')}, c.key,
                         (SELECT coalesce(json_agg(m), '[]') FROM conversation_messages m
                           WHERE m.conversation_id = c.id
@@ -297,7 +327,7 @@ export class ConversationsRepository {
                                         LIMIT 1) c) state
          ${other ? `UNION ALL ${other.sql(7)}` : ''}`,
         [
-          missing.map(() => newId('conv')),
+          ids,
           missing.map((row) => row.key),
           missing.map((row) => row.sourceId),
           missing.map((row) => row.sourceKind),
@@ -329,6 +359,11 @@ export class ConversationsRepository {
                   : null,
               ),
         );
+      }
+      if (planMissing) {
+        missing.forEach((row, index) => {
+          if (!snapshots.has(row.key)) snapshots.set(row.key, plannedSnapshot(ids[index], row));
+        });
       }
       missing = missing.filter((row) => !snapshots.has(row.key));
     }
@@ -374,7 +409,9 @@ export class ConversationsRepository {
    * The writes that apply `items` to the snapshots they were resolved with, as a companion of
    * the events' insert statement: each conversation is written only if its version has not
    * moved since the snapshot, else the whole statement fails (and the caller applies the
-   * events again under a row lock). Undefined: nothing to write. Applying an event twice
+   * events again under a row lock). A conversation the read planned (`toInsert`) is inserted
+   * with its state; if another worker inserted its key meanwhile, the statement fails too
+   * (and the caller resolves its events again). Undefined: nothing to write. Applying an event twice
    * changes nothing (docs/conversations.md), so a retried job may be applied again safely.
    * `after` receives each conversation as it is once the statement is written.
    */
@@ -422,10 +459,11 @@ export class ConversationsRepository {
       }
     }
     const stateRows: ReturnType<typeof stateRowOf>[] = [];
+    const newRows: (ReturnType<typeof stateRowOf> & ReturnType<typeof keyColumnsOf>)[] = [];
     const messageRows: ReturnType<typeof messageRowOf>[] = [];
     for (const [id, plan] of planned) {
       const { snapshot } = plan;
-      if (plan.state === snapshot.state) {
+      if (plan.state === snapshot.state && snapshot.toInsert === null) {
         after?.set(id, plan.ownMessages ? { ...snapshot, messages: plan.messages } : snapshot);
         continue;
       }
@@ -436,7 +474,8 @@ export class ConversationsRepository {
         snapshot.version,
         lastMessageAfter(snapshot.lastMessage, touched),
       );
-      stateRows.push(row);
+      if (snapshot.toInsert) newRows.push({ ...row, ...keyColumnsOf(snapshot.toInsert) });
+      else stateRows.push(row);
       for (const message of touched) messageRows.push(messageRowOf(id, message));
       after?.set(id, {
         id,
@@ -447,9 +486,10 @@ export class ConversationsRepository {
         messages: plan.ownMessages ? messagesAsRead(plan.messages) : plan.messages,
         // Every message of the snapshot is stored once the statement is.
         storedMessageIds: withAllIds(snapshot.storedMessageIds, plan.messages.keys()),
+        toInsert: null,
       });
     }
-    if (stateRows.length === 0) return undefined;
+    if (stateRows.length === 0 && newRows.length === 0) return undefined;
     // Conversations are locked in id order (conversation_locked, whatever plan the update gets)
     // and messages upserted in key order, as every other batch's statement and lockedSnapshots
     // take them: in the batch's order, or the table's, two statements could deadlock.
@@ -489,6 +529,36 @@ export class ConversationsRepository {
            JOIN conversation_locked l ON l.id = s.id
           WHERE c.id = s.id AND c.state_version = s.expected_version
           RETURNING c.id
+        ), conversation_new AS (
+          -- A conversation the read found no row for, inserted once with its state; a key
+          -- another worker inserted meanwhile is not, and the statement fails.
+          INSERT INTO conversations (id, key, source_id, source_kind, external_id, status,
+                                     ended_at, channel, channel_type, team, assignee,
+                                     assignee_external_id, agents, labels, rating, attributes,
+                                     started_at, contact_identity_id, contact_external_id,
+                                     contact_id, first_activity_at, last_activity_at,
+                                     messages_inbound, messages_outbound, messages_internal,
+                                     field_stamps, last_message, state_version)
+          SELECT s.id, s.key, s.source_id, s.source_kind, s.external_id, s.status, s.ended_at,
+                 s.channel, s.channel->>'type', s.team, s.assignee, s.assignee->>'externalId',
+                 s.agents, s.labels, s.rating, s.attributes, s.started_at,
+                 s.contact_identity_id, s.contact_external_id,
+                 (SELECT i.contact_id FROM contact_identities i
+                   WHERE i.id = s.contact_identity_id),
+                 s.first_activity_at, s.last_activity_at, s.messages_inbound,
+                 s.messages_outbound, s.messages_internal, s.field_stamps, s.last_message,
+                 s.expected_version + 1
+            FROM jsonb_to_recordset($${first + 4}::jsonb) AS s (
+              id text, key text, source_id text, source_kind text, external_id text,
+              expected_version bigint, status text, ended_at timestamptz, channel jsonb,
+              team jsonb, assignee jsonb, agents jsonb, labels text[], rating text,
+              attributes jsonb, started_at timestamptz, contact_identity_id text,
+              contact_external_id text, first_activity_at timestamptz,
+              last_activity_at timestamptz, messages_inbound int, messages_outbound int,
+              messages_internal int, field_stamps jsonb, last_message jsonb)
+           ORDER BY s.key
+          ON CONFLICT (key) DO NOTHING
+          RETURNING id
         ), conversation_message AS (
           INSERT INTO conversation_messages (conversation_id, external_id, direction, kind,
                                              text, attachments, sender, created_at, private,
@@ -511,8 +581,12 @@ export class ConversationsRepository {
         pgJson(messageRows),
         stateRows.length,
         stateRows.map((row) => row.id),
+        pgJson(newRows),
+        newRows.length,
       ],
-      holds: (first) => `(SELECT count(*) FROM conversation_state) = $${first + 2}`,
+      holds: (first) =>
+        `(SELECT count(*) FROM conversation_state) = $${first + 2}
+         AND (SELECT count(*) FROM conversation_new) = $${first + 5}`,
       failure: CHANGED_CONCURRENTLY,
     };
   }
@@ -616,6 +690,14 @@ function messageOfRow(row: MessageRow): MessageState {
 
 /** A row just inserted: its columns' defaults are the empty state, at version 0. */
 export function madeSnapshot(id: string): ConversationSnapshot {
+  return plannedSnapshot(id, null);
+}
+
+/** A conversation not stored yet (`row`: inserted by the events' statement), at version 0. */
+export function plannedSnapshot(
+  id: string,
+  row: ConversationToInsert | null,
+): ConversationSnapshot {
   return {
     id,
     version: '0',
@@ -623,6 +705,14 @@ export function madeSnapshot(id: string): ConversationSnapshot {
     lastMessage: null,
     messages: new Map(),
     storedMessageIds: new Set(),
+    toInsert: row
+      ? {
+          key: row.key,
+          sourceId: row.sourceId,
+          sourceKind: row.sourceKind,
+          externalId: row.externalId,
+        }
+      : null,
   };
 }
 
@@ -638,6 +728,7 @@ function snapshotOfRow(
     state: stateOfRow(row),
     lastMessage: row.last_message,
     messages: new Map(messages.map((message) => [message.external_id, messageOfRow(message)])),
+    toInsert: null,
   };
 }
 
@@ -671,6 +762,15 @@ function stateRowOf(
     messages_internal: state.counts.internal,
     field_stamps: { fields: state.stamps, agents: agentStamps },
     last_message: lastMessage,
+  };
+}
+
+function keyColumnsOf(row: ConversationToInsert) {
+  return {
+    key: row.key,
+    source_id: row.sourceId,
+    source_kind: row.sourceKind,
+    external_id: row.externalId,
   };
 }
 

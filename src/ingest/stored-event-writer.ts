@@ -28,8 +28,9 @@ import {
 const MAX_BATCH = 200;
 
 /**
- * The event was not stored: what its ids were resolved from is out of date (remembered, or a
- * new identity another worker's has since joined).
+ * The event was not stored: what its ids were resolved from is out of date (remembered, a new
+ * conversation another worker inserted first, or a new identity another worker's has since
+ * joined).
  */
 export const RESOLVE_AGAIN = 'resolve again';
 
@@ -56,15 +57,16 @@ export interface EventWrite {
 /**
  * Stores events with their deliveries and applies them to their conversations in one
  * statement, so a conversation's state never counts an event that is not stored, and writes
- * the newer fields of their known identities in it. What the ingest jobs store within one
- * event-loop turn goes together (DataLoader). The states and identities were read when the
- * events' ids were resolved, or remembered from this worker's last statement of them; a
- * conversation or identity another batch changed since makes the statement fail. Then the
- * events resolved from memory, and those of a new identity joined meanwhile to another
- * worker's sharing its email or phone, are not stored (their ids may be out of date:
- * RESOLVE_AGAIN), and for the others the identities' fields are applied again under locks and the batch
- * written in a transaction that reads the states again under a row lock
- * (docs/conversations.md).
+ * the newer fields of their known identities in it; a conversation the read found no row for
+ * is inserted by it, with its state. What the ingest jobs store within one event-loop turn
+ * goes together (DataLoader). The states and identities were read when the events' ids were
+ * resolved, or remembered from this worker's last statement of them; a conversation or
+ * identity another batch changed since, or a new conversation's key another batch inserted,
+ * makes the statement fail. Then the events resolved from memory, those of a new
+ * conversation, and those of a new identity joined meanwhile to another worker's sharing its
+ * email or phone, are not stored (their ids may be out of date: RESOLVE_AGAIN), and for the
+ * others the identities' fields are applied again under locks and the batch written in a
+ * transaction that reads the states again under a row lock (docs/conversations.md).
  */
 @Injectable()
 export class StoredEventWriter {
@@ -159,7 +161,11 @@ export class StoredEventWriter {
         return { inserted, again: new Set() };
       } catch (error) {
         const message = String((error as Error)?.message);
+        // Inserting a planned conversation waits for another worker inserting the same key,
+        // outside the id order the statements lock conversations in.
+        const deadlock = plansConversations(round) && isDeadlock(error);
         if (
+          !deadlock &&
           !message.includes(CHANGED_CONCURRENTLY) &&
           !message.includes(IDENTITY_CHANGED_CONCURRENTLY) &&
           !message.includes(IDENTITY_NOT_AS_REMEMBERED) &&
@@ -175,10 +181,14 @@ export class StoredEventWriter {
     // New identities another worker's share an email or phone with are joined to them; their
     // events take the joined contact's id (resolved again).
     const joined = fresh.length > 0 ? await this.resolver.joinIfShared(fresh) : new Set<string>();
+    // Events of a conversation the read planned, which may now be another worker's, are
+    // resolved again too.
     const again = new Set(
       round.filter(
         (item) =>
-          item.ids?.remembered || (item.ids?.joinCheck && joined.has(item.ids.joinCheck.id)),
+          item.ids?.remembered ||
+          item.state?.snapshot?.toInsert ||
+          (item.ids?.joinCheck && joined.has(item.ids.joinCheck.id)),
       ),
     );
     const rest = round.filter((item) => !again.has(item));
@@ -210,6 +220,14 @@ export class StoredEventWriter {
       this.resolver.remember(ids.conversationKey, snapshot, ids.identityKey, ids.identity);
     }
   }
+}
+
+function plansConversations(round: EventWrite[]): boolean {
+  return round.some((item) => item.state?.snapshot?.toInsert);
+}
+
+function isDeadlock(error: unknown): boolean {
+  return (error as { driverError?: { code?: string } })?.driverError?.code === '40P01';
 }
 
 /** The new identities of a round whose email or phone must be checked again, once each. */

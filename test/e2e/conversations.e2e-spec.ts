@@ -633,6 +633,77 @@ describe('conversations and contacts (real Postgres and Redis)', () => {
     expect(stored.contact_id).toBe(contacts[0].contact_id);
   });
 
+  /** A Chatwoot message of someone other than PERSON, in a conversation of that person. */
+  function strangerMessage(conversationId: number, messageId: number, content: string, at: string) {
+    const payload = JSON.parse(
+      messageEvent('message_created.json', conversationId, messageId, content, at),
+    ) as Json;
+    const stranger = { id: 7400 + conversationId, name: 'Stranger', type: 'contact' };
+    payload.sender = stranger;
+    payload.conversation.meta.sender = stranger;
+    return jobOf(cw, 'chatwoot', JSON.stringify(payload));
+  }
+
+  it('inserts a new conversation once, with its state, by the statement that stores its first event', async () => {
+    const service = app.running.context.get(StoreAndRouteService);
+    await service.storeAndRoute(strangerMessage(5401, 9901, 'Hi', '2026-04-22T09:00:00.000Z'));
+    const [row] = (await app.dataSource.query(
+      `SELECT state_version::int AS version, messages_inbound AS inbound,
+              created_at = updated_at AS written_once, xmin::text = (
+                SELECT e.xmin::text FROM events e WHERE e.conversation_id = c.id) AS with_event
+         FROM conversations c WHERE key = $1`,
+      [`chatwoot:${cw.id}:5401`],
+    )) as Json[];
+    // An empty row inserted by the read and updated by the event's statement would have two
+    // times (two transactions) and its first version written apart from the event.
+    expect(row).toEqual({ version: 1, inbound: 1, written_once: true, with_event: true });
+  });
+
+  it('resolves again an event whose new conversation another worker inserted after the read', async () => {
+    const first = app.running.context.get(StoreAndRouteService);
+    const writer = app.running.context.get(StoredEventWriter);
+    const second = anotherWorker();
+    const key = `chatwoot:${cw.id}:5402`;
+    const mine = strangerMessage(5402, 9902, 'Mine', '2026-04-22T10:00:00.000Z');
+    const theirs = strangerMessage(5402, 9903, 'Theirs', '2026-04-22T10:00:05.000Z');
+    const write = writer.write.bind(writer);
+    const outcomes: unknown[] = [];
+    const spy = jest.spyOn(writer, 'write').mockImplementation(async (item) => {
+      // The first worker read no row for the key and planned one; the second stores its event
+      // (and the conversation) before the first worker's statement runs.
+      if (outcomes.length === 0) await second.service.storeAndRoute(theirs);
+      const outcome = await write(item);
+      outcomes.push(outcome.stored);
+      return outcome;
+    });
+    try {
+      await first.storeAndRoute(mine);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(outcomes).toEqual([RESOLVE_AGAIN, true]);
+    const conversations = (await app.dataSource.query(
+      `SELECT id, messages_inbound AS inbound FROM conversations WHERE key = $1`,
+      [key],
+    )) as Json[];
+    expect(conversations).toHaveLength(1);
+    expect(conversations[0].inbound).toBe(2);
+    const events = (await app.dataSource.query(
+      `SELECT conversation_id, canonical->'conversation'->>'id' AS canonical_id FROM events
+        WHERE id = ANY($1::text[])`,
+      [[mine.eventId, theirs.eventId]],
+    )) as Json[];
+    expect(events).toHaveLength(2);
+    for (const event of events) {
+      expect(event).toEqual({
+        conversation_id: conversations[0].id,
+        canonical_id: conversations[0].id,
+      });
+    }
+    const { body } = await app.admin('GET', `/api/conversations/${conversations[0].id}`);
+    expect(body.timeline.map((entry: Json) => entry.message?.text)).toEqual(['Mine', 'Theirs']);
+  });
+
   it('keeps the newest fields of a known identity two workers update at the same moment', async () => {
     // Two workers, each with its own resolver and writer: a known identity's newer fields are
     // written with the event's statement, only if its stamps are still those read.

@@ -458,8 +458,8 @@ export class ConversationsRepository {
         plan.touched.set(message.externalId, message);
       }
     }
-    const stateRows: ReturnType<typeof stateRowOf>[] = [];
-    const newRows: (ReturnType<typeof stateRowOf> & ReturnType<typeof keyColumnsOf>)[] = [];
+    const stateRows: StateRow[] = [];
+    const newRows: InsertRow[] = [];
     const messageRows: ReturnType<typeof messageRowOf>[] = [];
     for (const [id, plan] of planned) {
       const { snapshot } = plan;
@@ -474,7 +474,7 @@ export class ConversationsRepository {
         snapshot.version,
         lastMessageAfter(snapshot.lastMessage, touched),
       );
-      if (snapshot.toInsert) newRows.push({ ...row, ...keyColumnsOf(snapshot.toInsert) });
+      if (snapshot.toInsert) newRows.push(insertRowOf(row, snapshot.toInsert));
       else stateRows.push(row);
       for (const message of touched) messageRows.push(messageRowOf(id, message));
       after?.set(id, {
@@ -765,13 +765,23 @@ function stateRowOf(
   };
 }
 
-function keyColumnsOf(row: ConversationToInsert) {
-  return {
-    key: row.key,
-    source_id: row.sourceId,
-    source_kind: row.sourceKind,
-    external_id: row.externalId,
-  };
+type StateRow = ReturnType<typeof stateRowOf>;
+
+type InsertRow = StateRow & {
+  key: string;
+  source_id: string;
+  source_kind: string;
+  external_id: string;
+};
+
+/** The row with the columns a new conversation is keyed by, added in place (no copy). */
+function insertRowOf(row: StateRow, toInsert: ConversationToInsert): InsertRow {
+  const insert = row as StateRow & Partial<InsertRow>;
+  insert.key = toInsert.key;
+  insert.source_id = toInsert.sourceId;
+  insert.source_kind = toInsert.sourceKind;
+  insert.external_id = toInsert.externalId;
+  return insert as InsertRow;
 }
 
 function compareText(a: string, b: string): number {

@@ -211,6 +211,19 @@ export interface ConversationToRead extends ConversationToInsert {
   messageIds: string[];
 }
 
+/** The read's CTE that makes an empty row for each key with none (snapshotsOfKeys). */
+const INSERT_MISSING = `inserted AS (
+  INSERT INTO conversations (id, key, source_id, source_kind, external_id)
+  SELECT id, key, source_id, source_kind, external_id FROM input ORDER BY key
+  ON CONFLICT (key) DO NOTHING
+  RETURNING id, key
+)`;
+
+/** A row made now holds its columns' defaults, the empty state: only its id comes back. */
+const MADE_ROWS = `SELECT 'conversation' AS kind, NULL::int AS idx,
+       jsonb_build_object('id', id, 'key', key, 'made', true) AS row
+  FROM inserted`;
+
 /** A conversation read lists its messages' ids up to this many (what a worker remembers). */
 export const MESSAGE_IDS_LISTED = 500;
 
@@ -258,10 +271,11 @@ export class ConversationsRepository {
   }
 
   /**
-   * The state of each conversation key (the row made on first sight), with the stored messages
-   * the events will touch: what the events are applied to when they are stored. A row another
-   * worker is making at the same moment shows after its commit: asked again then. `with`, a
-   * read of another owner, goes in the same statement (one round trip for the worker).
+   * The state of each conversation key (the row made on first sight, or planned), with the
+   * stored messages the events will touch: what the events are applied to when they are
+   * stored. A row another worker is making at the same moment shows after its commit: asked
+   * again then. `with`, a read of another owner, goes in the same statement (one round trip
+   * for the worker).
    */
   async snapshotsOfKeys<T = undefined>(
     conversations: ConversationToRead[],
@@ -292,25 +306,8 @@ export class ConversationsRepository {
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                                 $6::text[])
              AS i (id, key, source_id, source_kind, external_id, message_ids)
-         )${
-           planMissing
-             ? ''
-             : `, inserted AS (
-           INSERT INTO conversations (id, key, source_id, source_kind, external_id)
-           SELECT id, key, source_id, source_kind, external_id FROM input ORDER BY key
-           ON CONFLICT (key) DO NOTHING
-           RETURNING id, key
-         )`
-         }${other ? `, ${other.ctes(7)}` : ''}
-         ${
-           planMissing
-             ? ''
-             : `-- A row made now holds its columns' defaults, the empty state: only its id comes back.
-         SELECT 'conversation' AS kind, NULL::int AS idx,
-                jsonb_build_object('id', id, 'key', key, 'made', true) AS row
-           FROM inserted
-         UNION ALL`
-         }
+         )${planMissing ? '' : `, ${INSERT_MISSING}`}${other ? `, ${other.ctes(7)}` : ''}
+         ${planMissing ? '' : `${MADE_ROWS} UNION ALL`}
          SELECT 'conversation' AS kind, NULL::int AS idx, to_jsonb(state) AS row
            FROM (SELECT ${STATE_COLUMNS.map((column) => `c.${column}`).join(', ')}, c.key,
                         (SELECT coalesce(json_agg(m), '[]') FROM conversation_messages m

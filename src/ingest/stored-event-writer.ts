@@ -161,11 +161,7 @@ export class StoredEventWriter {
         return { inserted, again: new Set() };
       } catch (error) {
         const message = String((error as Error)?.message);
-        // Inserting a planned conversation waits for another worker inserting the same key,
-        // outside the id order the statements lock conversations in.
-        const deadlock = plansConversations(round) && isDeadlock(error);
         if (
-          !deadlock &&
           !message.includes(CHANGED_CONCURRENTLY) &&
           !message.includes(IDENTITY_CHANGED_CONCURRENTLY) &&
           !message.includes(IDENTITY_NOT_AS_REMEMBERED) &&
@@ -220,14 +216,6 @@ export class StoredEventWriter {
       this.resolver.remember(ids.conversationKey, snapshot, ids.identityKey, ids.identity);
     }
   }
-}
-
-function plansConversations(round: EventWrite[]): boolean {
-  return round.some((item) => item.state?.snapshot?.toInsert);
-}
-
-function isDeadlock(error: unknown): boolean {
-  return (error as { driverError?: { code?: string } })?.driverError?.code === '40P01';
 }
 
 /** The new identities of a round whose email or phone must be checked again, once each. */

@@ -2,7 +2,15 @@ import { Webhook } from 'standardwebhooks';
 import { AdminClient } from '../support/admin-client';
 import { fixtureText } from '../support/fixtures';
 import { HttpSink } from '../support/http-sink';
-import { buildProject, freePort, RouterProcess } from '../support/processes';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  buildProject,
+  freePort,
+  PROJECT_ROOT,
+  RouterProcess,
+  startFlagsOf,
+} from '../support/processes';
 import { TEST_ADMIN_KEY, testEnvironment } from '../support/test-settings';
 import { waitFor } from '../support/wait-for';
 
@@ -70,5 +78,20 @@ describe('API and worker as separate processes (npm run start:api / start:worker
         (verifier.verify(request.body, request.headers as Record<string, string>) as any).type,
     );
     expect(types).toEqual(['conversation.accepted', 'conversation.ended']);
+  });
+
+  it('runs the worker with the Node flags its start script, docker-compose.yml and the README give it', () => {
+    const flags = startFlagsOf('worker');
+    expect(flags.length).toBeGreaterThan(0);
+    const commandLine = readFileSync(`/proc/${worker.pid}/cmdline`, 'utf8').split('\0');
+    expect(commandLine.slice(1, 1 + flags.length)).toEqual(flags);
+
+    const compose = readFileSync(join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8');
+    const composed = /\n {2}worker:\n(?: {4}.*\n)*? {4}command: (\[.*\])\n/.exec(compose);
+    expect(composed).not.toBeNull();
+    expect(JSON.parse(composed![1].replace(/'/g, '"'))).toEqual(['node', ...flags, 'dist/main.js']);
+
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    expect(readme).toContain(`APP_ROLE=worker node ${flags.join(' ')} dist/main.js`);
   });
 });

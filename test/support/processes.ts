@@ -199,11 +199,29 @@ export interface RouterProcessOptions {
   stopSignal?: NodeJS.Signals;
 }
 
+/**
+ * The Node flags `npm start`, `npm run start:api` or `npm run start:worker` (package.json) put
+ * before dist/main.js for a role: the processes the tests and the bench start run as shipped.
+ */
+export function startFlagsOf(role: string | undefined): string[] {
+  const scripts = (
+    JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts;
+  const script = scripts[!role || role === 'all' ? 'start' : `start:${role}`] ?? '';
+  const command = /\bnode((?:\s+--[^\s]+)*)\s+dist\/main\.js/.exec(script);
+  if (!command) {
+    throw new Error(`package.json: no "node … dist/main.js" in the start script of ${role}`);
+  }
+  return command[1].split(/\s+/).filter(Boolean);
+}
+
 /** A router process (`node dist/main.js`, at info level unless `env` says otherwise). */
 export class RouterProcess extends ManagedProcess {
   constructor(env: Record<string, string>, options: RouterProcessOptions = {}) {
     super(options.name ?? `router ${env.APP_ROLE ?? 'all'}`, {
-      args: [...(options.nodeArgs ?? []), 'dist/main.js'],
+      args: [...startFlagsOf(env.APP_ROLE), ...(options.nodeArgs ?? []), 'dist/main.js'],
       cwd: PROJECT_ROOT,
       // Info level: the ready lines (`… listening on`, `Worker started`) are info logs.
       env: { LOG_LEVEL: 'info', ...env },
